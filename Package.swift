@@ -1,0 +1,77 @@
+// swift-tools-version: 6.0
+// A CRNN music-genre classifier: float training on a desktop, int8 inference on a small ARM board.
+// Dependency direction: executables -> host modules -> CRNNRuntime. Nothing points back up.
+
+import PackageDescription
+
+// MARK: - System libraries (host only; module map + pkg-config each)
+
+let systemLibraries: [Target] = [
+    .systemLibrary(
+        name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
+        providers: [.apt(["libfftw3-dev"])]),
+    .systemLibrary(
+        name: "CSndFile", path: "Sources/CSndFile", pkgConfig: "sndfile",
+        providers: [.apt(["libsndfile1-dev"])]),
+    .systemLibrary(
+        name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr",
+        providers: [.apt(["libsoxr-dev"])]),
+    .systemLibrary(
+        name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+        providers: [.apt(["libopenblas-dev"])]),
+]
+
+// MARK: - The dependency-free runtime (also compiled as Embedded Swift by .ci/run and firmware-sim)
+
+let runtime: [Target] = [
+    .target(name: "CRNNRuntime"),
+]
+
+// MARK: - Host modules
+
+let host: [Target] = [
+    .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr", "CRNNRuntime"]),
+    .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime"],
+            resources: [.copy("Splits")]),
+    .target(name: "Training", dependencies: ["COpenBLAS", "Features", "CRNNRuntime"]),
+    .target(name: "Quantization", dependencies: ["Training", "CRNNRuntime"]),
+]
+
+// MARK: - Executables
+
+let executables: [Target] = [
+    .executableTarget(
+        name: "crnn-train",
+        dependencies: [
+            "AudioIO", "Features", "Training", "CRNNRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+]
+
+// MARK: - Tests
+
+let tests: [Target] = [
+    .testTarget(name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime"]),
+    .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
+    .testTarget(name: "FeaturesTests", dependencies: ["Features", "AudioIO"],
+                resources: [.copy("Fixtures")]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training"],
+                resources: [.copy("Fixtures")]),
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
+    .testTarget(name: "CLITests", dependencies: ["crnn-train"]),
+]
+
+// MARK: - Package
+
+let package = Package(
+    name: "crnn-genre",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "crnn-train", targets: ["crnn-train"]),
+        .library(name: "CRNNRuntime", targets: ["CRNNRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: systemLibraries + runtime + host + executables + tests
+)

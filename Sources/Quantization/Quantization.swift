@@ -1,0 +1,1 @@
+// Quantization: BN folding, calibration, int8 export (see issue: int8 model file).

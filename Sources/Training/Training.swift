@@ -1,0 +1,1 @@
+// Training: float layers, models, optimizer, training loop (see issue: float trainer).

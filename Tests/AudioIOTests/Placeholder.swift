@@ -1,0 +1,2 @@
+import XCTest
+final class AudioIOPlaceholderTests: XCTestCase { func testBuilds() {} }

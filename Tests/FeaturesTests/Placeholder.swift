@@ -1,0 +1,2 @@
+import XCTest
+final class FeaturesPlaceholderTests: XCTestCase { func testBuilds() {} }
