@@ -1,0 +1,251 @@
+import CRNNRuntime
+import Foundation
+
+/// One track (clip) of a feature file: its segments are `firstSegment ..< firstSegment + segmentCount`.
+public struct FeatureTrack: Equatable, Sendable {
+    public var trackID: String
+    public var relativePath: String
+    public var label: Int
+    public var firstSegment: Int
+    public var segmentCount: Int
+    /// Index of each segment inside its clip (segment k covers samples k*L ..< (k+1)*L).
+    public init(trackID: String, relativePath: String, label: Int, firstSegment: Int, segmentCount: Int) {
+        self.trackID = trackID
+        self.relativePath = relativePath
+        self.label = label
+        self.firstSegment = firstSegment
+        self.segmentCount = segmentCount
+    }
+}
+
+/// MFCC features of a whole dataset, as extracted once by `crnn-train features` and read back by training.
+///
+/// File layout (little-endian), version 1:
+/// ```
+/// 0   magic "CRNNFEAT" (8 bytes)
+/// 8   u32 version (1)
+/// 12  u32 shard index (1-based), u32 shard count
+/// 20  64 bytes FeatureConfig (its own versioned encoding)
+/// 84  u32 label count, u32 track count, u32 segment count, u32 frames, u32 coefficients
+/// 104 labels: u32 byte length + UTF-8 each
+///     tracks: u32 len + UTF-8 track id, u32 len + UTF-8 relative path, u32 label, u32 first segment, u32 count
+///     segment data: segment count x frames x coefficients float32 (frame-major per segment)
+///     u32 FNV-1a checksum of everything before it
+/// ```
+/// The reader checks magic, version, every count against the file size and the checksum, and gives a
+/// `DatasetError` naming the file and the problem.
+public struct FeatureCache: Sendable {
+    public static let magic: [UInt8] = Array("CRNNFEAT".utf8)
+    public static let version: UInt32 = 1
+
+    public var config: FeatureConfig
+    public var labels: [String]
+    public var tracks: [FeatureTrack]
+    /// `segmentCount * valuesPerSegment` floats.
+    public var values: [Float]
+    public var shardIndex: Int
+    public var shardCount: Int
+
+    public init(config: FeatureConfig, labels: [String], tracks: [FeatureTrack], values: [Float],
+                shardIndex: Int = 1, shardCount: Int = 1) {
+        self.config = config
+        self.labels = labels
+        self.tracks = tracks
+        self.values = values
+        self.shardIndex = shardIndex
+        self.shardCount = shardCount
+    }
+
+    public var valuesPerSegment: Int { config.valuesPerSegment }
+    public var segmentCount: Int { values.count / max(1, valuesPerSegment) }
+
+    /// The label of every segment, in order.
+    public var segmentLabels: [Int] {
+        var out = [Int](repeating: 0, count: segmentCount)
+        for t in tracks { for s in t.firstSegment ..< t.firstSegment + t.segmentCount { out[s] = t.label } }
+        return out
+    }
+
+    /// The track index of every segment, in order.
+    public var segmentTracks: [Int] {
+        var out = [Int](repeating: 0, count: segmentCount)
+        for (i, t) in tracks.enumerated() { for s in t.firstSegment ..< t.firstSegment + t.segmentCount { out[s] = i } }
+        return out
+    }
+
+    /// The features of segment `s` (frame-major, `frameCount x nMFCC`).
+    public func segment(_ s: Int) -> ArraySlice<Float> {
+        values[s * valuesPerSegment ..< (s + 1) * valuesPerSegment]
+    }
+
+    // MARK: Writing
+
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.bytes(Self.magic)
+        w.u32(Self.version)
+        w.u32(UInt32(shardIndex))
+        w.u32(UInt32(shardCount))
+        w.bytes(config.encodedBytes)
+        w.u32(UInt32(labels.count))
+        w.u32(UInt32(tracks.count))
+        w.u32(UInt32(segmentCount))
+        w.u32(UInt32(config.frameCount))
+        w.u32(UInt32(config.nMFCC))
+        for l in labels { w.string(l) }
+        for t in tracks {
+            w.string(t.trackID)
+            w.string(t.relativePath)
+            w.u32(UInt32(t.label))
+            w.u32(UInt32(t.firstSegment))
+            w.u32(UInt32(t.segmentCount))
+        }
+        values.withUnsafeBytes { w.bytes($0) }  // float32 little-endian on every supported host
+        w.u32(fnv1a(w.data))
+        return w.data
+    }
+
+    /// Writes atomically (temporary file in the same folder, then rename).
+    public func write(to path: String) throws(DatasetError) {
+        try writeAtomically(encoded(), to: path)
+    }
+
+    // MARK: Reading
+
+    public init(contentsOf path: String) throws(DatasetError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DatasetError("\(path): cannot read feature file (missing or unreadable)")
+        }
+        do { try self.init(bytes: [UInt8](data)) } catch { throw DatasetError("\(path): \(error.description)") }
+    }
+
+    public init(bytes: [UInt8]) throws(DatasetError) {
+        var r = ByteReader(bytes: bytes)
+        guard bytes.count >= 8, Array(bytes[0..<8]) == Self.magic else {
+            throw DatasetError("not a feature file (bad magic; expected one written by `crnn-train features`)")
+        }
+        r.offset = 8
+        let version = try r.u32()
+        guard version == Self.version else {
+            throw DatasetError("feature file version \(version) is not supported (this build reads version \(Self.version)); re-extract with this crnn-train")
+        }
+        guard bytes.count >= 4 else { throw DatasetError("truncated feature file") }
+        let stored = bytes[bytes.count - 4 ..< bytes.count].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+        guard stored == fnv1a(bytes[0 ..< bytes.count - 4]) else {
+            throw DatasetError("feature file is corrupt or truncated (checksum mismatch)")
+        }
+        let shardIndex = Int(try r.u32()), shardCount = Int(try r.u32())
+        guard let config = FeatureConfig(bytes: try r.take(FeatureConfig.encodedByteCount)) else {
+            throw DatasetError("feature file holds an unknown or invalid feature configuration")
+        }
+        let labelCount = Int(try r.u32()), trackCount = Int(try r.u32()), segmentCount = Int(try r.u32())
+        let frames = Int(try r.u32()), coeffs = Int(try r.u32())
+        guard frames == config.frameCount, coeffs == Int(config.nMFCC) else {
+            throw DatasetError("feature file shape \(frames)x\(coeffs) disagrees with its configuration")
+        }
+        guard labelCount <= 10_000, trackCount <= 10_000_000, segmentCount <= 100_000_000 else {
+            throw DatasetError("feature file counts are implausible (corrupt header)")
+        }
+        var labels: [String] = []
+        for _ in 0..<labelCount { labels.append(try r.string()) }
+        var tracks: [FeatureTrack] = []
+        var next = 0
+        for _ in 0..<trackCount {
+            let id = try r.string(), rel = try r.string()
+            let label = Int(try r.u32()), first = Int(try r.u32()), count = Int(try r.u32())
+            guard label < labelCount, first == next, count >= 0 else {
+                throw DatasetError("feature file track table is inconsistent (track \(id))")
+            }
+            next += count
+            tracks.append(FeatureTrack(trackID: id, relativePath: rel, label: label, firstSegment: first, segmentCount: count))
+        }
+        guard next == segmentCount else { throw DatasetError("feature file track table does not cover its \(segmentCount) segments") }
+        let floatCount = segmentCount * config.valuesPerSegment
+        guard r.remaining == floatCount * 4 + 4 else {
+            throw DatasetError("feature file size disagrees with its header (\(r.remaining - 4) data bytes, expected \(floatCount * 4))")
+        }
+        var values = [Float](repeating: 0, count: floatCount)
+        values.withUnsafeMutableBytes { dst in
+            bytes.withUnsafeBytes { src in
+                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[r.offset ..< r.offset + floatCount * 4]))
+            }
+        }
+        self.init(config: config, labels: labels, tracks: tracks, values: values, shardIndex: shardIndex, shardCount: shardCount)
+    }
+
+    // MARK: Concatenation of shards
+
+    /// Concatenates feature files (e.g. the shards of `crnn-train features --shard i/N`) in the order given.
+    /// All parts must share the feature configuration and labels.
+    public static func concatenate(_ parts: [FeatureCache]) throws(DatasetError) -> FeatureCache {
+        guard let first = parts.first else { throw DatasetError("nothing to concatenate") }
+        var out = FeatureCache(config: first.config, labels: first.labels, tracks: [], values: [])
+        for (i, p) in parts.enumerated() {
+            guard p.config == first.config else { throw DatasetError("part \(i + 1) was extracted with another feature configuration") }
+            guard p.labels == first.labels else { throw DatasetError("part \(i + 1) has other labels (\(p.labels) vs \(first.labels))") }
+            let base = out.segmentCount
+            for var t in p.tracks { t.firstSegment += base; out.tracks.append(t) }
+            out.values.append(contentsOf: p.values)
+        }
+        let ids = out.tracks.map(\.relativePath)
+        if Set(ids).count != ids.count { throw DatasetError("the parts overlap: some tracks appear twice") }
+        return out
+    }
+}
+
+// MARK: - Small binary helpers (host side)
+
+func fnv1a<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+    var h: UInt32 = 2_166_136_261
+    for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+    return h
+}
+
+struct ByteWriter {
+    var data: [UInt8] = []
+    mutating func u32(_ v: UInt32) { for i in 0..<4 { data.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
+    mutating func bytes<C: Collection>(_ b: C) where C.Element == UInt8 { data.append(contentsOf: b) }
+    mutating func bytes(_ b: UnsafeRawBufferPointer) { data.append(contentsOf: b) }
+    mutating func string(_ s: String) { let u = Array(s.utf8); u32(UInt32(u.count)); data.append(contentsOf: u) }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+    var remaining: Int { bytes.count - offset }
+    mutating func take(_ n: Int) throws(DatasetError) -> [UInt8] {
+        guard n >= 0, n <= remaining else { throw DatasetError("truncated (needed \(n) bytes at offset \(offset))") }
+        defer { offset += n }
+        return Array(bytes[offset ..< offset + n])
+    }
+    mutating func u32() throws(DatasetError) -> UInt32 {
+        let b = try take(4)
+        return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+    }
+    mutating func string() throws(DatasetError) -> String {
+        let n = Int(try u32())
+        guard n <= 4096 else { throw DatasetError("implausible string length \(n) at offset \(offset - 4)") }
+        return String(decoding: try take(n), as: UTF8.self)
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+public func writeAtomically(_ bytes: [UInt8], to path: String) throws(DatasetError) {
+    let url = URL(fileURLWithPath: path)
+    let dir = url.deletingLastPathComponent()
+    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+    do {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try Data(bytes).write(to: tmp)
+        if rename(tmp.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw DatasetError("\(path): cannot rename temporary file into place (\(reason))")
+        }
+    } catch let e as DatasetError {
+        throw e
+    } catch {
+        try? FileManager.default.removeItem(at: tmp)
+        throw DatasetError("\(path): cannot write (\(error.localizedDescription))")
+    }
+}

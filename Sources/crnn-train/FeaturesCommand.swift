@@ -1,0 +1,104 @@
+import ArgumentParser
+import CRNNRuntime
+import Features
+import Foundation
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Extract the MFCCs of every 3-s segment of a dataset into one feature file.",
+        discussion: """
+            Every clip is cut into full, non-overlapping segments (10 per 30-s GTZAN clip) and featurised on \
+            all cores. Unreadable or too-short clips are skipped with a warning. The feature file records the \
+            feature configuration, the labels and the track of every segment; `crnn-train fit --features` \
+            reads it back without recomputing.
+
+            Large datasets: `--shard i/N` extracts the i-th of N contiguous slices of the clip list (e.g. one \
+            per machine); `crnn-train merge-features` concatenates the shards in order. \
+            Ends with: clips: N, segments: N, skipped: N, audio: H h, speed: Nx real time.
+            """)
+
+    @Option(help: "Dataset folder: one sub-folder per genre with audio files.")
+    var data: String
+
+    @Option(help: "Feature file to write (written atomically).")
+    var out: String
+
+    @Option(help: "Segment length in seconds (whole number of samples at the model rate).")
+    var segmentSeconds: Double = 3
+
+    @Option(help: "Keep at most this many segments per clip (default: all full segments).")
+    var maxSegments: Int?
+
+    @Option(help: "Extract only shard i of N (1-based), e.g. 2/4.")
+    var shard: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func run() throws {
+        var config = FeatureConfig.paper
+        let samples = (segmentSeconds * Double(config.sampleRate)).rounded()
+        guard segmentSeconds > 0, samples >= Double(config.nFFT), samples < 1e8 else {
+            throw ValidationError("--segment-seconds must give at least one FFT frame (\(config.nFFT) samples)")
+        }
+        config.segmentSamples = Int32(samples)
+        if let m = maxSegments, m < 1 { throw ValidationError("--max-segments must be at least 1") }
+        let (si, sn) = try parseShard(shard)
+
+        let index: DatasetIndex
+        do { index = try DatasetIndex(root: data) } catch { throw badInput(error.description) }
+        let clips = index.shard(si, of: sn)
+        if clips.isEmpty { throw badInput("shard \(si)/\(sn) of \(index.clips.count) clips is empty") }
+        warn("dataset \(data): \(index.clips.count) clips in \(index.labels.count) genres (\(index.labels.joined(separator: " ")))"
+             + (sn > 1 ? "; shard \(si)/\(sn): \(clips.count) clips" : ""))
+
+        let (cache, summary) = DatasetExtractor.extract(
+            index: index, clips: clips, config: config, maxSegments: maxSegments, threads: max(1, threads),
+            shard: (si, sn), showProgress: !quiet)
+        for w in summary.warnings { warn("warning: skipped \(w)") }
+        if summary.segments == 0 { throw badInput("no segment could be extracted from \(data)") }
+        do { try cache.write(to: out) } catch { throw badInput(error.description) }
+        warn("wrote \(out): \(cache.segmentCount) segments x \(config.frameCount) frames x \(config.nMFCC) MFCCs")
+        print(summary.line)
+    }
+}
+
+func parseShard(_ s: String?) throws -> (Int, Int) {
+    guard let s else { return (1, 1) }
+    let parts = s.split(separator: "/")
+    guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else {
+        throw ValidationError("--shard takes i/N with 1 <= i <= N, e.g. 2/4")
+    }
+    return (i, n)
+}
+
+struct MergeFeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge-features",
+        abstract: "Concatenate feature files (e.g. the shards of `features --shard i/N`) into one.")
+
+    @Option(help: "Feature file to write.")
+    var out: String
+
+    @Argument(help: "Feature files, in order.")
+    var parts: [String]
+
+    func run() throws {
+        guard !parts.isEmpty else { throw ValidationError("give at least one feature file") }
+        do {
+            let merged = try FeatureCache.concatenate(parts.map { p throws(DatasetError) in try FeatureCache(contentsOf: p) })
+            try merged.write(to: out)
+            print("merged \(parts.count) files: \(merged.tracks.count) tracks, \(merged.segmentCount) segments -> \(out)")
+        } catch { throw badInput(error.description) }
+    }
+}
+
+/// Prints `error: <message>` on standard error and returns the exit status for bad input (2).
+func badInput(_ message: String) -> ExitCode {
+    warn("error: " + message)
+    return ExitCode(2)
+}
