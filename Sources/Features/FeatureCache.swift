@@ -195,7 +195,8 @@ public struct FeatureCache: Sendable {
 
 // MARK: - Small binary helpers (host side)
 
-func fnv1a<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+/// 32-bit FNV-1a hash: the checksum of feature files and checkpoints.
+public func fnv1a<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
     var h: UInt32 = 2_166_136_261
     for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
     return h
