@@ -1,2 +1,0 @@
-import XCTest
-final class AudioIOPlaceholderTests: XCTestCase { func testBuilds() {} }
