@@ -1,2 +1,0 @@
-import XCTest
-final class FeaturesPlaceholderTests: XCTestCase { func testBuilds() {} }
