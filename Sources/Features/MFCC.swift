@@ -70,10 +70,10 @@ public final class MFCCExtractor: Sendable {
         logMel.withUnsafeMutableBufferPointer { computeLogMel(segment: segment, into: $0.baseAddress!) }
         var out = [Float](repeating: 0, count: frames * nMFCC)
         logMel.withUnsafeBufferPointer { lm in
-            dctMatrix.transposed.withUnsafeBufferPointer { dt in
+            dctMatrix.values.withUnsafeBufferPointer { d in
                 out.withUnsafeMutableBufferPointer { o in
                     MFCCExtractor.dctRows(logMel: lm.baseAddress!, frames: frames, nMels: nMels,
-                                          transposedDCT: dt.baseAddress!, nMFCC: nMFCC, into: o.baseAddress!)
+                                          dct: d.baseAddress!, nMFCC: nMFCC, into: o.baseAddress!)
                 }
             }
         }
@@ -150,36 +150,55 @@ public final class MFCCExtractor: Sendable {
         computeMelPower(segment: segment, into: out)
         let count = config.frameCount * Int(config.nMels)
         let amin = self.amin, refDb = self.refDb
-        var maxDb = -Float.infinity
-        for i in 0..<count {
-            var v = 10 * log10f(max(amin, out[i]))
-            v -= refDb
-            out[i] = v
-            maxDb = max(maxDb, v)
+        // The vectorisable tenLog10 needs normal finite inputs; max(amin, p) is normal when amin is and p is finite.
+        var allFinite = true
+        for i in 0..<count where !out[i].isFinite { allFinite = false }
+        if allFinite && amin.isNormal {
+            var i = 0
+            while i < count {  // elementwise, no reduction: vectorises
+                out[i] = MelDecibels.tenLog10(max(amin, out[i])) - refDb
+                i &+= 1
+            }
+        } else {
+            for i in 0..<count { out[i] = 10 * log10f(max(amin, out[i])) - refDb }
         }
+        var maxDb = -Float.infinity
+        for i in 0..<count { maxDb = max(maxDb, out[i]) }
         if let topDb {
             let floor = maxDb - topDb
             for i in 0..<count { out[i] = max(out[i], floor) }
         }
     }
 
-    /// `out[t][k] = sum_m logMel[t][m] * D[k][m]` for every frame, using the transposed DCT (`nMels x nMFCC`)
-    /// so that the inner loop runs over contiguous coefficients. Accumulates in Float64: c0 sums 128 values
-    /// of up to ~100 dB, where Float32 accumulation alone costs up to ~1e-3.
+    /// `out[t][k] = sum_m logMel[t][m] * D[k][m]` for every frame: one dot product per coefficient over the
+    /// contiguous mel row, accumulated in Float64 (c0 sums 128 values of up to ~100 dB, where a Float32
+    /// running sum alone costs up to ~1e-3), 8 lanes at a time.
     private static func dctRows(logMel: UnsafePointer<Float>, frames: Int, nMels: Int,
-                                transposedDCT dt: UnsafePointer<Float>, nMFCC: Int,
-                                into out: UnsafeMutablePointer<Float>) {
-        let acc = UnsafeMutablePointer<Double>.allocate(capacity: nMFCC)
-        defer { acc.deallocate() }
+                                dct: UnsafePointer<Float>, nMFCC: Int, into out: UnsafeMutablePointer<Float>) {
         for t in 0..<frames {
             let row = logMel + t &* nMels, o = out + t &* nMFCC
-            acc.initialize(repeating: 0, count: nMFCC)
-            for m in 0..<nMels {
-                let x = Double(row[m]), d = dt + m &* nMFCC
-                var k = 0
-                while k < nMFCC { acc[k] += x * Double(d[k]); k &+= 1 }
+            for k in 0..<nMFCC {
+                o[k] = Float(dotInDouble(row, dct + k &* nMels, nMels))
             }
-            for k in 0..<nMFCC { o[k] = Float(acc[k]) }
         }
+    }
+
+    @inline(__always)
+    private static func dotInDouble(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
+        var acc = SIMD8<Double>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i &+ 8 <= n {
+            let off = i &* 4
+            acc += SIMD8<Double>(ra.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self))
+                * SIMD8<Double>(rb.loadUnaligned(fromByteOffset: off, as: SIMD8<Float>.self))
+            i &+= 8
+        }
+        var s = acc.sum()
+        while i < n {
+            s += Double(a[i]) * Double(b[i])
+            i &+= 1
+        }
+        return s
     }
 }

@@ -17,9 +17,12 @@ public struct MelFilterBank: Sendable {
     /// For each band, the half-open range of bins whose weight is non-zero (an empty range for an empty
     /// band). Inside the range every weight is positive.
     public let spans: [Range<Int>]
-    /// The band weights restricted to their spans, band after band (`packedOffsets[m]` is band m's start).
+    /// The band weights restricted to their spans, band after band.
     public let packedWeights: [Float]
+    /// `nMels + 1` offsets into `packedWeights`: band m's weights are `packedOffsets[m] ..< packedOffsets[m + 1]`.
     public let packedOffsets: [Int]
+    /// `spans[m].lowerBound` for each band (the bin of `packedWeights[packedOffsets[m]]`).
+    private let spanStarts: [Int]
     /// The `nMels + 2` band edges in Hz (Float64), as `librosa.mel_frequencies(nMels + 2, fmin, fmax)`.
     public let edgesHz: [Double]
 
@@ -60,6 +63,8 @@ public struct MelFilterBank: Sendable {
             offsets.append(packed.count)
             packed.append(contentsOf: w[(m * bins + spans[m].lowerBound)..<(m * bins + spans[m].upperBound)])
         }
+        offsets.append(packed.count)
+        spanStarts = spans.map(\.lowerBound)
         self.nMels = nMels
         binCount = bins
         weights = w
@@ -74,10 +79,16 @@ public struct MelFilterBank: Sendable {
     @inline(__always)
     public func apply(spectrum: UnsafePointer<Float>, into mel: UnsafeMutablePointer<Float>) {
         packedWeights.withUnsafeBufferPointer { pw in
-            let base = pw.baseAddress!
-            for m in 0..<nMels {
-                let span = spans[m]
-                mel[m] = MelFilterBank.dot(base + packedOffsets[m], spectrum + span.lowerBound, span.count)
+            spanStarts.withUnsafeBufferPointer { starts in
+                packedOffsets.withUnsafeBufferPointer { offsets in
+                    let base = pw.baseAddress!, st = starts.baseAddress!, off = offsets.baseAddress!
+                    var m = 0
+                    while m < nMels {
+                        let o = off[m], len = off[m &+ 1] &- o
+                        mel[m] = MelFilterBank.dot(base + o, spectrum + st[m], len)
+                        m &+= 1
+                    }
+                }
             }
         }
     }
