@@ -4,7 +4,10 @@
 Requirements: librosa==0.11.0, numpy (the BLAS/OpenMP pools are pinned to one thread before numpy loads).
 
 Usage (from the repository root):
-    python3 tools/bench_mfcc.py [--segments 500] [--swift-cmd "CMD"]
+    python3 tools/bench_mfcc.py [--segments 500] [--rounds 3] [--swift-cmd "CMD"]
+
+Each side is timed `--rounds` times over the same number of segments and the fastest round is reported
+(the machine is shared; the minimum is the least disturbed measurement). All rounds are printed.
 
 --swift-cmd is run with `--segments N` appended and must print a line containing `ms_per_segment=X`.
 Default: `swift run -c release crnn-train bench-mfcc` when Sources/crnn-train mentions "bench-mfcc";
@@ -67,17 +70,23 @@ def default_swift_cmd():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--segments", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--swift-cmd", default=None)
     args = ap.parse_args()
     cmd = args.swift_cmd or default_swift_cmd()
-    out = subprocess.run(f"{cmd} --segments {args.segments}", shell=True, cwd=ROOT, check=True,
-                         capture_output=True, text=True).stdout
-    m = re.search(r"ms_per_segment=([0-9.eE+-]+)", out)
-    if not m:
-        sys.exit(f"no ms_per_segment in the Swift output:\n{out}")
-    swift_ms = float(m.group(1))
-    lib_ms = bench_librosa(args.segments)
-    print(f"segments: {args.segments} x 3 s at {SR} Hz, single thread")
+    swift_rounds, lib_rounds = [], []
+    for _ in range(args.rounds):
+        out = subprocess.run(f"{cmd} --segments {args.segments}", shell=True, cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout
+        m = re.search(r"ms_per_segment=([0-9.eE+-]+)", out)
+        if not m:
+            sys.exit(f"no ms_per_segment in the Swift output:\n{out}")
+        swift_rounds.append(float(m.group(1)))
+        lib_rounds.append(bench_librosa(args.segments))
+    swift_ms, lib_ms = min(swift_rounds), min(lib_rounds)
+    print("rounds (ms/segment): swift " + " ".join(f"{x:.4f}" for x in swift_rounds)
+          + " | librosa " + " ".join(f"{x:.4f}" for x in lib_rounds))
+    print(f"segments: {args.segments} x 3 s at {SR} Hz, single thread, best of {args.rounds} rounds")
     print(f"swift:   {swift_ms:.4f} ms/segment   ({cmd})")
     print(f"librosa: {lib_ms:.4f} ms/segment   (librosa {librosa.__version__}, numpy {np.__version__})")
     print(f"ratio (librosa / swift): {lib_ms / swift_ms:.2f}x")

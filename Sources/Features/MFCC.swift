@@ -150,11 +150,20 @@ public final class MFCCExtractor: Sendable {
         computeMelPower(segment: segment, into: out)
         let count = config.frameCount * Int(config.nMels)
         let amin = self.amin, refDb = self.refDb
-        // The vectorisable tenLog10 needs normal finite inputs; max(amin, p) is normal when amin is and p is finite.
-        var allFinite = true
-        for i in 0..<count where !out[i].isFinite { allFinite = false }
-        if allFinite && amin.isNormal {
-            var i = 0
+        // One pass over the powers: their maximum, and whether all are finite (p * 0 is NaN for NaN or inf).
+        var laneMax = SIMD8<Float>(repeating: -.infinity), laneNaN = SIMD8<Float>()
+        var i = 0
+        let raw = UnsafeRawPointer(out)
+        while i &+ 8 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self)
+            laneMax = laneMax.replacing(with: v, where: v .> laneMax)
+            laneNaN += v * 0
+            i &+= 8
+        }
+        var maxPower = laneMax.max(), nonFinite = laneNaN.sum()
+        while i < count { maxPower = max(maxPower, out[i]); nonFinite += out[i] * 0; i &+= 1 }
+        if nonFinite == 0 && amin.isNormal {
+            i = 0
             while i < count {  // elementwise, no reduction: vectorises
                 out[i] = MelDecibels.tenLog10(max(amin, out[i])) - refDb
                 i &+= 1
@@ -162,12 +171,18 @@ public final class MFCCExtractor: Sendable {
         } else {
             for i in 0..<count { out[i] = 10 * log10f(max(amin, out[i])) - refDb }
         }
-        var maxDb = -Float.infinity
-        for i in 0..<count { maxDb = max(maxDb, out[i]) }
-        if let topDb {
-            let floor = maxDb - topDb
-            for i in 0..<count { out[i] = max(out[i], floor) }
+        guard let topDb else { return }
+        // dB is a non-decreasing function of the power, so the largest dB value is that of the largest power.
+        var maxDb: Float
+        if nonFinite == 0 && amin.isNormal {
+            maxDb = MelDecibels.tenLog10(max(amin, maxPower)) - refDb
+        } else {
+            maxDb = -.infinity
+            for i in 0..<count { maxDb = max(maxDb, out[i]) }
         }
+        let floor = maxDb - topDb
+        i = 0
+        while i < count { out[i] = max(out[i], floor); i &+= 1 }
     }
 
     /// `out[t][k] = sum_m logMel[t][m] * D[k][m]` for every frame: one dot product per coefficient over the
