@@ -15,7 +15,7 @@ public struct DCTMatrix: Sendable {
     public let nMels: Int
     /// `nMFCC x nMels`, row-major (row = coefficient).
     public let values: [Float]
-    /// The transpose, `nMels x nMFCC` row-major, the layout the frame loop uses.
+    /// The transpose, `nMels x nMFCC` row-major (one mel band's contributions to every coefficient).
     public let transposed: [Float]
 
     public init(config: FeatureConfig) { self.init(nMFCC: Int(config.nMFCC), nMels: Int(config.nMels)) }
