@@ -10,9 +10,7 @@ Each side is timed `--rounds` times over the same number of segments and the fas
 (the machine is shared; the minimum is the least disturbed measurement). All rounds are printed.
 
 --swift-cmd is run with `--segments N` appended and must print a line containing `ms_per_segment=X`.
-Default: `swift run -c release crnn-train bench-mfcc` when Sources/crnn-train mentions "bench-mfcc";
-otherwise the script builds tools/bench_mfcc_main.swift against a release build of the Features module
-(`swift build -c release --target Features`, then swiftc + the module's object files + -lfftw3f).
+Default: the release build of `crnn-train bench-mfcc` (built first with `swift build -c release`).
 """
 import os
 
@@ -20,7 +18,6 @@ for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA
     os.environ[var] = "1"
 
 import argparse  # noqa: E402
-import glob  # noqa: E402
 import re  # noqa: E402
 import shlex  # noqa: E402
 import subprocess  # noqa: E402
@@ -53,18 +50,9 @@ def bench_librosa(count):
 
 
 def default_swift_cmd():
-    cli = " ".join(open(p).read() for p in glob.glob(os.path.join(ROOT, "Sources", "crnn-train", "*.swift")))
-    if "bench-mfcc" in cli:
-        return "swift run -c release crnn-train bench-mfcc"
-    subprocess.run(["swift", "build", "-c", "release", "--target", "Features"], cwd=ROOT, check=True)
-    rel = os.path.join(ROOT, ".build", "release")
-    exe = os.path.join(rel, "bench-mfcc-standalone")
-    objects = sorted(glob.glob(os.path.join(rel, "Features.build", "*.o")) +
-                     glob.glob(os.path.join(rel, "CRNNRuntime.build", "*.o")))
-    subprocess.run(["swiftc", "-O", "-I", os.path.join(rel, "Modules"), "-I", os.path.join(ROOT, "Sources", "CFFTW"),
-                    os.path.join(ROOT, "tools", "bench_mfcc_main.swift"), *objects, "-lfftw3f", "-o", exe],
-                   cwd=ROOT, check=True)
-    return shlex.quote(exe)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "crnn-train"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    return shlex.quote(os.path.join(ROOT, ".build", "release", "crnn-train")) + " bench-mfcc"
 
 
 def main():

@@ -36,9 +36,10 @@ public enum DatasetExtractor {
         index: DatasetIndex, clips: ArraySlice<DatasetClip>? = nil, config: FeatureConfig = .paper,
         maxSegments: Int? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         shard: (index: Int, count: Int) = (1, 1), showProgress: Bool = true
-    ) -> (FeatureCache, ExtractionSummary) {
+    ) throws(DatasetError) -> (FeatureCache, ExtractionSummary) {
         let todo = Array(clips ?? index.clips[...])
-        let extractor = MFCCExtractor(config: config)
+        let extractor: MFCCExtractor
+        do { extractor = try MFCCExtractor(config: config) } catch { throw DatasetError(error.description) }
         let L = Int(config.segmentSamples)
         let progress = showProgress ? ProgressBar(total: todo.count, label: "features", unit: "clips") : nil
         let start = Date()

@@ -71,18 +71,3 @@ public enum MFCCBenchmark {
                       totalSeconds: seconds, checksum: checksum)
     }
 }
-
-// MARK: - Ready to paste into crnn-train (Sources/crnn-train), which owns ArgumentParser:
-//
-// struct BenchMFCC: ParsableCommand {
-//     static let configuration = CommandConfiguration(
-//         commandName: "bench-mfcc",
-//         abstract: "Single-thread float MFCC throughput (paper config); compare with librosa via tools/bench_mfcc.py.")
-//     @Option(help: "Number of 3-s segments to time.") var segments: Int = 500
-//     func run() throws {
-//         let result = try MFCCBenchmark.run(segments: segments)
-//         print(result.summaryLine)
-//     }
-// }
-//
-// and add `BenchMFCC.self` to CRNNTrain's `subcommands`.

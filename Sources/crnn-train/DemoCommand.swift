@@ -32,7 +32,7 @@ struct DemoCommand: ParsableCommand {
         warn("generated \(n) clips (\(DemoDataset.genres.joined(separator: ", "))) in \(dataDir)")
         let index: DatasetIndex
         do { index = try DatasetIndex(root: dataDir) } catch { throw badInput(error.description) }
-        let (cache, summary) = DatasetExtractor.extract(index: index)
+        let (cache, summary) = try DatasetExtractor.extract(index: index)
         for w in summary.warnings { warn("warning: skipped \(w)") }
         if summary.segments == 0 { throw badInput("no segment could be extracted from the demo data") }
         do { try cache.write(to: out + "/features.bin") } catch { throw badInput(error.description) }

@@ -56,7 +56,7 @@ struct FeaturesCommand: ParsableCommand {
         warn("dataset \(data): \(index.clips.count) clips in \(index.labels.count) genres (\(index.labels.joined(separator: " ")))"
              + (sn > 1 ? "; shard \(si)/\(sn): \(clips.count) clips" : ""))
 
-        let (cache, summary) = DatasetExtractor.extract(
+        let (cache, summary) = try DatasetExtractor.extract(
             index: index, clips: clips, config: config, maxSegments: maxSegments, threads: max(1, threads),
             shard: (si, sn), showProgress: !quiet)
         for w in summary.warnings { warn("warning: skipped \(w)") }

@@ -36,7 +36,7 @@ struct MFCCCommand: ParsableCommand {
         guard segment >= 0, segment < count else {
             throw badInput("\(audio): segment \(segment) does not exist (the file has \(count) full 3-s segment\(count == 1 ? "" : "s"))")
         }
-        let m = MFCCExtractor(config: config).mfcc(segment: Array(samples[segment * L ..< (segment + 1) * L]))
+        let m = try MFCCExtractor(config: config).mfcc(segment: Array(samples[segment * L ..< (segment + 1) * L]))
         let c = Int(config.nMFCC)
         var out = ""
         switch format {

@@ -194,7 +194,7 @@ final class DatasetIndexTests: XCTestCase {
         FileManager.default.createFile(atPath: root + "/b/garbage.wav", contents: Data(repeating: 7, count: 100))
         try PCMWAVWriter.write(path: root + "/b/ok.wav", channels: [Array(tone[0..<(sr * 4)])], sampleRate: sr)
         let index = try DatasetIndex(root: root)
-        let (cache, summary) = DatasetExtractor.extract(index: index, showProgress: false)
+        let (cache, summary) = try DatasetExtractor.extract(index: index, showProgress: false)
         XCTAssertEqual(summary.clips, 2)
         XCTAssertEqual(summary.segments, 3)
         XCTAssertEqual(summary.skipped, 2)
@@ -204,9 +204,9 @@ final class DatasetIndexTests: XCTestCase {
         XCTAssertEqual(cache.segmentLabels, [0, 0, 1])
         XCTAssertTrue(summary.line.hasPrefix("clips: 2, segments: 3, skipped: 2, audio: "))
         // Features equal a direct computation of the same segment; --max-segments caps.
-        let direct = MFCCExtractor().mfcc(segment: Array(try AudioDecoder.decodeMono(path: root + "/a/long.wav", sampleRate: sr)[66150 ..< 132300]))
+        let direct = try MFCCExtractor().mfcc(segment: Array(try AudioDecoder.decodeMono(path: root + "/a/long.wav", sampleRate: sr)[66150 ..< 132300]))
         XCTAssertEqual(Array(cache.segment(1)), direct)
-        let (capped, _) = DatasetExtractor.extract(index: index, maxSegments: 1, showProgress: false)
+        let (capped, _) = try DatasetExtractor.extract(index: index, maxSegments: 1, showProgress: false)
         XCTAssertEqual(capped.segmentCount, 2)
     }
 }
