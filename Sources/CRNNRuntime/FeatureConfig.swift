@@ -85,6 +85,21 @@ public struct FeatureConfig: Equatable, Sendable {
         return center ? 1 + n / h : 1 + (n - Int(nFFT)) / h
     }
 
+    /// Number of segments a clip of `sampleCount` samples is cut into: every full, non-overlapping segment,
+    /// plus a final one that is short by at most 1 % of a segment (zero-padded at its end). GTZAN's "30-s" clips
+    /// are up to 400 samples short of 661500 (country.00007: 661100), so this keeps 10 segments for each of them.
+    /// The host extractor and the device runtime both cut clips with this rule.
+    ///
+    /// Example: `FeatureConfig.paper.segmentCount(sampleCount: 661_100) == 10`, `(sampleCount: 66_149) == 1`,
+    /// `(sampleCount: 65_000) == 0`.
+    public func segmentCount(sampleCount: Int) -> Int {
+        let length = Int(segmentSamples)
+        guard length > 0, sampleCount > 0 else { return 0 }
+        let full = sampleCount / length
+        let rest = sampleCount - full * length
+        return rest > 0 && rest >= length - length / 100 ? full + 1 : full
+    }
+
     /// Number of frequency bins of the one-sided spectrum.
     public var binCount: Int { Int(nFFT) / 2 + 1 }
 

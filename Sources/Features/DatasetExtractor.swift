@@ -24,10 +24,20 @@ public struct ExtractionSummary: Sendable {
 /// Cuts every clip of a dataset into full, non-overlapping segments and computes their MFCCs,
 /// on all cores, into a `FeatureCache`.
 public enum DatasetExtractor {
-    /// Number of full segments a clip of `sampleCount` samples yields, capped by `maxSegments`.
+    /// Number of segments a clip of `sampleCount` samples yields (`FeatureConfig.segmentCount`), capped by `maxSegments`.
     public static func segmentCount(sampleCount: Int, config: FeatureConfig, maxSegments: Int?) -> Int {
-        let n = sampleCount / Int(config.segmentSamples)
+        let n = config.segmentCount(sampleCount: sampleCount)
         return maxSegments.map { min($0, n) } ?? n
+    }
+
+    /// Segment `k` of a clip: samples `k*L ..< (k+1)*L`, zero-padded at the end when the clip stops short
+    /// (only the last segment, by at most 1 %; see `FeatureConfig.segmentCount`).
+    public static func segment(_ k: Int, of audio: [Float], config: FeatureConfig) -> [Float] {
+        let L = Int(config.segmentSamples)
+        let start = k * L, end = min(audio.count, start + L)
+        var seg = Array(audio[start ..< end])
+        if seg.count < L { seg += [Float](repeating: 0, count: L - seg.count) }
+        return seg
     }
 
     /// Extracts `clips` (all of `index` by default). Unreadable or too-short clips are skipped and
@@ -69,11 +79,7 @@ public enum DatasetExtractor {
                     } else {
                         var feats: [Float] = []
                         feats.reserveCapacity(count * config.valuesPerSegment)
-                        audio.withUnsafeBufferPointer { buf in
-                            for k in 0..<count {
-                                feats += extractor.mfcc(segment: UnsafeBufferPointer(rebasing: buf[k * L ..< (k + 1) * L]))
-                            }
-                        }
+                        for k in 0..<count { feats += extractor.mfcc(segment: segment(k, of: audio, config: config)) }
                         result = .success(feats)
                     }
                 } catch {

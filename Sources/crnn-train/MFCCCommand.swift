@@ -31,12 +31,11 @@ struct MFCCCommand: ParsableCommand {
         do { samples = try AudioDecoder.decodeMono(path: audio, sampleRate: Int(config.sampleRate)) } catch {
             throw badInput(error.description)
         }
-        let L = Int(config.segmentSamples)
-        let count = samples.count / L
+        let count = config.segmentCount(sampleCount: samples.count)
         guard segment >= 0, segment < count else {
             throw badInput("\(audio): segment \(segment) does not exist (the file has \(count) full 3-s segment\(count == 1 ? "" : "s"))")
         }
-        let m = try MFCCExtractor(config: config).mfcc(segment: Array(samples[segment * L ..< (segment + 1) * L]))
+        let m = try MFCCExtractor(config: config).mfcc(segment: DatasetExtractor.segment(segment, of: samples, config: config))
         let c = Int(config.nMFCC)
         var out = ""
         switch format {

@@ -33,3 +33,17 @@ final class FeatureConfigTests: XCTestCase {
         XCTAssertNil(FeatureConfig(bytes: [1, 2, 3]))
     }
 }
+
+final class SegmentCountTests: XCTestCase {
+    func testFullSegmentsPlusANearlyFullTail() {
+        let c = FeatureConfig.paper  // 66150 samples per segment; tolerance 661 samples
+        XCTAssertEqual(c.segmentCount(sampleCount: 0), 0)
+        XCTAssertEqual(c.segmentCount(sampleCount: 65_488), 0)
+        XCTAssertEqual(c.segmentCount(sampleCount: 65_489), 1)
+        XCTAssertEqual(c.segmentCount(sampleCount: 66_150), 1)
+        XCTAssertEqual(c.segmentCount(sampleCount: 66_151), 1)
+        XCTAssertEqual(c.segmentCount(sampleCount: 661_794), 10)  // blues.00000
+        XCTAssertEqual(c.segmentCount(sampleCount: 661_100), 10)  // country.00007: 400 samples short
+        XCTAssertEqual(c.segmentCount(sampleCount: 660_000), 9)  // 1650 samples short: not kept
+    }
+}
