@@ -1,0 +1,156 @@
+// GRU with Keras semantics: reset_after=True, gate order (z, r, h) in the kernel columns,
+// recurrent activation sigmoid, activation tanh, zero initial state, two bias vectors.
+//
+// inp is (N,T,D); kernel is [D,3U]; recurrent_kernel is [U,3U]; bias is [2,3U] (row 0 input bias,
+// row 1 recurrent bias); out is (N,T,U) with return_sequences, else (N,U) (the last step).
+//
+// Per step (xp = x_t @ kernel + b_in, hp = h_{t-1} @ recurrent_kernel + b_rec, split in thirds):
+//   z = sigmoid(xp_z + hp_z); r = sigmoid(xp_r + hp_r); hh = tanh(xp_h + r * hp_h)
+//   h_t = z * h_{t-1} + (1 - z) * hh
+import Foundation
+
+@inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+public final class GRU: Layer {
+    public let name: String
+    public var kindName: String { "GRU" }
+    public let inputSize: Int, units: Int
+    public let returnSequences: Bool
+    public let kernel: Parameter, recurrentKernel: Parameter, bias: Parameter
+    // Caches (time-major per step): hs (T+1,N,U) with h_0 = 0; z, r, hh, hpH (T,N,U).
+    private var inp: [Float] = []
+    private var hs: [Float] = [], zs: [Float] = [], rs: [Float] = [], hhs: [Float] = [], hpHs: [Float] = []
+    private var n = 0, t = 0
+
+    public init(name: String, inputSize: Int, units: Int, returnSequences: Bool, rng: inout SeededRNG) {
+        self.name = name
+        self.inputSize = inputSize
+        self.units = units
+        self.returnSequences = returnSequences
+        kernel = Parameter(name: "\(name)/kernel", shape: [inputSize, 3 * units],
+                           value: Initializer.glorotUniform(shape: [inputSize, 3 * units], rng: &rng))
+        recurrentKernel = Parameter(name: "\(name)/recurrent_kernel", shape: [units, 3 * units],
+                                    value: Initializer.orthogonal(shape: [units, 3 * units], rng: &rng))
+        bias = Parameter(name: "\(name)/bias", shape: [2, 3 * units], value: [Float](repeating: 0, count: 6 * units))
+    }
+
+    public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+
+    public func outputShape(for s: [Int]) -> [Int] { returnSequences ? [s[0], units] : [units] }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        n = x.shape[0]; t = x.shape[1]
+        let d = inputSize, u = units, g = 3 * u
+        precondition(x.shape[2] == d, "\(name): expected input size \(d), got \(x.shape)")
+        inp = x.data
+        // xp (N,T,3U) = inp (N*T,D) @ kernel + input bias.
+        var xp = [Float](repeating: 0, count: n * t * g)
+        for row in 0..<(n * t) { for j in 0..<g { xp[row * g + j] = bias.value[j] } }
+        x.data.withUnsafeBufferPointer { xpIn in
+            xp.withUnsafeMutableBufferPointer { o in
+                sgemm(m: n * t, n: g, k: d, a: xpIn.baseAddress!, b: kernel.value, beta: 1, c: o.baseAddress!)
+            }
+        }
+        hs = [Float](repeating: 0, count: (t + 1) * n * u)
+        zs = [Float](repeating: 0, count: t * n * u); rs = zs; hhs = zs; hpHs = zs
+        var hp = [Float](repeating: 0, count: n * g)
+        for step in 0..<t {
+            for row in 0..<n { for j in 0..<g { hp[row * g + j] = bias.value[g + j] } }
+            hs.withUnsafeBufferPointer { hsp in
+                hp.withUnsafeMutableBufferPointer { o in
+                    sgemm(m: n, n: g, k: u, a: hsp.baseAddress! + step * n * u, b: recurrentKernel.value, beta: 1,
+                          c: o.baseAddress!)
+                }
+            }
+            for row in 0..<n {
+                let xo = (row * t + step) * g, ho = row * g
+                for j in 0..<u {
+                    let c = (step * n + row) * u + j
+                    let z = sigmoid(xp[xo + j] + hp[ho + j])
+                    let r = sigmoid(xp[xo + u + j] + hp[ho + u + j])
+                    let hpH = hp[ho + 2 * u + j]
+                    let hh = tanh(xp[xo + 2 * u + j] + r * hpH)
+                    let hPrev = hs[c]
+                    zs[c] = z; rs[c] = r; hhs[c] = hh; hpHs[c] = hpH
+                    hs[c + n * u] = z * hPrev + (1 - z) * hh
+                }
+            }
+        }
+        return gatherOutput()
+    }
+
+    private func gatherOutput() -> Tensor {
+        let u = units
+        if returnSequences {
+            var y = [Float](repeating: 0, count: n * t * u)
+            for step in 0..<t {
+                for row in 0..<n {
+                    for j in 0..<u { y[(row * t + step) * u + j] = hs[((step + 1) * n + row) * u + j] }
+                }
+            }
+            return Tensor(shape: [n, t, u], data: y)
+        }
+        return Tensor(shape: [n, u], data: Array(hs[(t * n * u)..<((t + 1) * n * u)]))
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let d = inputSize, u = units, g = 3 * u
+        var dxp = [Float](repeating: 0, count: n * t * g)
+        var dhp = [Float](repeating: 0, count: n * g)
+        var dh = [Float](repeating: 0, count: n * u)      // dL/dh_t flowing back from step t+1
+        var dhPrev = [Float](repeating: 0, count: n * u)
+        for step in stride(from: t - 1, through: 0, by: -1) {
+            for row in 0..<n {
+                for j in 0..<u {
+                    if returnSequences { dh[row * u + j] += dy.data[(row * t + step) * u + j] }
+                    else if step == t - 1 { dh[row * u + j] += dy.data[row * u + j] }
+                }
+            }
+            for row in 0..<n {
+                let xo = (row * t + step) * g, ho = row * g
+                for j in 0..<u {
+                    let c = (step * n + row) * u + j
+                    let z = zs[c], r = rs[c], hh = hhs[c], hPrev = hs[c]
+                    let dht = dh[row * u + j]
+                    let daH = dht * (1 - z) * (1 - hh * hh)
+                    let daZ = dht * (hPrev - hh) * z * (1 - z)
+                    let daR = daH * hpHs[c] * r * (1 - r)
+                    dxp[xo + j] = daZ; dxp[xo + u + j] = daR; dxp[xo + 2 * u + j] = daH
+                    dhp[ho + j] = daZ; dhp[ho + u + j] = daR; dhp[ho + 2 * u + j] = daH * r
+                    dhPrev[row * u + j] = dht * z
+                }
+            }
+            // recurrent_kernel grad += h_{t-1}^T @ dhp; recurrent bias += sums; dh_{t-1} += dhp @ U^T.
+            hs.withUnsafeBufferPointer { hsp in
+                dhp.withUnsafeBufferPointer { dp in
+                    recurrentKernel.grad.withUnsafeMutableBufferPointer { gk in
+                        sgemm(transA: true, m: u, n: g, k: n, a: hsp.baseAddress! + step * n * u, b: dp.baseAddress!,
+                              beta: 1, c: gk.baseAddress!)
+                    }
+                    dhPrev.withUnsafeMutableBufferPointer { o in
+                        sgemm(transB: true, m: n, n: u, k: g, a: dp.baseAddress!, b: recurrentKernel.value, beta: 1,
+                              c: o.baseAddress!)
+                    }
+                }
+            }
+            for row in 0..<n { for j in 0..<g { bias.grad[g + j] += dhp[row * g + j] } }
+            swap(&dh, &dhPrev)
+        }
+        // kernel grad += inp^T @ dxp; input bias += sums; dinp = dxp @ kernel^T.
+        var dx = [Float](repeating: 0, count: n * t * d)
+        for row in 0..<(n * t) { for j in 0..<g { bias.grad[j] += dxp[row * g + j] } }
+        inp.withUnsafeBufferPointer { ip in
+            dxp.withUnsafeBufferPointer { dp in
+                kernel.grad.withUnsafeMutableBufferPointer { gk in
+                    sgemm(transA: true, m: d, n: g, k: n * t, a: ip.baseAddress!, b: dp.baseAddress!, beta: 1,
+                          c: gk.baseAddress!)
+                }
+                dx.withUnsafeMutableBufferPointer { o in
+                    sgemm(transB: true, m: n * t, n: d, k: g, a: dp.baseAddress!, b: kernel.value, beta: 0,
+                          c: o.baseAddress!)
+                }
+            }
+        }
+        return Tensor(shape: [n, t, d], data: dx)
+    }
+}

@@ -1,0 +1,149 @@
+// LSTM with Keras semantics: gate order (i, f, c, o) in the kernel columns, recurrent activation
+// sigmoid, activation tanh, zero initial states, one bias vector, unit_forget_bias (the forget
+// slice of the bias starts at 1).
+//
+// inp is (N,T,D); kernel is [D,4U]; recurrent_kernel is [U,4U]; bias is (4U);
+// out is (N,T,U) with return_sequences, else (N,U).
+//
+// Per step (a = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias, split in quarters):
+//   i = sigmoid(a_i); f = sigmoid(a_f); g = tanh(a_c); o = sigmoid(a_o)
+//   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
+import Foundation
+
+public final class LSTM: Layer {
+    public let name: String
+    public var kindName: String { "LSTM" }
+    public let inputSize: Int, units: Int
+    public let returnSequences: Bool
+    public let kernel: Parameter, recurrentKernel: Parameter, bias: Parameter
+    // Caches, time-major: hs and cs (T+1,N,U) with zero initial states; gates (T,N,4U) after activation.
+    private var inp: [Float] = []
+    private var hs: [Float] = [], cs: [Float] = [], gates: [Float] = []
+    private var n = 0, t = 0
+
+    public init(name: String, inputSize: Int, units: Int, returnSequences: Bool, rng: inout SeededRNG) {
+        self.name = name
+        self.inputSize = inputSize
+        self.units = units
+        self.returnSequences = returnSequences
+        kernel = Parameter(name: "\(name)/kernel", shape: [inputSize, 4 * units],
+                           value: Initializer.glorotUniform(shape: [inputSize, 4 * units], rng: &rng))
+        recurrentKernel = Parameter(name: "\(name)/recurrent_kernel", shape: [units, 4 * units],
+                                    value: Initializer.orthogonal(shape: [units, 4 * units], rng: &rng))
+        var b = [Float](repeating: 0, count: 4 * units)
+        for j in units..<(2 * units) { b[j] = 1 }
+        bias = Parameter(name: "\(name)/bias", shape: [4 * units], value: b)
+    }
+
+    public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+
+    public func outputShape(for s: [Int]) -> [Int] { returnSequences ? [s[0], units] : [units] }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        n = x.shape[0]; t = x.shape[1]
+        let d = inputSize, u = units, g = 4 * u
+        precondition(x.shape[2] == d, "\(name): expected input size \(d), got \(x.shape)")
+        inp = x.data
+        var xp = [Float](repeating: 0, count: n * t * g)
+        for row in 0..<(n * t) { for j in 0..<g { xp[row * g + j] = bias.value[j] } }
+        x.data.withUnsafeBufferPointer { xpIn in
+            xp.withUnsafeMutableBufferPointer { o in
+                sgemm(m: n * t, n: g, k: d, a: xpIn.baseAddress!, b: kernel.value, beta: 1, c: o.baseAddress!)
+            }
+        }
+        hs = [Float](repeating: 0, count: (t + 1) * n * u); cs = hs
+        gates = [Float](repeating: 0, count: t * n * g)
+        var a = [Float](repeating: 0, count: n * g)
+        for step in 0..<t {
+            for row in 0..<n { for j in 0..<g { a[row * g + j] = xp[(row * t + step) * g + j] } }
+            hs.withUnsafeBufferPointer { hsp in
+                a.withUnsafeMutableBufferPointer { o in
+                    sgemm(m: n, n: g, k: u, a: hsp.baseAddress! + step * n * u, b: recurrentKernel.value, beta: 1,
+                          c: o.baseAddress!)
+                }
+            }
+            for row in 0..<n {
+                let ao = row * g, go = (step * n + row) * g
+                for j in 0..<u {
+                    let c = (step * n + row) * u + j
+                    let i = sigmoid(a[ao + j]), f = sigmoid(a[ao + u + j])
+                    let gg = tanh(a[ao + 2 * u + j]), o = sigmoid(a[ao + 3 * u + j])
+                    gates[go + j] = i; gates[go + u + j] = f; gates[go + 2 * u + j] = gg; gates[go + 3 * u + j] = o
+                    let ct = f * cs[c] + i * gg
+                    cs[c + n * u] = ct
+                    hs[c + n * u] = o * tanh(ct)
+                }
+            }
+        }
+        if returnSequences {
+            var y = [Float](repeating: 0, count: n * t * u)
+            for step in 0..<t {
+                for row in 0..<n {
+                    for j in 0..<u { y[(row * t + step) * u + j] = hs[((step + 1) * n + row) * u + j] }
+                }
+            }
+            return Tensor(shape: [n, t, u], data: y)
+        }
+        return Tensor(shape: [n, u], data: Array(hs[(t * n * u)..<((t + 1) * n * u)]))
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let d = inputSize, u = units, g = 4 * u
+        var dxp = [Float](repeating: 0, count: n * t * g)   // dL/da per step, (N,T,4U)
+        var da = [Float](repeating: 0, count: n * g)
+        var dh = [Float](repeating: 0, count: n * u), dc = [Float](repeating: 0, count: n * u)
+        var dhPrev = [Float](repeating: 0, count: n * u)
+        for step in stride(from: t - 1, through: 0, by: -1) {
+            for row in 0..<n {
+                for j in 0..<u {
+                    if returnSequences { dh[row * u + j] += dy.data[(row * t + step) * u + j] }
+                    else if step == t - 1 { dh[row * u + j] += dy.data[row * u + j] }
+                }
+            }
+            for row in 0..<n {
+                let go = (step * n + row) * g, ao = row * g
+                for j in 0..<u {
+                    let c = (step * n + row) * u + j
+                    let i = gates[go + j], f = gates[go + u + j], gg = gates[go + 2 * u + j], o = gates[go + 3 * u + j]
+                    let tc = tanh(cs[c + n * u])
+                    let dht = dh[row * u + j]
+                    let dct = dc[row * u + j] + dht * o * (1 - tc * tc)
+                    da[ao + j] = dct * gg * i * (1 - i)
+                    da[ao + u + j] = dct * cs[c] * f * (1 - f)
+                    da[ao + 2 * u + j] = dct * i * (1 - gg * gg)
+                    da[ao + 3 * u + j] = dht * tc * o * (1 - o)
+                    dc[row * u + j] = dct * f
+                    for q in 0..<4 { dxp[(row * t + step) * g + q * u + j] = da[ao + q * u + j] }
+                }
+            }
+            hs.withUnsafeBufferPointer { hsp in
+                da.withUnsafeBufferPointer { dp in
+                    recurrentKernel.grad.withUnsafeMutableBufferPointer { gk in
+                        sgemm(transA: true, m: u, n: g, k: n, a: hsp.baseAddress! + step * n * u, b: dp.baseAddress!,
+                              beta: 1, c: gk.baseAddress!)
+                    }
+                    dhPrev.withUnsafeMutableBufferPointer { o in
+                        sgemm(transB: true, m: n, n: u, k: g, a: dp.baseAddress!, b: recurrentKernel.value, beta: 0,
+                              c: o.baseAddress!)
+                    }
+                }
+            }
+            swap(&dh, &dhPrev)
+        }
+        var dx = [Float](repeating: 0, count: n * t * d)
+        for row in 0..<(n * t) { for j in 0..<g { bias.grad[j] += dxp[row * g + j] } }
+        inp.withUnsafeBufferPointer { ip in
+            dxp.withUnsafeBufferPointer { dp in
+                kernel.grad.withUnsafeMutableBufferPointer { gk in
+                    sgemm(transA: true, m: d, n: g, k: n * t, a: ip.baseAddress!, b: dp.baseAddress!, beta: 1,
+                          c: gk.baseAddress!)
+                }
+                dx.withUnsafeMutableBufferPointer { o in
+                    sgemm(transB: true, m: n * t, n: d, k: g, a: dp.baseAddress!, b: kernel.value, beta: 0,
+                          c: o.baseAddress!)
+                }
+            }
+        }
+        return Tensor(shape: [n, t, d], data: dx)
+    }
+}

@@ -1,0 +1,105 @@
+// MaxPool2D with pool size = stride = p and TF/Keras 'same' padding.
+//
+// inp is (N,H,W,C), out is (N,Ho,Wo,C) with Ho = ceil(H/p). Total padding per axis is
+// max((Ho-1)*p + p - H, 0): floor(total/2) before, the rest after. Padded cells never win the max
+// (a window is the max over its in-range cells only). E.g. 65 -> 22 with p=3 pads 0 before, 1 after;
+// 22 -> 6 with p=4 pads 1 before, 1 after; 23 -> 12 with p=2 pads 0 before, 1 after.
+
+/// The output size and the padding placed before the first cell, for one axis.
+public func samePooling(size: Int, pool: Int) -> (out: Int, padBefore: Int) {
+    let out = (size + pool - 1) / pool
+    let total = max((out - 1) * pool + pool - size, 0)
+    return (out, total / 2)
+}
+
+/// argmax[o] is the flat input index (within the whole batch) of the winner of output o.
+func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Float>,
+                    n: Int, h: Int, w: Int, c: Int, pool: Int) {
+    let (ho, padH) = samePooling(size: h, pool: pool)
+    let (wo, padW) = samePooling(size: w, pool: pool)
+    let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
+    Parallel.forEachChunk(n) { range in
+        let out = outBox.value, argmax = argBox.value, inp = inpBox.value
+        for b in range {
+            for oy in 0..<ho {
+                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
+                for ox in 0..<wo {
+                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
+                    let o = ((b * ho + oy) * wo + ox) * c
+                    for ch in 0..<c {
+                        // Every window holds at least one in-range cell (padding < pool).
+                        var bestIndex = ((b * h + y0) * w + x0) * c + ch
+                        var best = inp[bestIndex]
+                        for y in y0..<y1 {
+                            for x in x0..<x1 {
+                                let i = ((b * h + y) * w + x) * c + ch
+                                // Strict '>' keeps the first maximum in scan order.
+                                if inp[i] > best { best = inp[i]; bestIndex = i }
+                            }
+                        }
+                        out[o + ch] = best
+                        argmax[o + ch] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// din (N,H,W,C) = 0 except din[argmax[o]] += dout[o].
+func maxPoolBackward(din: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+                     inCount: Int, outCount: Int) {
+    din.update(repeating: 0, count: inCount)
+    for o in 0..<outCount { din[Int(argmax[o])] += dout[o] }
+}
+
+public final class MaxPool2D: Layer {
+    public let name: String
+    public var kindName: String { "MaxPooling2D" }
+    public let pool: Int
+    private var argmax: [Int32] = []
+    private var inShape: [Int] = []
+
+    public init(name: String, pool: Int) {
+        self.name = name
+        self.pool = pool
+    }
+
+    public var parameters: [Parameter] { [] }
+
+    public func outputShape(for s: [Int]) -> [Int] {
+        [samePooling(size: s[0], pool: pool).out, samePooling(size: s[1], pool: pool).out, s[2]]
+    }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        inShape = x.shape
+        let os = [n] + outputShape(for: [h, w, c])
+        let count = os.reduce(1, *)
+        var y = [Float](repeating: 0, count: count)
+        argmax = [Int32](repeating: 0, count: count)
+        x.data.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                argmax.withUnsafeMutableBufferPointer { ap in
+                    maxPoolForward(out: yp.baseAddress!, argmax: ap.baseAddress!, inp: xp.baseAddress!,
+                                   n: n, h: h, w: w, c: c, pool: pool)
+                }
+            }
+        }
+        return Tensor(shape: os, data: y)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let inCount = inShape.reduce(1, *)
+        var dx = [Float](repeating: 0, count: inCount)
+        dy.data.withUnsafeBufferPointer { dp in
+            argmax.withUnsafeBufferPointer { ap in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    maxPoolBackward(din: dxp.baseAddress!, dout: dp.baseAddress!, argmax: ap.baseAddress!,
+                                    inCount: inCount, outCount: dy.count)
+                }
+            }
+        }
+        return Tensor(shape: inShape, data: dx)
+    }
+}

@@ -1,0 +1,43 @@
+// ReLU. inp and out have any shape (same shape). Gradient is 1 where out > 0, else 0 (as TF).
+
+func reluForward(out: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { out[i] = max(inp[i], 0) }
+}
+
+/// din = dout where out > 0, else 0.
+func reluBackward(din: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, out: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { din[i] = out[i] > 0 ? dout[i] : 0 }
+}
+
+public final class ReLU: Layer {
+    public let name: String
+    public var kindName: String { "ReLU" }
+    private var out: [Float] = []
+
+    public init(name: String) { self.name = name }
+    public var parameters: [Parameter] { [] }
+    public func outputShape(for s: [Int]) -> [Int] { s }
+
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+        var y = [Float](repeating: 0, count: x.count)
+        x.data.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                reluForward(out: yp.baseAddress!, inp: xp.baseAddress!, count: x.count)
+            }
+        }
+        out = y
+        return Tensor(shape: x.shape, data: y)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        var dx = [Float](repeating: 0, count: dy.count)
+        dy.data.withUnsafeBufferPointer { dp in
+            out.withUnsafeBufferPointer { op in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    reluBackward(din: dxp.baseAddress!, dout: dp.baseAddress!, out: op.baseAddress!, count: dy.count)
+                }
+            }
+        }
+        return Tensor(shape: dy.shape, data: dx)
+    }
+}

@@ -1,1 +1,0 @@
-// Training: float layers, models, optimizer, training loop (see issue: float trainer).

@@ -1,0 +1,34 @@
+// Times one training epoch (forward + backward + Adam on every mini-batch) of a model on
+// synthetic input, so that a CLI command and tools/keras_bench.py can compare against Keras.
+import Foundation
+
+public enum TrainingBenchmark {
+    /// Seconds for one epoch of `segments` random (130,23,1) inputs with random labels, in
+    /// mini-batches of `batch` (the last one smaller), after one untimed warm-up batch.
+    /// `threads` sets OpenBLAS' and the batch-splitting worker count.
+    public static func epochSeconds(model name: String, segments: Int = 800, batch: Int = 32,
+                                    filters: Int = 32, threads: Int = 2, seed: UInt64 = 1) throws -> Double {
+        BLAS.setThreads(threads)
+        Parallel.workers = threads
+        let model = try Model(named: name, filters: filters, seed: seed)
+        let adam = Adam()
+        var rng = SeededRNG(seed: seed &+ 7)
+        let sample = model.config.inputShape.reduce(1, *)
+        let x = (0..<(segments * sample)).map { _ in Float(rng.normal()) }
+        let labels = (0..<segments).map { _ in Int(rng.next() % UInt64(model.config.classes)) }
+        func batchTensor(_ lo: Int, _ hi: Int) -> Tensor {
+            Tensor(shape: [hi - lo] + model.config.inputShape, data: Array(x[(lo * sample)..<(hi * sample)]))
+        }
+        // Warm-up (first-touch allocations, BLAS thread start).
+        model.lossAndGradients(batchTensor(0, min(batch, segments)), labels: Array(labels[0..<min(batch, segments)]))
+        let start = DispatchTime.now().uptimeNanoseconds
+        var lo = 0
+        while lo < segments {
+            let hi = min(lo + batch, segments)
+            model.lossAndGradients(batchTensor(lo, hi), labels: Array(labels[lo..<hi]))
+            adam.step(model.trainableParameters)
+            lo = hi
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
