@@ -1,0 +1,361 @@
+import CRNNRuntime
+import Features
+import Foundation
+
+/// Learning-rate schedules for `fit`.
+public enum LearningRateSchedule: String, CaseIterable, Codable, Sendable {
+    /// Constant learning rate (Keras' default).
+    case constant
+    /// Halve the rate when validation loss has not improved for `patience / 2` epochs.
+    case plateau
+    /// Cosine decay from the initial rate to 1 % of it over the epoch budget.
+    case cosine
+}
+
+/// Options of a training run. Defaults: at most 60 epochs, batch 32, patience 10, Adam 1e-3.
+public struct TrainOptions: Codable, Equatable, Sendable {
+    public var epochs = 60
+    public var batchSize = 32
+    public var patience = 10
+    public var learningRate: Float = 1e-3
+    public var schedule: LearningRateSchedule = .constant
+    public var seed: UInt64 = 42
+    /// Standardise each MFCC coefficient with the training tracks' mean and deviation (default on).
+    public var normalize = true
+    /// SpecAugment-style masking of the MFCC matrix: one block of up to this many frames and one of up
+    /// to `frequencyMask` coefficients set to the (normalised) mean, per training example. 0 = off.
+    public var timeMask = 0
+    public var frequencyMask = 0
+    /// Mixup with Beta(alpha, alpha) mixing weights; 0 = off.
+    public var mixupAlpha: Float = 0
+
+    public init() {}
+
+    public var asDictionary: [String: String] {
+        ["epochs": "\(epochs)", "batch": "\(batchSize)", "patience": "\(patience)", "lr": "\(learningRate)",
+         "schedule": schedule.rawValue, "seed": "\(seed)", "normalize": "\(normalize)", "time_mask": "\(timeMask)",
+         "frequency_mask": "\(frequencyMask)", "mixup": "\(mixupAlpha)"]
+    }
+}
+
+/// Per-coefficient input standardisation: `(x - mean[c]) / std[c]`.
+public struct InputNormalization: Equatable, Sendable {
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == std.count)
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Identity (for `--no-normalize`).
+    public static func identity(coefficients: Int) -> InputNormalization {
+        InputNormalization(mean: [Float](repeating: 0, count: coefficients), std: [Float](repeating: 1, count: coefficients))
+    }
+
+    /// Mean and deviation per coefficient over the given segments (float64 accumulation).
+    public static func fit(_ cache: FeatureCache, segments: [Int]) -> InputNormalization {
+        let c = Int(cache.config.nMFCC), f = cache.config.frameCount
+        var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
+        for s in segments {
+            let seg = cache.segment(s)
+            var i = seg.startIndex
+            for _ in 0..<f { for k in 0..<c { let v = Double(seg[i + k]); sum[k] += v; sq[k] += v * v }; i += c }
+        }
+        let n = Double(max(1, segments.count * f))
+        let mean = sum.map { $0 / n }
+        let std = (0..<c).map { k in max(1e-6, (sq[k] / n - mean[k] * mean[k]).squareRoot()) }
+        return InputNormalization(mean: mean.map(Float.init), std: std.map(Float.init))
+    }
+
+    /// Applies the standardisation in place to frame-major `frames x coefficients` values.
+    public func apply(_ x: inout [Float], offset: Int = 0, count: Int) {
+        let c = mean.count
+        for i in 0..<count { let k = i % c; x[offset + i] = (x[offset + i] - mean[k]) / std[k] }
+    }
+}
+
+/// Builds model input tensors (N, frames, coefficients, 1) from feature-file segments.
+public struct BatchMaker: Sendable {
+    public let cache: FeatureCache
+    public let normalization: InputNormalization
+
+    public init(cache: FeatureCache, normalization: InputNormalization) {
+        self.cache = cache
+        self.normalization = normalization
+    }
+
+    public func batch(_ segments: some Collection<Int>) -> Tensor {
+        let v = cache.valuesPerSegment
+        var data = [Float](repeating: 0, count: segments.count * v)
+        for (j, s) in segments.enumerated() {
+            let seg = cache.segment(s)
+            data.replaceSubrange(j * v ..< (j + 1) * v, with: seg)
+            normalization.apply(&data, offset: j * v, count: v)
+        }
+        return Tensor(shape: [segments.count, cache.config.frameCount, Int(cache.config.nMFCC), 1], data: data)
+    }
+}
+
+/// The result of `Trainer.fit`.
+public struct FitResult: Sendable {
+    public var history: [EpochRecord]
+    public var bestEpoch: Int
+    public var bestValidationLoss: Double
+    public var stoppedEarly: Bool
+}
+
+/// Trains a model on the training part of a split with validation every epoch, early stopping on
+/// validation loss (best weights restored), checkpoints at every improvement and a resumable
+/// `last.ckpt` after every epoch.
+public final class Trainer {
+    public let model: Model
+    public let cache: FeatureCache
+    public let split: DatasetSplit
+    public let options: TrainOptions
+    public let normalization: InputNormalization
+    public let optimizer: Adam
+    let batches: BatchMaker
+
+    public init(model: Model, cache: FeatureCache, split: DatasetSplit, options: TrainOptions) {
+        self.model = model
+        self.cache = cache
+        self.split = split
+        self.options = options
+        normalization = options.normalize
+            ? InputNormalization.fit(cache, segments: split.train)
+            : .identity(coefficients: Int(cache.config.nMFCC))
+        optimizer = Adam(learningRate: options.learningRate)
+        batches = BatchMaker(cache: cache, normalization: normalization)
+    }
+
+    /// Checkpoint of the model's current weights with this run's metadata.
+    public func checkpoint(state: TrainingState? = nil, provenance: [String: String] = [:]) -> Checkpoint {
+        let meta = CheckpointMeta(
+            model: model.config.kind.rawValue,
+            modelOptions: ["filters": "\(model.config.filters)", "rnn_units": "\(model.config.rnnUnits)",
+                           "classes": "\(model.config.classes)", "dropout": "\(model.config.dropoutRate)",
+                           "normalized": "\(options.normalize)"],
+            labels: cache.labels, inputMean: normalization.mean, inputStd: normalization.std,
+            split: split.kind.rawValue, splitSeed: options.seed, fold: split.fold,
+            trainTracks: split.trainTracks, validationTracks: split.validationTracks, testTracks: split.testTracks,
+            provenance: provenance)
+        let weights = model.parameters.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.value) }
+        var slots: [NamedTensor] = []
+        if state != nil {
+            for p in model.trainableParameters {
+                if let m = optimizer.m[p.name] { slots.append(NamedTensor(name: "adam/m/" + p.name, shape: p.shape, values: m)) }
+                if let v = optimizer.v[p.name] { slots.append(NamedTensor(name: "adam/v/" + p.name, shape: p.shape, values: v)) }
+            }
+        }
+        return Checkpoint(featureConfig: cache.config, meta: meta, weights: weights, state: state, optimizer: slots)
+    }
+
+    /// Loads weights (and, from a resumable checkpoint, the optimizer moments) into this trainer.
+    public func restore(_ ckpt: Checkpoint, optimizerState: Bool) throws {
+        for w in ckpt.weights { try model.setParameter(w.name, to: w.values) }
+        if optimizerState {
+            optimizer.m = [:]
+            optimizer.v = [:]
+            for t in ckpt.optimizer {
+                if t.name.hasPrefix("adam/m/") { optimizer.m[String(t.name.dropFirst(7))] = t.values }
+                if t.name.hasPrefix("adam/v/") { optimizer.v[String(t.name.dropFirst(7))] = t.values }
+            }
+            optimizer.iterations = ckpt.state?.optimizerStep ?? 0
+        }
+    }
+
+    /// Mean loss and accuracy over segments in inference mode, and the probabilities (segments x classes).
+    public func evaluate(_ segments: [Int]) -> (loss: Double, accuracy: Double, probabilities: [Float]) {
+        guard !segments.isEmpty else { return (0, 0, []) }
+        let labels = cache.segmentLabels
+        var lossSum = 0.0, correct = 0
+        var probs: [Float] = []
+        probs.reserveCapacity(segments.count * cache.labels.count)
+        for start in stride(from: 0, to: segments.count, by: 64) {
+            let idx = Array(segments[start ..< min(segments.count, start + 64)])
+            let logits = model.forward(batches.batch(idx), mode: .inference)
+            let y = idx.map { labels[$0] }
+            lossSum += SoftmaxCrossEntropy.lossValue(logits: logits, labels: y) * Double(idx.count)
+            let p = SoftmaxCrossEntropy.softmax(logits)
+            for (j, pred) in argmaxRows(p.data, classCount: p.shape[1]).enumerated() where pred == y[j] { correct += 1 }
+            probs += p.data
+        }
+        return (lossSum / Double(segments.count), Double(correct) / Double(segments.count), probs)
+    }
+
+    func learningRate(epoch: Int, sinceImprovement: Int, current: Float) -> Float {
+        switch options.schedule {
+        case .constant: return options.learningRate
+        case .cosine:
+            let t = Double(epoch - 1) / Double(max(1, options.epochs - 1))
+            return Float(0.01 + 0.99 * 0.5 * (1 + cos(.pi * t))) * options.learningRate
+        case .plateau:
+            let wait = max(1, options.patience / 2)
+            return sinceImprovement > 0 && sinceImprovement % wait == 0 ? max(current * 0.5, options.learningRate * 1e-3) : current
+        }
+    }
+
+    /// Applies time/frequency masks to a normalised batch in place (mask value 0 = the training mean).
+    func augment(_ x: inout Tensor, rng: inout SeededGenerator) {
+        let n = x.shape[0], f = x.shape[1], c = x.shape[2]
+        for b in 0..<n {
+            if options.timeMask > 0 {
+                let w = Int.random(in: 0...options.timeMask, using: &rng), t0 = Int.random(in: 0...max(0, f - w), using: &rng)
+                for t in t0 ..< min(f, t0 + w) { for k in 0..<c { x.data[(b * f + t) * c + k] = 0 } }
+            }
+            if options.frequencyMask > 0 {
+                let w = Int.random(in: 0...options.frequencyMask, using: &rng), k0 = Int.random(in: 0...max(0, c - w), using: &rng)
+                for t in 0..<f { for k in k0 ..< min(c, k0 + w) { x.data[(b * f + t) * c + k] = 0 } }
+            }
+        }
+    }
+
+    /// Beta(a, a) sample via two gamma draws (Marsaglia-Tsang), for mixup.
+    static func beta(_ a: Double, rng: inout SeededGenerator) -> Double {
+        func gamma(_ k: Double) -> Double {
+            if k < 1 { return gamma(k + 1) * pow(Double.random(in: 1e-12..<1, using: &rng), 1 / k) }
+            let d = k - 1.0 / 3, c = 1 / (9 * d).squareRoot()
+            while true {
+                var x = 0.0, v = 0.0
+                repeat {
+                    let u1 = Double.random(in: 1e-12..<1, using: &rng), u2 = Double.random(in: 0..<1, using: &rng)
+                    x = (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+                    v = 1 + c * x
+                } while v <= 0
+                v = v * v * v
+                let u = Double.random(in: 1e-12..<1, using: &rng)
+                if log(u) < 0.5 * x * x + d - d * v + d * log(v) { return d * v }
+            }
+        }
+        let g1 = gamma(a), g2 = gamma(a)
+        return g1 / (g1 + g2)
+    }
+
+    /// Trains. `runDir` receives `model.ckpt` (best weights, at every improvement) and `last.ckpt`
+    /// (resumable state, every epoch). With `resume`, continues from `runDir/last.ckpt`.
+    public func fit(runDir: String, resume: Bool = false, progress: Bool = true,
+                    provenance: [String: String] = [:], log: (String) -> Void = { _ in }) throws -> FitResult {
+        let labels = cache.segmentLabels
+        var history: [EpochRecord] = []
+        var bestLoss = Double.infinity, bestEpoch = 0, since = 0, startEpoch = 1
+        var lr = options.learningRate
+        let lastPath = runDir + "/last.ckpt", bestPath = runDir + "/model.ckpt"
+        if resume {
+            let last = try Checkpoint(contentsOf: lastPath)
+            guard let st = last.state else { throw CheckpointError("\(lastPath) holds no training state to resume from") }
+            guard last.meta.model == model.config.kind.rawValue, last.meta.trainTracks == split.trainTracks else {
+                throw CheckpointError("\(lastPath) belongs to another run (model or split differ); resume with the same options")
+            }
+            try restore(last, optimizerState: true)
+            history = st.history
+            bestLoss = st.bestValidationLoss
+            bestEpoch = st.bestEpoch
+            since = st.epochsSinceImprovement
+            startEpoch = st.completedEpochs + 1
+            lr = Float(st.options["current_lr"].flatMap(Double.init) ?? Double(options.learningRate))
+            log("resuming after epoch \(st.completedEpochs) (best epoch \(bestEpoch), validation loss \(String(format: "%.4f", bestLoss)))")
+        }
+        var stoppedEarly = since >= options.patience && startEpoch > 1
+        var epoch = startEpoch
+        while epoch <= options.epochs && !stoppedEarly {
+            lr = learningRate(epoch: epoch, sinceImprovement: since, current: lr)
+            optimizer.learningRate = lr
+            let t0 = Date()
+            var rng = SeededGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+            var order = split.train
+            order.shuffle(using: &rng)
+            let steps = (order.count + options.batchSize - 1) / options.batchSize
+            let bar = progress ? ProgressBar(total: order.count, label: String(format: "epoch %2d/%d", epoch, options.epochs), unit: "samples") : nil
+            var lossSum = 0.0, correct = 0, seen = 0
+            for s in 0..<steps {
+                let idx = Array(order[s * options.batchSize ..< min(order.count, (s + 1) * options.batchSize)])
+                var x = batches.batch(idx)
+                let y = idx.map { labels[$0] }
+                if options.timeMask > 0 || options.frequencyMask > 0 { augment(&x, rng: &rng) }
+                model.zeroGrad()
+                let loss: Float
+                let logits: Tensor
+                if options.mixupAlpha > 0 {
+                    let lam = Float(Self.beta(Double(options.mixupAlpha), rng: &rng))
+                    let perm = (0..<idx.count).shuffled(using: &rng)
+                    var mixed = x
+                    let v = x.count / idx.count
+                    for j in 0..<idx.count { for i in 0..<v { mixed.data[j * v + i] = lam * x.data[j * v + i] + (1 - lam) * x.data[perm[j] * v + i] } }
+                    logits = model.forward(mixed, mode: .training)
+                    let (l1, g1) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
+                    let (l2, g2) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: perm.map { y[$0] })
+                    loss = lam * l1 + (1 - lam) * l2
+                    var g = g1
+                    for i in g.data.indices { g.data[i] = lam * g1.data[i] + (1 - lam) * g2.data[i] }
+                    model.backward(g)
+                } else {
+                    logits = model.forward(x, mode: .training)
+                    let (l, g) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
+                    loss = l
+                    model.backward(g)
+                }
+                guard loss.isFinite else {
+                    throw CheckpointError("training diverged at epoch \(epoch), step \(s + 1) (loss \(loss)); try a lower --lr or keep --normalize")
+                }
+                optimizer.step(model.trainableParameters)
+                lossSum += Double(loss) * Double(idx.count)
+                for (j, p) in argmaxRows(logits.data, classCount: logits.shape[1]).enumerated() where p == y[j] { correct += 1 }
+                seen += idx.count
+                bar?.advance(idx.count, status: String(format: "loss %.4f acc %.3f", lossSum / Double(seen), Double(correct) / Double(seen)))
+            }
+            let val = evaluate(split.validation.isEmpty ? split.train : split.validation)
+            let rec = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, seen)), trainAccuracy: Double(correct) / Double(max(1, seen)),
+                                  validationLoss: val.loss, validationAccuracy: val.accuracy, learningRate: Double(lr),
+                                  seconds: Date().timeIntervalSince(t0))
+            history.append(rec)
+            bar?.finish(status: String(format: "loss %.4f acc %.3f | val loss %.4f acc %.3f | %.1f s", rec.trainLoss, rec.trainAccuracy, rec.validationLoss, rec.validationAccuracy, rec.seconds))
+            if !progress {
+                log(String(format: "epoch %d/%d: loss %.4f acc %.3f, val loss %.4f acc %.3f, %.1f s", epoch, options.epochs,
+                           rec.trainLoss, rec.trainAccuracy, rec.validationLoss, rec.validationAccuracy, rec.seconds))
+            }
+            if val.loss < bestLoss {
+                bestLoss = val.loss
+                bestEpoch = epoch
+                since = 0
+                try checkpoint(provenance: provenance).write(to: bestPath)
+            } else {
+                since += 1
+            }
+            var opts = options.asDictionary
+            opts["current_lr"] = "\(lr)"
+            let state = TrainingState(completedEpochs: epoch, optimizerStep: optimizer.iterations, bestEpoch: bestEpoch,
+                                      bestValidationLoss: bestLoss, epochsSinceImprovement: since, history: history,
+                                      rngState: options.seed, options: opts)
+            try checkpoint(state: state, provenance: provenance).write(to: lastPath)
+            if since >= options.patience {
+                stoppedEarly = true
+                log("early stop: validation loss has not improved for \(options.patience) epochs; best epoch \(bestEpoch)")
+            }
+            epoch += 1
+        }
+        // Restore the best weights.
+        if bestEpoch > 0 { try restore(try Checkpoint(contentsOf: bestPath), optimizerState: false) }
+        return FitResult(history: history, bestEpoch: bestEpoch, bestValidationLoss: bestLoss, stoppedEarly: stoppedEarly)
+    }
+}
+
+extension Model {
+    /// Rebuilds the architecture a checkpoint was trained with and loads its weights. Every parameter
+    /// of the architecture must be in the checkpoint with the right size.
+    public convenience init(checkpoint c: Checkpoint) throws {
+        guard let kind = ModelKind(rawValue: c.meta.model) else { throw ModelError.unknownModel(c.meta.model) }
+        let o = c.meta.modelOptions
+        let config = ModelConfig(
+            kind: kind, filters: Int(o["filters"] ?? "") ?? 32, rnnUnits: Int(o["rnn_units"] ?? ""),
+            inputShape: [c.featureConfig.frameCount, Int(c.featureConfig.nMFCC), 1],
+            classes: Int(o["classes"] ?? "") ?? c.meta.labels.count, dropoutRate: Float(o["dropout"] ?? "") ?? 0.1)
+        self.init(config: config, seed: 0)
+        let stored = Set(c.weights.map(\.name))
+        if let missing = parameters.first(where: { !stored.contains($0.name) }) {
+            throw ModelError.unknownParameter("\(missing.name) (missing from the checkpoint)")
+        }
+        for w in c.weights { try setParameter(w.name, to: w.values) }
+    }
+}

@@ -1,0 +1,185 @@
+import ArgumentParser
+import CRNNRuntime
+import Features
+import Foundation
+import Training
+
+extension SplitKind: ExpressibleByArgument {}
+extension LearningRateSchedule: ExpressibleByArgument {}
+
+/// Where features come from: a dataset folder (extracted now) or a feature file.
+struct FeatureSource: ParsableArguments {
+    @Option(help: "Dataset folder (one sub-folder per genre); features are extracted first.")
+    var data: String?
+
+    @Option(help: "Feature file written by `crnn-train features`.")
+    var features: String?
+
+    func load(quiet: Bool) throws -> FeatureCache {
+        switch (data, features) {
+        case (let d?, nil):
+            let index: DatasetIndex
+            do { index = try DatasetIndex(root: d) } catch { throw badInput(error.description) }
+            let (cache, summary): (FeatureCache, ExtractionSummary)
+            do { (cache, summary) = try DatasetExtractor.extract(index: index, showProgress: !quiet) } catch { throw badInput(error.description) }
+            for w in summary.warnings { warn("warning: skipped \(w)") }
+            warn(summary.line)
+            if summary.segments == 0 { throw badInput("no segment could be extracted from \(d)") }
+            return cache
+        case (nil, let f?):
+            do { return try FeatureCache(contentsOf: f) } catch { throw badInput(error.description) }
+        default:
+            throw ValidationError("give exactly one of --data DIR or --features FILE")
+        }
+    }
+}
+
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Train cnn-gru, cnn-lstm or the cnn baseline and write the checkpoint and reports.",
+        discussion: """
+            Writes into --out: model.ckpt (best weights by validation loss, written at every improvement), \
+            last.ckpt (resumable state after every epoch), metrics.json, report.md (segment and track accuracy, \
+            per-genre precision/recall/F1, confusion matrices), curves.svg and confusion.svg. With --split kfold \
+            it trains one model per fold in --out/fold-N and reports the mean and standard deviation.
+
+            Splits: track (by track, stratified per genre; the honest one), random (by segment as in the paper: \
+            leaky), kfold (track-level), filtered (the fault-filtered GTZAN split; needs the full GTZAN).
+            """)
+
+    @OptionGroup var source: FeatureSource
+
+    @Option(help: "Model: cnn-gru, cnn-lstm or cnn.")
+    var model: String = "cnn-gru"
+
+    @Option(help: "Split: track, random, kfold or filtered.")
+    var split: SplitKind = .track
+
+    @Option(help: "Validation fraction per genre (taken from the training part).")
+    var valFraction: Double = 0.1
+
+    @Option(help: "Test fraction per genre (0 when evaluating on another folder).")
+    var testFraction: Double = 0.2
+
+    @Option(help: "Folds for --split kfold.")
+    var folds: Int = 5
+
+    @Option(help: "Maximum epochs.")
+    var epochs: Int = 60
+
+    @Option(help: "Mini-batch size.")
+    var batch: Int = 32
+
+    @Option(help: "Early-stopping patience in epochs (on validation loss).")
+    var patience: Int = 10
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Learning-rate schedule: constant, plateau or cosine.")
+    var lrSchedule: LearningRateSchedule = .constant
+
+    @Option(help: "Filters per convolution layer.")
+    var filters: Int = 32
+
+    @Option(help: "Units per recurrent layer (default: GRU 20, LSTM 30).")
+    var units: Int?
+
+    @Option(help: "Seed for the split, initialisation, shuffling and dropout.")
+    var seed: UInt64 = 42
+
+    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones.")
+    var noNormalize = false
+
+    @Option(help: "Augmentation: mask up to this many frames per example (0 = off).")
+    var timeMask: Int = 0
+
+    @Option(help: "Augmentation: mask up to this many MFCC coefficients per example (0 = off).")
+    var freqMask: Int = 0
+
+    @Option(help: "Augmentation: mixup with Beta(a, a) weights (0 = off).")
+    var mixup: Float = 0
+
+    @Option(help: "Run folder for checkpoints and reports.")
+    var out: String
+
+    @Flag(help: "Continue a killed run from --out/last.ckpt (same options).")
+    var resume = false
+
+    @Flag(help: "No progress bars; one line per epoch.")
+    var quiet = false
+
+    func validate() throws {
+        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be cnn-gru, cnn-lstm or cnn") }
+        guard epochs >= 1, batch >= 1, patience >= 1, filters >= 1, lr > 0 else {
+            throw ValidationError("--epochs, --batch, --patience, --filters must be at least 1 and --lr positive")
+        }
+    }
+
+    func run() throws {
+        let cache = try source.load(quiet: quiet)
+        var opts = TrainOptions()
+        opts.epochs = epochs
+        opts.batchSize = batch
+        opts.patience = patience
+        opts.learningRate = lr
+        opts.schedule = lrSchedule
+        opts.seed = seed
+        opts.normalize = !noNormalize
+        opts.timeMask = timeMask
+        opts.frequencyMask = freqMask
+        opts.mixupAlpha = mixup
+        let splits: [DatasetSplit]
+        do {
+            splits = try cache.splits(split, options: SplitOptions(validationFraction: valFraction, testFraction: testFraction,
+                                                                   folds: folds, seed: seed))
+        } catch { throw badInput(error.description) }
+        let provenance = ["command": CommandLine.arguments.joined(separator: " "),
+                          "date": ISO8601DateFormatter().string(from: Date()),
+                          "source": source.data ?? source.features ?? ""]
+        var reports: [EvaluationReport] = []
+        for s in splits {
+            let dir = splits.count > 1 ? out + "/fold-\(s.fold! + 1)" : out
+            warn(s.summary)
+            let m = try Model(named: model, filters: filters, rnnUnits: units, classes: cache.labels.count, seed: seed &+ UInt64(s.fold ?? 0))
+            if s.fold == nil || s.fold == 0 { warn(m.summary()) }
+            let trainer = Trainer(model: m, cache: cache, split: s, options: opts)
+            let result: FitResult
+            do {
+                result = try trainer.fit(runDir: dir, resume: resume, progress: !quiet, provenance: provenance, log: { warn($0) })
+            } catch let e as CheckpointError { throw badInput(e.description) }
+            let evalSegments = s.test.isEmpty ? s.validation : s.test
+            let ev = trainer.evaluate(evalSegments)
+            let st = cache.segmentTracks, sl = cache.segmentLabels
+            var notes = [s.summary, "evaluated on the \(s.test.isEmpty ? "validation" : "test") part",
+                         "input: \(opts.normalize ? "per-coefficient standardised MFCCs" : "raw MFCCs (--no-normalize)")"]
+            if opts.timeMask + opts.frequencyMask > 0 || opts.mixupAlpha > 0 {
+                notes.append("augmentation: time mask \(opts.timeMask), frequency mask \(opts.frequencyMask), mixup \(opts.mixupAlpha)")
+            }
+            if result.stoppedEarly { notes.append("stopped early after \(result.history.count) epochs") }
+            let report = EvaluationReport(model: model, split: s.kind.rawValue, leaky: s.kind.isLeaky, labels: cache.labels,
+                                          probabilities: ev.probabilities, segmentLabels: evalSegments.map { sl[$0] },
+                                          segmentTracks: evalSegments.map { st[$0] }, history: result.history,
+                                          bestEpoch: result.bestEpoch, notes: notes)
+            try report.write(to: dir, title: "\(model)" + (s.fold.map { " fold \($0 + 1)" } ?? ""))
+            reports.append(report)
+            print(String(format: "%@%@: segment accuracy %.2f %%, track accuracy %.2f %% (best epoch %d) -> %@/model.ckpt",
+                         model, s.fold.map { " fold \($0 + 1)" } ?? "", 100 * report.segmentAccuracy, 100 * report.trackAccuracy,
+                         result.bestEpoch, dir))
+        }
+        if reports.count > 1 {
+            let seg = meanAndStd(reports.map(\.segmentAccuracy)), trk = meanAndStd(reports.map(\.trackAccuracy))
+            let summary: [String: Any] = [
+                "model": model, "folds": reports.count,
+                "segment_accuracy_mean": seg.mean, "segment_accuracy_std": seg.std,
+                "track_accuracy_mean": trk.mean, "track_accuracy_std": trk.std,
+                "segment_accuracy": reports.map(\.segmentAccuracy), "track_accuracy": reports.map(\.trackAccuracy),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: out + "/kfold.json"))
+            print(String(format: "%@ %d-fold: segment accuracy %.2f ± %.2f %%, track accuracy %.2f ± %.2f %%",
+                         model, reports.count, 100 * seg.mean, 100 * seg.std, 100 * trk.mean, 100 * trk.std))
+        }
+    }
+}
