@@ -28,13 +28,18 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     public var frequencyMask = 0
     /// Mixup with Beta(alpha, alpha) mixing weights; 0 = off.
     public var mixupAlpha: Float = 0
+    /// Epochs before early stopping starts counting. nil = automatic: enough epochs for 300 optimizer steps,
+    /// because batch norm's moving averages (momentum 0.99) keep 0.99^300 = 5 % of their initial values
+    /// after 300 steps; validation loss measured before that judges stale statistics, not the model.
+    public var minEpochs: Int? = nil
 
     public init() {}
 
     public var asDictionary: [String: String] {
         ["epochs": "\(epochs)", "batch": "\(batchSize)", "patience": "\(patience)", "lr": "\(learningRate)",
          "schedule": schedule.rawValue, "seed": "\(seed)", "normalize": "\(normalize)", "time_mask": "\(timeMask)",
-         "frequency_mask": "\(frequencyMask)", "mixup": "\(mixupAlpha)"]
+         "frequency_mask": "\(frequencyMask)", "mixup": "\(mixupAlpha)",
+         "min_epochs": minEpochs.map(String.init) ?? "auto"]
     }
 }
 
@@ -267,6 +272,7 @@ public final class Trainer {
             var order = split.train
             order.shuffle(using: &rng)
             let steps = (order.count + options.batchSize - 1) / options.batchSize
+            let warmup = options.minEpochs ?? (300 + steps - 1) / max(1, steps)
             let bar = progress ? ProgressBar(total: order.count, label: String(format: "epoch %2d/%d", epoch, options.epochs), unit: "samples") : nil
             var lossSum = 0.0, correct = 0, seen = 0
             for s in 0..<steps {
@@ -320,7 +326,7 @@ public final class Trainer {
                 bestEpoch = epoch
                 since = 0
                 try checkpoint(provenance: provenance).write(to: bestPath)
-            } else {
+            } else if epoch > warmup {
                 since += 1
             }
             var opts = options.asDictionary

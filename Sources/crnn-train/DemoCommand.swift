@@ -8,19 +8,23 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Run the pipeline on a generated demo dataset (needs no outside data).",
         discussion: """
-            Writes a small synthetic folder-per-genre dataset (4 genres of generated signals) under --out, \
-            then extracts its MFCC features into --out/features.bin, exactly as `crnn-train features` does \
-            for GTZAN.
+            Writes a small synthetic folder-per-genre dataset (4 genres of generated signals) under --out/data, \
+            extracts its MFCC features into --out/features.bin exactly as `crnn-train features` does for GTZAN, \
+            then trains a cnn-gru on a track-level split (`crnn-train fit`) into --out/run: model.ckpt, \
+            report.md, metrics.json, curves.svg, confusion.svg.
             """)
 
     @Option(help: "Folder for the demo dataset and its outputs.")
     var out: String = "demo"
 
     @Option(help: "Clips per genre.")
-    var clipsPerGenre: Int = 8
+    var clipsPerGenre: Int = 10
 
     @Option(help: "Clip length in seconds.")
-    var seconds: Double = 6
+    var seconds: Double = 9
+
+    @Option(help: "Training epochs (0: features only).")
+    var epochs: Int = 30
 
     @Option(help: "Seed of the signal generator.")
     var seed: UInt64 = 1
@@ -38,5 +42,12 @@ struct DemoCommand: ParsableCommand {
         do { try cache.write(to: out + "/features.bin") } catch { throw badInput(error.description) }
         warn("wrote \(out)/features.bin")
         print(summary.line)
+        guard epochs > 0 else { return }
+        var fit = try FitCommand.parse([
+            "--features", out + "/features.bin", "--model", "cnn-gru", "--filters", "16", "--batch", "8",
+            "--epochs", "\(epochs)", "--min-epochs", "\(min(epochs, 15))", "--seed", "\(seed)", "--out", out + "/run", "--quiet",
+        ])
+        try fit.run()
+        warn("reports: \(out)/run/report.md, \(out)/run/curves.svg, \(out)/run/confusion.svg")
     }
 }

@@ -74,6 +74,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Early-stopping patience in epochs (on validation loss).")
     var patience: Int = 10
 
+    @Option(help: "Epochs before early stopping counts (default: enough for 300 steps, so that batch norm's moving averages have settled).")
+    var minEpochs: Int?
+
     @Option(help: "Adam learning rate.")
     var lr: Float = 1e-3
 
@@ -130,6 +133,7 @@ struct FitCommand: ParsableCommand {
         opts.timeMask = timeMask
         opts.frequencyMask = freqMask
         opts.mixupAlpha = mixup
+        opts.minEpochs = minEpochs
         let splits: [DatasetSplit]
         do {
             splits = try cache.splits(split, options: SplitOptions(validationFraction: valFraction, testFraction: testFraction,

@@ -3,37 +3,6 @@ import XCTest
 
 /// End-to-end tests of the `crnn-train` executable, run as a subprocess.
 final class CRNNTrainCLITests: XCTestCase {
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("crnn-train")
-    }
-
-    struct Run { var status: Int32; var stdout: String; var stderr: String }
-
-    func run(_ args: [String]) throws -> Run {
-        var bin = Self.binary
-        if !FileManager.default.fileExists(atPath: bin.path) {
-            // Under `swift test` the test bundle sits beside the products.
-            bin = Bundle(for: Self.self).bundleURL.deletingLastPathComponent().appendingPathComponent("crnn-train")
-        }
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    func tempDir() -> String {
-        let d = NSTemporaryDirectory() + "crnn-cli-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: d) }
-        return d
-    }
-
     func testDemoFeaturesShardsAndMFCC() throws {
         let dir = tempDir()
         let demo = try run(["demo", "--out", dir, "--clips-per-genre", "2", "--seconds", "3.5"])
