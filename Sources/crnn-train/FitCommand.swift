@@ -40,7 +40,7 @@ struct FitCommand: ParsableCommand {
         abstract: "Train cnn-gru, cnn-lstm or the cnn baseline and write the checkpoint and reports.",
         discussion: """
             Writes into --out: model.ckpt (best weights by validation loss, written at every improvement), \
-            last.ckpt (resumable state after every epoch), metrics.json, report.md (segment and track accuracy, \
+            last.ckpt (resumable state after every epoch), split.json (the track ids of each part), metrics.json, report.md (segment and track accuracy, \
             per-genre precision/recall/F1, confusion matrices), curves.svg and confusion.svg. With --split kfold \
             it trains one model per fold in --out/fold-N and reports the mean and standard deviation.
 
@@ -167,6 +167,10 @@ struct FitCommand: ParsableCommand {
                                           segmentTracks: evalSegments.map { st[$0] }, history: result.history,
                                           bestEpoch: result.bestEpoch, notes: notes)
             try report.write(to: dir, title: "\(model)" + (s.fold.map { " fold \($0 + 1)" } ?? ""))
+            let splitJSON: [String: Any] = ["kind": s.kind.rawValue, "fold": s.fold.map { $0 + 1 } ?? 0, "seed": seed,
+                                            "train": s.trainTracks, "validation": s.validationTracks, "test": s.testTracks]
+            try JSONSerialization.data(withJSONObject: splitJSON, options: [.prettyPrinted, .sortedKeys])
+                .write(to: URL(fileURLWithPath: dir + "/split.json"))
             reports.append(report)
             print(String(format: "%@%@: segment accuracy %.2f %%, track accuracy %.2f %% (best epoch %d) -> %@/model.ckpt",
                          model, s.fold.map { " fold \($0 + 1)" } ?? "", 100 * report.segmentAccuracy, 100 * report.trackAccuracy,
