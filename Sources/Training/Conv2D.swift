@@ -8,6 +8,25 @@
 /// cols is (N*H*W, 9*Cin) (only the rows of `batch` are written).
 func im2col3x3(cols: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, batch: Range<Int>, h: Int, w: Int, c: Int) {
     let rowLen = 9 * c
+    if c == 1 {
+        // One input channel (the first conv): nine scalar taps per row, no per-tap copy calls.
+        for b in batch {
+            let img = inp + b * h * w
+            for y in 0..<h {
+                for x in 0..<w {
+                    let row = cols + (b * h + y) * w * 9 + x * 9
+                    for kh in 0..<3 {
+                        let yy = y + kh - 1
+                        for kw in 0..<3 {
+                            let xx = x + kw - 1
+                            row[kh * 3 + kw] = yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * w + xx] : 0
+                        }
+                    }
+                }
+            }
+        }
+        return
+    }
     for b in batch {
         for y in 0..<h {
             for x in 0..<w {
