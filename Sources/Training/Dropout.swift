@@ -25,13 +25,24 @@ public final class Dropout: Layer {
             return x
         }
         let scale = 1 / (1 - rate)
-        let keep = Double(1 - rate)
-        mask = [Float](repeating: 0, count: x.count)
+        // Keep when a 32-bit uniform draw is below (1-rate) * 2^32; two draws per 64-bit word.
+        let threshold = UInt64((Double(1 - rate) * 4294967296.0).rounded())
+        let count = x.count
+        mask = [Float](unsafeUninitializedCapacity: count) { buf, n in
+            var i = 0
+            while i < count {
+                let r = rng.next()
+                buf[i] = (r & 0xFFFF_FFFF) < threshold ? scale : 0
+                if i + 1 < count { buf[i + 1] = (r >> 32) < threshold ? scale : 0 }
+                i += 2
+            }
+            n = count
+        }
         var y = x.data
-        for i in 0..<x.count {
-            let m: Float = rng.uniform() < keep ? scale : 0
-            mask[i] = m
-            y[i] *= m
+        y.withUnsafeMutableBufferPointer { yp in
+            mask.withUnsafeBufferPointer { mp in
+                for i in 0..<count { yp[i] *= mp[i] }
+            }
         }
         return Tensor(shape: x.shape, data: y)
     }
@@ -39,7 +50,11 @@ public final class Dropout: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         if mask.isEmpty { return dy }
         var dx = dy.data
-        for i in 0..<dx.count { dx[i] *= mask[i] }
+        dx.withUnsafeMutableBufferPointer { dp in
+            mask.withUnsafeBufferPointer { mp in
+                for i in 0..<dp.count { dp[i] *= mp[i] }
+            }
+        }
         return Tensor(shape: dy.shape, data: dx)
     }
 }

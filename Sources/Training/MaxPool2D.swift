@@ -18,7 +18,7 @@ func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePoint
     let (ho, padH) = samePooling(size: h, pool: pool)
     let (wo, padW) = samePooling(size: w, pool: pool)
     let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
-    Parallel.forEachChunk(n) { range in
+    Parallel.forEachChunk(n) { _, range in
         let out = outBox.value, argmax = argBox.value, inp = inpBox.value
         for b in range {
             for oy in 0..<ho {
@@ -73,6 +73,7 @@ public final class MaxPool2D: Layer {
 
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        precondition(x.count < Int(Int32.max), "\(name): batch too large for Int32 argmax indices")
         inShape = x.shape
         let os = [n] + outputShape(for: [h, w, c])
         let count = os.reduce(1, *)

@@ -12,6 +12,7 @@
 // The cnn baseline flattens rather than global-average-pooling: the 6 remaining time positions keep
 // their order (like the recurrent models, which see them as a sequence), and Flatten exports 1:1 to
 // Keras. Input standardisation per MFCC coefficient is the caller's job.
+import Dispatch
 
 public enum ModelKind: String, Codable, CaseIterable, Sendable {
     case cnnGRU = "cnn-gru"
@@ -76,6 +77,7 @@ public final class Model {
     /// recurrent kernels, zero biases, LSTM forget bias 1) from `seed`. Dropout masks use seeds
     /// derived from `seed` as well.
     public init(config: ModelConfig, seed: UInt64 = 0) {
+        TrainingThreads.configureDefaultIfNeeded()
         self.config = config
         var rng = SeededRNG(seed: seed)
         var names = LayerNamer()
@@ -156,15 +158,26 @@ public final class Model {
         precondition(Array(x.shape.dropFirst()) == config.inputShape,
                      "input shape \(x.shape) does not match the model's \(config.inputShape)")
         var h = x
-        for l in layers { h = l.forward(h, mode: mode) }
+        for l in layers {
+            let t0 = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            h = l.forward(h, mode: mode)
+            if profile != nil { profile![l.name + " fwd", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+        }
         return h
     }
+
+    /// When non-nil, forward and backward add each layer's wall time (seconds) here.
+    public var profile: [String: Double]?
 
     /// Back-propagates dL/dlogits through the last forward pass, accumulating into every
     /// parameter's grad. Returns nothing: the first conv computes no input gradient.
     public func backward(_ dlogits: Tensor) {
         var d = dlogits
-        for l in layers.reversed() { d = l.backward(d) }
+        for l in layers.reversed() {
+            let t0 = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            d = l.backward(d)
+            if profile != nil { profile![l.name + " bwd", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+        }
     }
 
     /// One training-mode forward and backward on a batch: zeroes the gradients, then fills them

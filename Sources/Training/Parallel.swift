@@ -1,24 +1,49 @@
-// Splitting independent work (e.g. the samples of a batch) over the cores.
-// Each chunk writes a disjoint part of the output, so results do not depend on the split.
+// Splitting independent work (the samples of a batch) over the cores.
+//
+// The trainer runs OpenBLAS single-threaded and splits each batch into `workers` contiguous chunks
+// itself (DispatchQueue.concurrentPerform): the conv GEMMs of a chunk run on one core, and the
+// element-wise loops of a chunk on the same core, with no BLAS threads spinning between calls.
+// Per-chunk partial weight gradients are summed in chunk order, so a result depends on the worker
+// count only: pin it (TrainingThreads.configure) where a run must repeat bit for bit.
+import COpenBLAS
 import Dispatch
 
+public enum TrainingThreads {
+    nonisolated(unsafe) private static var configured = false
+
+    /// Uses `workers` threads for the trainer's batch-split loops and makes OpenBLAS single-threaded.
+    public static func configure(workers: Int) {
+        precondition(workers >= 1)
+        Parallel.workers = workers
+        openblas_set_num_threads(1)
+        configured = true
+    }
+
+    public static var workers: Int { Parallel.workers }
+
+    /// Called by Model.init: the default is 2 workers (this project's machines have 2 cores).
+    static func configureDefaultIfNeeded() {
+        if !configured { configure(workers: 2) }
+    }
+}
+
 enum Parallel {
-    /// Worker count for the non-BLAS loops (this machine class has 2 cores).
     nonisolated(unsafe) static var workers = 2
 
-    /// Runs body(range) over `count` items cut into at most `workers` contiguous chunks.
-    /// Work below `minItems` runs on the calling thread.
-    static func forEachChunk(_ count: Int, minItems: Int = 2, _ body: (Range<Int>) -> Void) {
-        let chunks = min(workers, count)
-        if chunks <= 1 || count < minItems {
-            body(0..<count)
+    /// The number of chunks `forEachChunk(count)` uses.
+    static func chunks(_ count: Int) -> Int { max(1, min(workers, count)) }
+
+    /// Runs body(chunkIndex, range) over `count` items cut into `chunks(count)` contiguous chunks.
+    static func forEachChunk(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+        let chunks = chunks(count)
+        if chunks == 1 {
+            body(0, 0..<count)
             return
         }
         withoutActuallyEscaping(body) { body in
             let box = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                box.value(lo..<hi)
+                box.value(c, (count * c / chunks)..<(count * (c + 1) / chunks))
             }
         }
     }

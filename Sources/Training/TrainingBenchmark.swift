@@ -5,11 +5,10 @@ import Foundation
 public enum TrainingBenchmark {
     /// Seconds for one epoch of `segments` random (130,23,1) inputs with random labels, in
     /// mini-batches of `batch` (the last one smaller), after one untimed warm-up batch.
-    /// `threads` sets OpenBLAS' and the batch-splitting worker count.
+    /// `threads` is the batch-splitting worker count (OpenBLAS runs single-threaded inside each).
     public static func epochSeconds(model name: String, segments: Int = 800, batch: Int = 32,
                                     filters: Int = 32, threads: Int = 2, seed: UInt64 = 1) throws -> Double {
-        BLAS.setThreads(threads)
-        Parallel.workers = threads
+        TrainingThreads.configure(workers: threads)
         let model = try Model(named: name, filters: filters, seed: seed)
         let adam = Adam()
         var rng = SeededRNG(seed: seed &+ 7)
@@ -21,6 +20,7 @@ public enum TrainingBenchmark {
         }
         // Warm-up (first-touch allocations, BLAS thread start).
         model.lossAndGradients(batchTensor(0, min(batch, segments)), labels: Array(labels[0..<min(batch, segments)]))
+        if ProcessInfo.processInfo.environment["TRAINING_PROFILE"] != nil { model.profile = [:] }
         let start = DispatchTime.now().uptimeNanoseconds
         var lo = 0
         while lo < segments {
@@ -29,6 +29,10 @@ public enum TrainingBenchmark {
             adam.step(model.trainableParameters)
             lo = hi
         }
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        if let profile = model.profile {
+            for (k, v) in profile.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-32@ %.3f s", k as NSString, v)) }
+        }
+        return seconds
     }
 }

@@ -23,7 +23,7 @@ final class KerasParityTests: XCTestCase {
     static let rtol: Float = 1e-3
     static let atolScale: Float = 1e-5
 
-    override func setUp() { BLAS.setThreads(1) }
+    override func setUp() { TrainingThreads.configure(workers: 2) }
 
     /// Writes the seeded initial weights and the batch (not part of the normal run).
     func testExportInitialState() throws {

@@ -5,9 +5,7 @@ import XCTest
 @testable import Training
 
 final class LayerGradientTests: XCTestCase {
-    override func setUp() {
-        BLAS.setThreads(1)
-    }
+    override func setUp() { TrainingThreads.configure(workers: 2) }
 
     func testConv2D() {
         var rng = SeededRNG(seed: 1)

@@ -5,7 +5,7 @@ import XCTest
 @testable import Training
 
 final class ModelGradientTests: XCTestCase {
-    override func setUp() { BLAS.setThreads(1) }
+    override func setUp() { TrainingThreads.configure(workers: 2) }
 
     func check(_ kind: ModelKind, eps: Float, floor: Double) -> (GradCheckResult, GradCheckResult) {
         let config = ModelConfig(kind: kind, filters: 3, rnnUnits: 4, inputShape: [60, 6, 1], classes: 5, dropoutRate: 0)
