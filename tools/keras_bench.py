@@ -5,9 +5,9 @@ Keras side: batch 32, N=800 random float inputs 130x23x1 with random labels, Ada
 cross-entropy (from logits), 2 threads (intra-op 2, inter-op 2). The first epoch (graph tracing) is
 discarded; the median of the next `--epochs` epochs is reported.
 
-Swift side (with --swift, default on): runs TrainingBenchmark.epochSeconds through the release-built
-test `TrainingBenchmarkTests` (swift test -c release, TRAINING_BENCH=1) and parses its
-'swift-epoch <model> <seconds>' lines, so both figures come from one run of this script.
+Swift side (default on): builds crnn-train in release and runs `crnn-train bench-train` (TrainingBenchmark.epochSeconds
+on the same shapes and thread count), parsing its 'swift-epoch <model> <seconds>' lines, so both figures come from
+one run of this script.
 
 Usage: /tmp/keras-venv/bin/python tools/keras_bench.py [--segments 800] [--epochs 3] [--no-swift]
 """
@@ -46,13 +46,13 @@ def keras_epochs(kind, segments, batch, epochs, threads):
 
 
 def swift_epochs(repo, segments, batch):
-    env = dict(os.environ, TRAINING_BENCH="1", TRAINING_BENCH_SEGMENTS=str(segments),
-               TRAINING_BENCH_BATCH=str(batch))
-    cmd = ["swift", "test", "-c", "release", "-Xswiftc", "-enable-testing",
-           "--filter", "TrainingBenchmarkTests"]
-    out = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+    subprocess.run(["swift", "build", "-c", "release", "--product", "crnn-train"], cwd=repo, check=True,
+                   stdout=subprocess.DEVNULL)
+    cmd = [os.path.join(repo, ".build", "release", "crnn-train"), "bench-train",
+           "--segments", str(segments), "--batch", str(batch), "--threads", "2"]
+    out = subprocess.run(cmd, cwd=repo, capture_output=True, text=True)
     found = dict((m.group(1), float(m.group(2)))
-                 for m in re.finditer(r"swift-epoch (\S+) ([0-9.]+)", out.stdout + out.stderr))
+                 for m in re.finditer(r"swift-epoch (\S+) ([0-9.]+)", out.stdout))
     if not found:
         sys.stderr.write(out.stdout[-3000:] + out.stderr[-3000:])
         raise SystemExit("the Swift benchmark printed no 'swift-epoch' line")

@@ -39,15 +39,11 @@ public enum DemoDataset {
         return written
     }
 
-    static func uniform(_ rng: inout SeededGenerator, _ a: Double, _ b: Double) -> Double {
-        a + (b - a) * Double(rng.next() >> 11) / Double(1 << 53)
-    }
-
     static func signal(_ genre: String, n: Int, sr: Double, rng: inout SeededGenerator) -> [Float] {
         var x = [Float](repeating: 0, count: n)
         switch genre {
         case "drone":
-            let f0 = uniform(&rng, 80, 400), trem = uniform(&rng, 0.2, 2), amp = uniform(&rng, 0.2, 0.5)
+            let f0 = rng.uniform(80, 400), trem = rng.uniform(0.2, 2), amp = rng.uniform(0.2, 0.5)
             for i in 0..<n {
                 let t = Double(i) / sr
                 var v = 0.0
@@ -55,17 +51,17 @@ public enum DemoDataset {
                 x[i] = Float(amp * v * (0.75 + 0.25 * sin(2 * .pi * trem * t)))
             }
         case "noise":
-            let burst = uniform(&rng, 0.1, 0.5), alpha = uniform(&rng, 0.05, 0.6), amp = uniform(&rng, 0.2, 0.6)
+            let burst = rng.uniform(0.1, 0.5), alpha = rng.uniform(0.05, 0.6), amp = rng.uniform(0.2, 0.6)
             var lp = 0.0
             for i in 0..<n {
                 let t = Double(i) / sr
-                let white = uniform(&rng, -1, 1)
+                let white = rng.uniform(-1, 1)
                 lp += alpha * (white - lp)
                 let gate = (t.truncatingRemainder(dividingBy: burst * 2) < burst) ? 1.0 : 0.15
                 x[i] = Float(amp * gate * lp / max(alpha, 0.2))
             }
         case "pulse":
-            let bpm = uniform(&rng, 80, 160), bass = uniform(&rng, 40, 90), amp = uniform(&rng, 0.3, 0.7)
+            let bpm = rng.uniform(80, 160), bass = rng.uniform(40, 90), amp = rng.uniform(0.3, 0.7)
             let period = 60 / bpm
             for i in 0..<n {
                 let t = Double(i) / sr
@@ -74,8 +70,8 @@ public enum DemoDataset {
                 x[i] = Float(amp * (kick + 0.1 * sin(2 * .pi * bass * t)))
             }
         default:  // sweep
-            let f1 = uniform(&rng, 200, 800), f2 = uniform(&rng, 2000, 6000), len = uniform(&rng, 0.3, 1.2)
-            let amp = uniform(&rng, 0.2, 0.5)
+            let f1 = rng.uniform(200, 800), f2 = rng.uniform(2000, 6000), len = rng.uniform(0.3, 1.2)
+            let amp = rng.uniform(0.2, 0.5)
             var phase = 0.0
             for i in 0..<n {
                 let t = Double(i) / sr

@@ -1,27 +1,12 @@
 // A small seeded random-number generator and the Keras weight initialisers built on it.
 // Deterministic across runs and platforms (integer arithmetic only until the final conversion).
+import Features
 import Foundation
 
-/// SplitMix64 (Steele, Lea, Flood 2014): 64-bit state, passes BigCrush, trivially seedable.
-public struct SeededRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+/// The project's seeded generator (SplitMix64, in Features) with the draws the initialisers need.
+public typealias SeededRNG = SeededGenerator
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1) with 53 random bits.
-    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-
-    /// Uniform in [lo, hi).
-    public mutating func uniform(_ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * uniform() }
-
+extension SeededGenerator {
     /// Standard normal (Box-Muller; one value per call, the partner is discarded for simplicity).
     public mutating func normal() -> Double {
         var u1 = uniform()
