@@ -115,13 +115,15 @@ public struct ModelBuilder {
         (addConstant(multipliers, shape: [multipliers.count]), addConstant(shifts, shape: [shifts.count]))
     }
 
-    /// inputQuantizeS8: `input` is int32 [frames, coefficients] (Q23.8 MFCC); returns the int8 output tensor.
+    /// inputQuantizeS8: `input` is int32 [frames, coefficients] (Q23.8 MFCC); returns the int8 output tensor
+    /// [frames, coefficients, 1].
     public mutating func addInputQuantize(input: Int, mean: [Int32], multipliers: [Int32], shifts: [Int32],
                                           outputZeroPoint: Int32, outputScale: (Int32, Int32) = (0, 0)) -> Int {
         let t = tensors[input]
         let m = addConstant(mean, shape: [mean.count])
         let (rm, rs) = addRequant(multipliers, shifts)
-        let y = addActivation(.int8, shape: t.dims, zeroPoint: outputZeroPoint,
+        // Output [frames, coefficients, 1]: an image with one channel, ready for conv2d.
+        let y = addActivation(.int8, shape: t.dims + [1], zeroPoint: outputZeroPoint,
                               scaleMultiplier: outputScale.0, scaleShift: outputScale.1)
         addOperator(.inputQuantize, inputs: [input, m, rm, rs], output: y)
         return y

@@ -509,6 +509,9 @@ public struct ModelFile {
             try validateOperator(i, op(i))
         }
         if producedAt[outputTensor] < 0 { throw .badGraph("no operator produces the graph output") }
+        if tensor(inputTensor).type == .int32 && (op(0).opcode != .inputQuantize || op(0).input(0) != inputTensor) {
+            throw .badGraph("an int32 graph input must be read by an input-quantize operator first")
+        }
     }
 
     func validateOperator(_ i: Int, _ o: OperatorInfo) throws(ModelError) {
@@ -536,7 +539,8 @@ public struct ModelFile {
         switch o.opcode {
         case .inputQuantize:
             try need(!x.isConstant && x.type == .int32 && x.rank == 2, "input quantize reads an int32 [frames, coefficients] tensor")
-            try need(y.type == .int8 && y.rank == 2 && y.dims.0 == x.dims.0 && y.dims.1 == x.dims.1, "input quantize output must be int8 of the input's shape")
+            try need(y.type == .int8 && (y.rank == 2 || (y.rank == 3 && y.dims.2 == 1)) && y.dims.0 == x.dims.0 && y.dims.1 == x.dims.1,
+                     "input quantize output must be int8 [frames, coefficients] or [frames, coefficients, 1]")
             try vec(1, .int32, x.dims.1, "input quantize mean must be a constant int32 vector of the coefficient count")
             try requant(2, 3, x.dims.1)
             try unusedParams(from: 0)
