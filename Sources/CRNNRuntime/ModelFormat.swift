@@ -242,6 +242,12 @@ public struct ModelFile {
         if le32(bytes, ModelLayout.Header.headerBytes) != UInt32(ModelLayout.headerBytes) {
             throw .badHeader("header size field is not 64")
         }
+        if minor <= ModelLayout.versionMinor {
+            // Flags and reserved header bytes are zero up to this minor version (a newer minor may use them).
+            for o in stride(from: ModelLayout.Header.flags, to: ModelLayout.headerBytes, by: 4) where le32(bytes, o) != 0 {
+                throw .badHeader("header flags or reserved bytes are not zero")
+            }
+        }
         let fileBytes = Int64(le32(bytes, ModelLayout.Header.fileBytes))
         if fileBytes > n { throw .truncated }
         if fileBytes < Int64(ModelLayout.headerBytes) { throw .badHeader("declared file size smaller than the header") }
