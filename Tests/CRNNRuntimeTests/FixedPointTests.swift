@@ -54,6 +54,7 @@ final class FixedPointTests: XCTestCase {
     func testMultiplyByQuantizedMultiplierEveryShift() {
         XCTAssertEqual(multiplyByQuantizedMultiplier(10, 1_610_612_736, 0), 8)
         XCTAssertEqual(multiplyByQuantizedMultiplier(-10, 1_610_612_736, 0), -7)
+        XCTAssertEqual(multiplyByQuantizedMultiplier(-11, 1_610_612_736, 0), -8)
         XCTAssertEqual(multiplyByQuantizedMultiplier(Int32.max, Int32.max, 30), Int32.max)
         XCTAssertEqual(multiplyByQuantizedMultiplier(Int32.min, Int32.max, 30), Int32.min)
         var rng = SplitMix64(seed: 3)
