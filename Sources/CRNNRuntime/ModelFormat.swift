@@ -188,7 +188,7 @@ public struct OperatorInfo {
         case 0: v = inputs.0; case 1: v = inputs.1; case 2: v = inputs.2; case 3: v = inputs.3
         case 4: v = inputs.4; case 5: v = inputs.5; case 6: v = inputs.6; default: v = inputs.7
         }
-        return Int(v)
+        return Int(truncatingIfNeeded: Int32(bitPattern: v))  // 0xFFFFFFFF (unused slot) -> -1, also on armv7
     }
     public func param(_ i: Int) -> Int32 {
         switch i {
@@ -437,6 +437,7 @@ public struct ModelFile {
                 if off % Int64(ModelLayout.alignment) != 0 { throw .badTensor(index: i, "constant data not 16-byte aligned") }
                 if off + len > Int64(dataLength) { throw .badTensor(index: i, "constant data out of bounds") }
                 let co = Int64(le32(bytes, e + r.channelScalesOffset)), cc = Int64(le32(bytes, e + r.channelScalesCount))
+                if cc == 0 && co != 0 { throw .badTensor(index: i, "per-channel scale offset without a count must be 0") }
                 if cc != 0 {
                     if cc != Int64(le32(bytes, e + r.dims)) { throw .badTensor(index: i, "per-channel scale count must equal dimension 0") }
                     if co % 4 != 0 || co + 8 * cc > Int64(dataLength) { throw .badTensor(index: i, "per-channel scales out of bounds") }
@@ -448,7 +449,7 @@ public struct ModelFile {
                     }
                 }
             } else {
-                if off != 0 || len != 0 || le32(bytes, e + r.channelScalesCount) != 0 {
+                if off != 0 || len != 0 || le32(bytes, e + r.channelScalesCount) != 0 || le32(bytes, e + r.channelScalesOffset) != 0 {
                     throw .badTensor(index: i, "activation tensors carry no data")
                 }
                 let lo: Int32 = type == .int8 ? -128 : (type == .int16 ? -32768 : Int32.min)
