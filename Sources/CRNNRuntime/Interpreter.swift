@@ -1,31 +1,26 @@
 // Interpreter: runs a validated model with one arena planned at load time. Integers only.
 //
 // Memory: `init` validates nothing new (ModelFile did) but plans every activation tensor and every operator's
-// scratch into ONE arena with a greedy liveness-based planner (largest buffer first, lowest 16-aligned offset
-// that does not overlap a buffer alive at the same time), then allocates that arena once. `invoke` and the
-// `run` helpers allocate nothing: they read the model in place and write only into the arena.
+// scratch into ONE arena (`ArenaPlan`), then allocates that arena once or uses a caller-owned one. `invoke`
+// and the `run` helpers allocate nothing: they read the model in place and write only into the arena.
 
-public final class Interpreter {
-    public let model: ModelFile
-    /// Bytes of the one arena (the planned extent, 16-byte aligned).
+/// The memory plan of one model: arena offsets of every activation and operator scratch buffer. Greedy
+/// liveness-based placement: largest buffer first, lowest 16-aligned offset not overlapping a buffer alive
+/// at the same time (TFLite Micro's greedy planner idea).
+public struct ArenaPlan {
+    /// Bytes of the arena (the planned extent, a multiple of 16).
     public let arenaBytes: Int
     /// Largest sum of bytes alive at one time (a lower bound for any planner; `arenaBytes` >= this).
     public let peakLiveBytes: Int
     /// What the arena would take without reuse (every activation and scratch its own buffer).
     public let unplannedBytes: Int
-    let arena: UnsafeMutableRawBufferPointer
-    /// Arena offset per tensor (-1 for constants), and per operator scratch (offset, bytes).
     let tensorOffsets: [Int]
     let scratchOffsets: [Int]
     let scratchSizes: [Int]
     let softmaxScratchOffset: Int
-    public let keepsAllActivations: Bool
 
-    /// Plans and allocates the arena. With `keepAllActivations` every activation gets its own buffer, so
-    /// every layer's output can be read after `invoke` (the host quantizer's per-layer SQNR uses this).
-    public init(model: ModelFile, keepAllActivations: Bool = false) throws(ModelError) {
-        self.model = model
-        keepsAllActivations = keepAllActivations
+    /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
+    public init(model: ModelFile, keepAllActivations: Bool = false) {
         let nT = model.tensorCount, nO = model.operatorCount
         // Buffers: tensors (first def, last use), then scratch per operator, then softmax scratch.
         var first = [Int](repeating: Int.max, count: nT), last = [Int](repeating: -2, count: nT)
@@ -93,11 +88,65 @@ public final class Interpreter {
         peakLiveBytes = peak
         unplannedBytes = total
         tensorOffsets = tOff; scratchOffsets = sOff; self.scratchSizes = scratchSizes; softmaxScratchOffset = smOff
-        arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arenaBytes, 16), alignment: 16)
+    }
+
+}
+
+public final class Interpreter {
+    public let model: ModelFile
+    /// Bytes of the one arena (the planned extent, 16-byte aligned).
+    public let arenaBytes: Int
+    /// Largest sum of bytes alive at one time (a lower bound for any planner; `arenaBytes` >= this).
+    public let peakLiveBytes: Int
+    /// What the arena would take without reuse (every activation and scratch its own buffer).
+    public let unplannedBytes: Int
+    let arena: UnsafeMutableRawBufferPointer
+    /// Arena offset per tensor (-1 for constants), and per operator scratch (offset, bytes).
+    let tensorOffsets: [Int]
+    let scratchOffsets: [Int]
+    let scratchSizes: [Int]
+    let softmaxScratchOffset: Int
+    public let keepsAllActivations: Bool
+    let ownsArena: Bool
+
+    /// Plans the arena and allocates it (one allocation, at load). With `keepAllActivations` every
+    /// activation gets its own buffer, so every layer's output can be read after `invoke` (the host
+    /// quantizer's per-layer SQNR uses this).
+    public convenience init(model: ModelFile, keepAllActivations: Bool = false) throws(ModelError) {
+        let plan = ArenaPlan(model: model, keepAllActivations: keepAllActivations)
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.arenaBytes, 16), alignment: 16)
+        try self.init(model: model, plan: plan, arena: arena, keepAllActivations: keepAllActivations, owned: true)
+    }
+
+    /// Runs in a caller-owned arena (16-byte aligned, at least `ArenaPlan(model:).arenaBytes`): nothing is
+    /// allocated by the runtime except this object and its small offset tables.
+    public convenience init(model: ModelFile, arena: UnsafeMutableRawBufferPointer,
+                            keepAllActivations: Bool = false) throws(ModelError) {
+        let plan = ArenaPlan(model: model, keepAllActivations: keepAllActivations)
+        try self.init(model: model, plan: plan, arena: arena, keepAllActivations: keepAllActivations, owned: false)
+    }
+
+    init(model: ModelFile, plan: ArenaPlan, arena: UnsafeMutableRawBufferPointer, keepAllActivations: Bool,
+         owned: Bool) throws(ModelError) {
+        guard let base = arena.baseAddress, UInt(bitPattern: base) % 16 == 0 else {
+            if owned { arena.deallocate() }
+            throw .wrongInput("arena must be 16-byte aligned")
+        }
+        if arena.count < plan.arenaBytes {
+            if owned { arena.deallocate() }
+            throw .wrongInput("arena smaller than the plan's arenaBytes")
+        }
+        self.model = model
+        keepsAllActivations = keepAllActivations
+        ownsArena = owned
+        self.arena = arena
+        arenaBytes = plan.arenaBytes; peakLiveBytes = plan.peakLiveBytes; unplannedBytes = plan.unplannedBytes
+        tensorOffsets = plan.tensorOffsets; scratchOffsets = plan.scratchOffsets; scratchSizes = plan.scratchSizes
+        softmaxScratchOffset = plan.softmaxScratchOffset
         arena.initializeMemory(as: UInt8.self, repeating: 0)
     }
 
-    deinit { arena.deallocate() }
+    deinit { if ownsArena { arena.deallocate() } }
 
     static func scratchSize(_ model: ModelFile, _ o: OperatorInfo) -> Int {
         switch o.opcode {

@@ -95,6 +95,28 @@ final class InterpreterTests: XCTestCase {
         _ = try run(it2, tinyInput(frames: 130, coeffs: 23, seed: 2))
         print("paper cnn-lstm: arena \(it2.arenaBytes) B, peak live \(it2.peakLiveBytes) B, model \(it2.model.bytes.count) B")
     }
+
+    func testCallerOwnedArena() throws {
+        let bytes = AlignedBytes(buildTinyModel(.lstm).encode())
+        let model = try ModelFile(bytes: bytes.raw)
+        let plan = ArenaPlan(model: model)
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: plan.arenaBytes, alignment: 16)
+        defer { arena.deallocate() }
+        let mine = try Interpreter(model: model, arena: arena)
+        let owned = try Interpreter(model: model)
+        XCTAssertEqual(mine.arenaBytes, owned.arenaBytes)
+        XCTAssertEqual(try run(mine, tinyInput(seed: 4)), try run(owned, tinyInput(seed: 4)))
+        // The outputs live in the caller's memory.
+        let out = mine.output.baseAddress!
+        XCTAssertTrue(UnsafeRawPointer(out) >= UnsafeRawPointer(arena.baseAddress!)
+                      && UnsafeRawPointer(out) < UnsafeRawPointer(arena.baseAddress! + plan.arenaBytes))
+        let small = UnsafeMutableRawBufferPointer(rebasing: arena[0..<(plan.arenaBytes - 16)])
+        XCTAssertThrowsError(try Interpreter(model: model, arena: small)) { e in
+            guard case ModelError.wrongInput = e else { return XCTFail("\(e)") }
+        }
+        let misaligned = UnsafeMutableRawBufferPointer(rebasing: arena[1...])
+        XCTAssertThrowsError(try Interpreter(model: model, arena: misaligned))
+    }
 }
 
 /// The paper's cnn-gru / cnn-lstm structure with LCG weights (3 conv blocks, BN3 folded, so no third affine).
