@@ -1,0 +1,160 @@
+import XCTest
+@testable import CRNNRuntime
+
+final class InterpreterTests: XCTestCase {
+    func makeInterpreter(_ b: ModelBuilder, keepAll: Bool = false) throws -> (AlignedBytes, Interpreter) {
+        let bytes = AlignedBytes(b.encode())
+        let model = try ModelFile(bytes: bytes.raw)
+        return (bytes, try Interpreter(model: model, keepAllActivations: keepAll))
+    }
+
+    func run(_ it: Interpreter, _ input: [Int32]) throws -> [Int8] {
+        try input.withUnsafeBufferPointer { try it.run(features: $0) }
+        return Array(it.output)
+    }
+
+    func testTinyModelsRunAndPlanSharesMemory() throws {
+        for kind in [TinyKind.gru, .lstm, .cnn] {
+            let (storage, it) = try makeInterpreter(buildTinyModel(kind))
+            _ = storage
+            XCTAssertEqual(it.output.count, 3)
+            XCTAssertLessThanOrEqual(it.peakLiveBytes, it.arenaBytes)
+            XCTAssertLessThan(it.arenaBytes, it.unplannedBytes)
+            let a = try run(it, tinyInput(seed: 7)), again = try run(it, tinyInput(seed: 7))
+            XCTAssertEqual(a, again, "same input, same output: no state leaks between runs")
+        }
+    }
+
+    /// The planned arena gives the same bytes as giving every tensor its own buffer (no aliasing bug), and
+    /// every layer's output is readable in the debug mode.
+    func testPlannedArenaMatchesUnsharedArena() throws {
+        for kind in [TinyKind.gru, .lstm, .cnn] {
+            let (s1, planned) = try makeInterpreter(buildTinyModel(kind))
+            let (s2, debug) = try makeInterpreter(buildTinyModel(kind), keepAll: true)
+            _ = (s1, s2)
+            var activationBytes = 0
+            for t in 0..<debug.model.tensorCount where !debug.model.tensor(t).isConstant {
+                activationBytes += debug.model.tensor(t).elementCount * debug.model.tensor(t).type.byteSize
+            }
+            XCTAssertGreaterThanOrEqual(debug.arenaBytes, activationBytes, "debug mode: every activation its own buffer")
+            for seed in UInt32(1)...5 {
+                XCTAssertEqual(try run(planned, tinyInput(seed: seed)), try run(debug, tinyInput(seed: seed)))
+            }
+            // Per-layer outputs: the conv after input quantize has a ReLU at its zero point, so no value below it.
+            let conv1 = debug.model.op(1)
+            XCTAssertEqual(conv1.opcode, .conv2d)
+            let zo = debug.model.tensor(conv1.output).zeroPoint
+            XCTAssertTrue(debug.int8Tensor(conv1.output).allSatisfy { Int32($0) >= zo })
+        }
+    }
+
+    func testQuantizedInputPathEqualsFeaturePath() throws {
+        let (s1, it) = try makeInterpreter(buildTinyModel(.gru), keepAll: true)
+        _ = s1
+        let viaFeatures = try run(it, tinyInput(seed: 3))
+        let q = Array(it.int8Tensor(it.quantizedInputTensor))
+        try q.withUnsafeBufferPointer { try it.run(quantizedInput: $0) }
+        XCTAssertEqual(Array(it.output), viaFeatures)
+        XCTAssertThrowsError(try [Int8](repeating: 0, count: 5).withUnsafeBufferPointer { try it.run(quantizedInput: $0) })
+    }
+
+    func testProbabilitiesAndTop1() throws {
+        let (s1, it) = try makeInterpreter(buildTinyModel(.lstm))
+        _ = s1
+        _ = try run(it, tinyInput(seed: 9))
+        var p = [Int16](repeating: 0, count: 3)
+        p.withUnsafeMutableBufferPointer { it.probabilitiesQ15(into: $0) }
+        let sum = p.reduce(0) { $0 + Int($1) }
+        XCTAssertLessThanOrEqual(abs(sum - 32768), 3)
+        XCTAssertEqual(it.top1, p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) })
+    }
+
+    /// The paper's shapes: 130 x 23 -> 65 x 12 -> 22 x 4 -> 6 x 1, GRU 20 + 20 (and LSTM 30 + 30), 10 classes.
+    func testPaperShapedModels() throws {
+        for (kind, units) in [(TinyKind.gru, 20), (.lstm, 30), (.cnn, 0)] {
+            let b = buildTinyModel(kind, frames: 130, coeffs: 23, filters: 32, units: max(units, 1), classes: 10,
+                                   pools: ((2, 2), (3, 3)), seed: 5)
+            // buildTinyModel has two conv blocks; add the shape check on its real 3-block sibling below.
+            let (s, it) = try makeInterpreter(b)
+            _ = s
+            _ = try run(it, tinyInput(frames: 130, coeffs: 23, seed: 1))
+            XCTAssertEqual(it.output.count, 10)
+        }
+        let (s, it) = try makeInterpreter(buildPaperModel(recurrent: .gru))
+        _ = s
+        let shapes = (0..<it.model.operatorCount).map { i -> [Int] in
+            let t = it.model.tensor(it.model.op(i).output)
+            return (0..<t.rank).map { t.dim($0) }
+        }
+        XCTAssertEqual(shapes, [[130, 23, 1], [65, 12, 32], [65, 12, 32], [22, 4, 32], [22, 4, 32], [6, 1, 32],
+                                [6, 32], [6, 20], [1, 20], [10]])
+        _ = try run(it, tinyInput(frames: 130, coeffs: 23, seed: 2))
+        print("paper cnn-gru: arena \(it.arenaBytes) B, peak live \(it.peakLiveBytes) B, without reuse \(it.unplannedBytes) B, model \(it.model.bytes.count) B")
+        let (s2, it2) = try makeInterpreter(buildPaperModel(recurrent: .lstm))
+        _ = s2
+        _ = try run(it2, tinyInput(frames: 130, coeffs: 23, seed: 2))
+        print("paper cnn-lstm: arena \(it2.arenaBytes) B, peak live \(it2.peakLiveBytes) B, model \(it2.model.bytes.count) B")
+    }
+
+    func testCallerOwnedArena() throws {
+        let bytes = AlignedBytes(buildTinyModel(.lstm).encode())
+        let model = try ModelFile(bytes: bytes.raw)
+        let plan = ArenaPlan(model: model)
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: plan.arenaBytes, alignment: 16)
+        defer { arena.deallocate() }
+        let mine = try Interpreter(model: model, arena: arena)
+        let owned = try Interpreter(model: model)
+        XCTAssertEqual(mine.arenaBytes, owned.arenaBytes)
+        XCTAssertEqual(try run(mine, tinyInput(seed: 4)), try run(owned, tinyInput(seed: 4)))
+        // The outputs live in the caller's memory.
+        let out = mine.output.baseAddress!
+        XCTAssertTrue(UnsafeRawPointer(out) >= UnsafeRawPointer(arena.baseAddress!)
+                      && UnsafeRawPointer(out) < UnsafeRawPointer(arena.baseAddress! + plan.arenaBytes))
+        let small = UnsafeMutableRawBufferPointer(rebasing: arena[0..<(plan.arenaBytes - 16)])
+        XCTAssertThrowsError(try Interpreter(model: model, arena: small)) { e in
+            guard case ModelError.wrongInput = e else { return XCTFail("\(e)") }
+        }
+        let misaligned = UnsafeMutableRawBufferPointer(rebasing: arena[1...])
+        XCTAssertThrowsError(try Interpreter(model: model, arena: misaligned))
+    }
+}
+
+/// The paper's cnn-gru / cnn-lstm structure with LCG weights (3 conv blocks, BN3 folded, so no third affine).
+func buildPaperModel(recurrent: TinyKind) -> ModelBuilder {
+    var g = LCG(state: 42)
+    var b = ModelBuilder()
+    let input = b.addActivation(.int32, shape: [130, 23])
+    var x = b.addInputQuantize(input: input, mean: [Int32](repeating: 0, count: 23), multipliers: g.multipliers(23),
+                               shifts: [Int32](repeating: -10, count: 23), outputZeroPoint: 0)
+    var c = 1
+    for (i, p) in [2, 3, 4].enumerated() {
+        x = b.addConv2d(input: x, weights: g.int8s(32 * 9 * c), kernel: (3, 3), outputChannels: 32,
+                        bias: [Int32](repeating: 100, count: 32), multipliers: g.multipliers(32),
+                        shifts: [Int32](repeating: -9, count: 32), outputZeroPoint: -128, activationMin: -128,
+                        activationMax: 127, pool: (p, p))
+        if i < 2 {
+            x = b.addAffine(input: x, weights: [Int16](repeating: 20000, count: 32), bias: [Int32](repeating: 0, count: 32),
+                            multipliers: g.multipliers(32), shifts: [Int32](repeating: -14, count: 32), outputZeroPoint: -100)
+        }
+        c = 32
+    }
+    x = b.addReshape(input: x, shape: [6, 32])
+    let u = recurrent == .gru ? 20 : 30, gates = recurrent == .gru ? 3 : 4
+    for layer in 0..<2 {
+        let inSize = layer == 0 ? 32 : u
+        x = b.addRecurrent(lstm: recurrent == .lstm, input: x, units: u, inputWeights: g.int8s(gates * u * inSize),
+                           recurrentWeights: g.int8s(gates * u * u), inputBias: [Int32](repeating: 0, count: gates * u),
+                           recurrentBias: [Int32](repeating: 0, count: gates * u),
+                           inputMultipliers: g.multipliers(gates * u), inputShifts: [Int32](repeating: -3, count: gates * u),
+                           recurrentMultipliers: g.multipliers(gates * u), recurrentShifts: [Int32](repeating: -1, count: gates * u),
+                           returnSequences: layer == 0)
+    }
+    x = b.addFullyConnected(input: x, weights: g.int8s(10 * u), outputs: 10, bias: [Int32](repeating: 0, count: 10),
+                            multipliers: g.multipliers(10), shifts: [Int32](repeating: -6, count: 10), outputZeroPoint: 0)
+    b.inputTensor = input
+    b.outputTensor = x
+    b.labels = ["blues", "classical", "country", "disco", "hiphop", "jazz", "metal", "pop", "reggae", "rock"].map { Array($0.utf8) }
+    b.softmaxMultiplier = 1 << 30
+    b.softmaxShift = 13
+    return b
+}
