@@ -8,6 +8,6 @@ swiftc -target aarch64-none-none-elf -enable-experimental-feature Embedded -wmo 
 aarch64-linux-gnu-gcc -static-pie tools/embedded_smoke.c /tmp/smoke-a64.o -o /tmp/smoke-a64
 echo "aarch64:"; qemu-aarch64-static /tmp/smoke-a64
 swiftc -target armv7-none-none-eabi -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -emit-ir $SRC -o /tmp/smoke-v7.ll
-/opt/swift/usr/bin/clang --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard -O2 -fPIC -c /tmp/smoke-v7.ll -o /tmp/smoke-v7.o 2>/dev/null
+/opt/swift/usr/bin/clang --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard -Wno-override-module -O2 -fPIC -c /tmp/smoke-v7.ll -o /tmp/smoke-v7.o 2>/dev/null
 arm-linux-gnueabihf-gcc -static tools/embedded_smoke.c /tmp/smoke-v7.o -o /tmp/smoke-v7
 echo "armv7:"; qemu-arm-static /tmp/smoke-v7
