@@ -19,6 +19,8 @@ let systemLibraries: [Target] = [
     .systemLibrary(
         name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
         providers: [.apt(["libopenblas-dev"])]),
+    // The C library only (stdio, stdlib, unistd...): what crnn-infer may use besides CRNNRuntime.
+    .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
 ]
 
 // MARK: - The dependency-free runtime (also compiled as Embedded Swift by .ci/run and firmware-sim)
@@ -34,7 +36,7 @@ let host: [Target] = [
     .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime"],
             resources: [.copy("Splits")]),
     .target(name: "Training", dependencies: ["COpenBLAS", "Features", "CRNNRuntime"]),
-    .target(name: "Quantization", dependencies: ["Training", "CRNNRuntime"]),
+    .target(name: "Quantization", dependencies: ["Training", "Features", "CRNNRuntime"]),
 ]
 
 // MARK: - Executables
@@ -46,6 +48,14 @@ let executables: [Target] = [
             "AudioIO", "Features", "Training", "CRNNRuntime",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+    .executableTarget(
+        name: "crnn-quantize",
+        dependencies: [
+            "Quantization", "Training", "Features", "AudioIO", "CRNNRuntime",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+    // The board's program: the dependency-free runtime and the C library, nothing else.
+    .executableTarget(name: "crnn-infer", dependencies: ["CRNNRuntime", "CLibc"]),
 ]
 
 // MARK: - Tests
@@ -57,8 +67,8 @@ let tests: [Target] = [
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization"]),
-    .testTarget(name: "CLITests", dependencies: ["crnn-train"]),
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features"]),
+    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer"]),
 ]
 
 // MARK: - Package
@@ -68,6 +78,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "crnn-train", targets: ["crnn-train"]),
+        .executable(name: "crnn-quantize", targets: ["crnn-quantize"]),
+        .executable(name: "crnn-infer", targets: ["crnn-infer"]),
         .library(name: "CRNNRuntime", targets: ["CRNNRuntime"]),
     ],
     dependencies: [

@@ -1,0 +1,1 @@
+print("crnn-infer: not built yet")

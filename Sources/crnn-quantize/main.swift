@@ -1,0 +1,1 @@
+print("crnn-quantize: not built yet")
