@@ -75,7 +75,7 @@ final class DecodeTests: XCTestCase {
                 XCTAssertTrue(error.reason.lowercased().contains(reasonContains.lowercased()),
                               "reason '\(error.reason)' lacks '\(reasonContains)'", file: file, line: line)
             }
-            print("error: \(error)")
+            print("refused as expected: \(error)")
         }
     }
 
