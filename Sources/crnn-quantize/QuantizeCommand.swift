@@ -111,6 +111,20 @@ struct QuantizeCommand: ParsableCommand {
             throw badInput("\(calibration): \(error.description)")
         }
         warn("calibration: \(cal.scope)")
+        var evalSet: SegmentSelection?
+        if let e = eval {
+            let cache = try loadSet(e, for: ckpt, role: "evaluation")
+            guard let s = SegmentSelection.evaluation(cache, checkpoint: ckpt) else {
+                throw badInput("\(e): this set holds the model's tracks but none of its test tracks")
+            }
+            evalSet = s
+        } else {
+            let known = Set(ckpt.meta.trainTracks + ckpt.meta.validationTracks + ckpt.meta.testTracks)
+            if calCache.tracks.contains(where: { known.contains($0.trackID) }) {
+                evalSet = SegmentSelection.evaluation(calCache, checkpoint: ckpt)
+            }
+        }
+        if let es = evalSet { warn("evaluation: \(es.scope)") }
 
         let method: CalibrationMethod = switch calibrationMethod {
         case .minmax: .minMax
@@ -150,19 +164,6 @@ struct QuantizeCommand: ParsableCommand {
         let sqnr = try Evaluator.layerSQNR(fm, model: qm, data: cal, progress: sqnrBar)
         sqnrBar?.finish()
 
-        var evalSet: SegmentSelection?
-        if let e = eval {
-            let cache = try loadSet(e, for: ckpt, role: "evaluation")
-            guard let s = SegmentSelection.evaluation(cache, checkpoint: ckpt) else {
-                throw badInput("\(e): this set holds the model's tracks but none of its test tracks")
-            }
-            evalSet = s
-        } else {
-            let known = Set(ckpt.meta.trainTracks + ckpt.meta.validationTracks + ckpt.meta.testTracks)
-            if calCache.tracks.contains(where: { known.contains($0.trackID) }) {
-                evalSet = SegmentSelection.evaluation(calCache, checkpoint: ckpt)
-            }
-        }
         var accuracy: AccuracyComparison?
         if let es = evalSet {
             let bar = quiet ? nil : ProgressBar(total: es.segments.count, label: "evaluate", unit: "segments")
