@@ -67,7 +67,8 @@ let tests: [Target] = [
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features"]),
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features"],
+                resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer"]),
 ]
 

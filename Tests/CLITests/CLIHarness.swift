@@ -1,18 +1,20 @@
 import Foundation
 import XCTest
 
-/// Runs the built `crnn-train` executable as a subprocess (it sits beside the test bundle).
+/// Runs a built executable (`crnn-train` by default) as a subprocess (it sits beside the test bundle).
 struct CLIRun { var status: Int32; var stdout: String; var stderr: String }
 
-func crnnTrainBinary() -> URL {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("crnn-train")
+func cliBinary(_ name: String) -> URL {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     if FileManager.default.fileExists(atPath: beside.path) { return beside }
-    return Bundle.main.bundleURL.appendingPathComponent("crnn-train")
+    return Bundle.main.bundleURL.appendingPathComponent(name)
 }
 
-func runCLI(_ args: [String]) throws -> CLIRun {
+func crnnTrainBinary() -> URL { cliBinary("crnn-train") }
+
+func runCLI(_ args: [String], binary: String = "crnn-train") throws -> CLIRun {
     let p = Process()
-    p.executableURL = crnnTrainBinary()
+    p.executableURL = cliBinary(binary)
     p.arguments = args
     let out = Pipe(), err = Pipe()
     p.standardOutput = out

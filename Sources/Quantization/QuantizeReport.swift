@@ -1,0 +1,180 @@
+// What `crnn-quantize` prints and writes: quantize-report.md and quantize-report.json.
+import Foundation
+
+/// The figures of one quantization run. JSON keys are snake_case; fractions are 0-1; a missing evaluation
+/// gives nulls for the accuracy keys.
+public struct QuantizeReport: Encodable, Sendable {
+    public struct Layer: Encodable, Sendable {
+        public var name: String
+        public var floatLayer: String
+        /// nil when the int8 tensor equals the float one exactly (no noise).
+        public var sqnrDb: Double?
+        public var values: Int
+    }
+
+    public var model: String
+    public var checkpoint: String
+    public var output: String
+    public var calibrationMethod: String
+    public var calibrationScope: String
+    public var evaluationScope: String?
+    public var floatSegmentAccuracy: Double?
+    public var int8SegmentAccuracy: Double?
+    public var floatTrackAccuracy: Double?
+    public var int8TrackAccuracy: Double?
+    public var segmentAccuracyChangePoints: Double?
+    public var trackAccuracyChangePoints: Double?
+    public var agreement: Double?
+    public var evaluationSegments: Int?
+    public var evaluationTracks: Int?
+    public var modelBytes: Int
+    public var networkBytes: Int
+    public var frontendBytes: Int
+    public var floatWeightBytes: Int
+    public var networkFraction: Double
+    public var arenaBytes: Int
+    public var layers: [Layer]
+    public var ranges: [String: [Double]]
+    public var lstmCellFractionBits: [String: Int32]
+
+    public init(model: String, checkpoint: String, output: String, ranges: CalibratedRanges, calibrationScope: String,
+                sizes: ModelSizes, sqnr: [LayerSQNR], accuracy: AccuracyComparison?) {
+        self.model = model
+        self.checkpoint = checkpoint
+        self.output = output
+        calibrationMethod = ranges.method
+        self.calibrationScope = calibrationScope
+        evaluationScope = accuracy?.scope
+        floatSegmentAccuracy = accuracy?.floatSegmentAccuracy
+        int8SegmentAccuracy = accuracy?.int8SegmentAccuracy
+        floatTrackAccuracy = accuracy?.floatTrackAccuracy
+        int8TrackAccuracy = accuracy?.int8TrackAccuracy
+        segmentAccuracyChangePoints = accuracy?.segmentChangePoints
+        trackAccuracyChangePoints = accuracy?.trackChangePoints
+        agreement = accuracy?.agreement
+        evaluationSegments = accuracy?.segments
+        evaluationTracks = accuracy?.tracks
+        modelBytes = sizes.modelBytes
+        networkBytes = sizes.networkBytes
+        frontendBytes = sizes.frontendBytes
+        floatWeightBytes = sizes.floatWeightBytes
+        networkFraction = sizes.networkFraction
+        arenaBytes = sizes.arenaBytes
+        layers = sqnr.map { Layer(name: $0.name, floatLayer: $0.floatLayer, sqnrDb: $0.sqnrDB.isFinite ? $0.sqnrDB : nil, values: $0.values) }
+        self.ranges = ranges.ranges
+        lstmCellFractionBits = ranges.cellFractionBits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case model, checkpoint, output, calibrationMethod, calibrationScope, evaluationScope, floatSegmentAccuracy,
+             int8SegmentAccuracy, floatTrackAccuracy, int8TrackAccuracy, segmentAccuracyChangePoints,
+             trackAccuracyChangePoints, agreement, evaluationSegments, evaluationTracks, modelBytes, networkBytes,
+             frontendBytes, floatWeightBytes, networkFraction, arenaBytes, layers, ranges, lstmCellFractionBits
+    }
+
+    /// Encodes every key, with null for absent values (so a reader always finds the documented keys).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(model, forKey: .model)
+        try c.encode(checkpoint, forKey: .checkpoint)
+        try c.encode(output, forKey: .output)
+        try c.encode(calibrationMethod, forKey: .calibrationMethod)
+        try c.encode(calibrationScope, forKey: .calibrationScope)
+        try c.encode(evaluationScope, forKey: .evaluationScope)
+        try c.encode(floatSegmentAccuracy, forKey: .floatSegmentAccuracy)
+        try c.encode(int8SegmentAccuracy, forKey: .int8SegmentAccuracy)
+        try c.encode(floatTrackAccuracy, forKey: .floatTrackAccuracy)
+        try c.encode(int8TrackAccuracy, forKey: .int8TrackAccuracy)
+        try c.encode(segmentAccuracyChangePoints, forKey: .segmentAccuracyChangePoints)
+        try c.encode(trackAccuracyChangePoints, forKey: .trackAccuracyChangePoints)
+        try c.encode(agreement, forKey: .agreement)
+        try c.encode(evaluationSegments, forKey: .evaluationSegments)
+        try c.encode(evaluationTracks, forKey: .evaluationTracks)
+        try c.encode(modelBytes, forKey: .modelBytes)
+        try c.encode(networkBytes, forKey: .networkBytes)
+        try c.encode(frontendBytes, forKey: .frontendBytes)
+        try c.encode(floatWeightBytes, forKey: .floatWeightBytes)
+        try c.encode(networkFraction, forKey: .networkFraction)
+        try c.encode(arenaBytes, forKey: .arenaBytes)
+        var layersContainer = c.nestedUnkeyedContainer(forKey: .layers)
+        for l in layers {
+            var o = layersContainer.nestedContainer(keyedBy: LayerKeys.self)
+            try o.encode(l.name, forKey: .name)
+            try o.encode(l.floatLayer, forKey: .floatLayer)
+            try o.encode(l.sqnrDb, forKey: .sqnrDb)
+            try o.encode(l.values, forKey: .values)
+        }
+        try c.encode(ranges, forKey: .ranges)
+        try c.encode(lstmCellFractionBits, forKey: .lstmCellFractionBits)
+    }
+    enum LayerKeys: String, CodingKey { case name, floatLayer, sqnrDb, values }
+
+    public func json() -> Data {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try! e.encode(self)
+    }
+
+    static func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "-" }
+    static func points(_ x: Double?) -> String { x.map { String(format: "%+.2f points", $0) } ?? "-" }
+
+    /// The sizes, per-layer SQNR and accuracy lines the command prints.
+    public var summaryLines: [String] {
+        var l: [String] = []
+        l.append(String(format: "sizes: model file %d B (network %d B = %.1f %% of the %d B of float32 weights; frontend tables %d B; headers and tables %d B), arena %d B",
+                        modelBytes, networkBytes, 100 * networkFraction, floatWeightBytes, frontendBytes,
+                        modelBytes - networkBytes - frontendBytes, arenaBytes))
+        l.append("per-layer SQNR (float vs int8, \(calibrationScope)):")
+        for x in layers {
+            l.append("  " + x.name.padding(toLength: 52, withPad: " ", startingAt: 0)
+                     + (x.sqnrDb.map { String(format: "%6.1f dB", $0) } ?? "   exact"))
+        }
+        if let a = agreement {
+            l.append("evaluation on \(evaluationScope ?? ""):")
+            l.append("  segment accuracy: float \(Self.pct(floatSegmentAccuracy)), int8 \(Self.pct(int8SegmentAccuracy)) (\(Self.points(segmentAccuracyChangePoints)))")
+            l.append("  track accuracy:   float \(Self.pct(floatTrackAccuracy)), int8 \(Self.pct(int8TrackAccuracy)) (\(Self.points(trackAccuracyChangePoints)))")
+            l.append(String(format: "  top-1 agreement: %.2f %% of %d segments", 100 * a, evaluationSegments ?? 0))
+        } else {
+            l.append("no evaluation set (give --eval, or a calibration set that holds the checkpoint's test tracks)")
+        }
+        return l
+    }
+
+    public func markdown() -> String {
+        var s = "# \(model): int8 quantization\n\n"
+        s += "Checkpoint `\(checkpoint)` -> `\(output)`. Calibration: \(calibrationMethod) on \(calibrationScope).\n\n"
+        s += "## Accuracy (float vs int8, the int8 model run by CRNNRuntime's interpreter)\n\n"
+        if agreement != nil {
+            s += "Evaluated on \(evaluationScope ?? "").\n\n"
+            s += "| metric | float | int8 | change |\n|---|---|---|---|\n"
+            s += "| segment accuracy | \(Self.pct(floatSegmentAccuracy)) | \(Self.pct(int8SegmentAccuracy)) | \(Self.points(segmentAccuracyChangePoints)) |\n"
+            s += "| track accuracy | \(Self.pct(floatTrackAccuracy)) | \(Self.pct(int8TrackAccuracy)) | \(Self.points(trackAccuracyChangePoints)) |\n"
+            s += "| top-1 agreement | | \(Self.pct(agreement)) | |\n\n"
+        } else {
+            s += "No evaluation set.\n\n"
+        }
+        s += "## Sizes\n\n| part | bytes |\n|---|---|\n"
+        s += "| model file | \(modelBytes) |\n"
+        s += "| network (weights, biases, quantization parameters) | \(networkBytes) (\(String(format: "%.1f", 100 * networkFraction)) % of float32) |\n"
+        s += "| frontend tables | \(frontendBytes) |\n| float32 weights of the checkpoint | \(floatWeightBytes) |\n"
+        s += "| interpreter arena | \(arenaBytes) |\n\n"
+        s += "## Per-layer SQNR (float layer output vs dequantized int8, end to end up to that layer)\n\n"
+        s += "| layer | float layer | SQNR (dB) | range |\n|---|---|---|---|\n"
+        for x in layers {
+            let r = ranges[x.floatLayer].map { String(format: "[%.4g, %.4g]", $0[0], $0[1]) } ?? "fixed 2^-7"
+            s += "| \(x.name) | \(x.floatLayer) | \(x.sqnrDb.map { String(format: "%.1f", $0) } ?? "exact") | \(r) |\n"
+        }
+        if !lstmCellFractionBits.isEmpty {
+            s += "\nLSTM cell state: " + lstmCellFractionBits.sorted { $0.key < $1.key }.map { "\($0.key) Q\(15 - $0.value).\($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        return s
+    }
+
+    /// Writes quantize-report.md and quantize-report.json into `dir` (created if needed).
+    public func write(to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try Data(markdown().utf8).write(to: URL(fileURLWithPath: dir + "/quantize-report.md"))
+        try json().write(to: URL(fileURLWithPath: dir + "/quantize-report.json"))
+    }
+}

@@ -1,0 +1,183 @@
+import ArgumentParser
+import CRNNRuntime
+import Features
+import Foundation
+import Quantization
+import Training
+
+enum MethodName: String, ExpressibleByArgument, CaseIterable {
+    case minmax, percentile, mse
+}
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Fold, calibrate and quantize a float checkpoint into an int8 model file (the default command).",
+        discussion: """
+            Weights are int8 symmetric per output channel, activations int8 asymmetric per tensor, biases int32, \
+            requantization Q31 multiplier + shift (docs/quantization.md). The per-coefficient input standardisation \
+            is done in integers before the int8 input cast; batch norms 1 and 2 become integer per-channel affine \
+            steps and batch norm 3 is folded into the recurrent (or dense) layer's input weights.
+
+            Calibration (--calibration DIR|FEATURES: a dataset folder, whose features are extracted first, or a \
+            feature file): when the set holds the checkpoint's tracks, only its TRAINING tracks are used, never \
+            validation or test tracks. Ranges: minmax (default), percentile (--percentile, default 99.99) or mse \
+            (the clipping that minimises the quantization error); the logits always keep their min/max range.
+
+            Evaluation runs the int8 model in CRNNRuntime's interpreter on float MFCCs rounded to Q23.8: float and \
+            int8 segment and track accuracy and top-1 agreement, on --eval (its held-out test tracks when it holds \
+            the checkpoint's tracks), or else on the calibration set's test tracks when it has them. Per-layer SQNR \
+            (float layer output vs dequantized int8) is measured on the calibration segments.
+
+            --report DIR writes quantize-report.md and quantize-report.json (float_segment_accuracy, \
+            int8_segment_accuracy, float_track_accuracy, int8_track_accuracy, agreement as fractions 0-1; \
+            model_bytes, network_bytes, frontend_bytes, float_weight_bytes, arena_bytes; layers with name and sqnr_db).
+            """)
+
+    @Argument(help: "Float checkpoint (model.ckpt written by crnn-train fit).")
+    var checkpoint: String
+
+    @Option(help: "Calibration data: a dataset folder or a feature file.")
+    var calibration: String
+
+    @Option(help: "Model file to write (.crnn).")
+    var out: String
+
+    @Option(help: "Evaluation data: a dataset folder or a feature file (default: the calibration set's test tracks).")
+    var eval: String?
+
+    @Option(help: "Write quantize-report.md and quantize-report.json into this folder.")
+    var report: String?
+
+    @Option(help: "Range calibration: minmax, percentile or mse.")
+    var calibrationMethod: MethodName = .minmax
+
+    @Option(help: "Percentile for --calibration-method percentile (two-sided: p and 100 - p).")
+    var percentile: Double = 99.99
+
+    @Option(help: "Use at most this many (evenly spaced) calibration segments.")
+    var calibrationSegments: Int?
+
+    @Option(help: "Build from these calibrated ranges (JSON written by --save-ranges) instead of calibrating.")
+    var ranges: String?
+
+    @Option(help: "Write the calibrated ranges as JSON (to rebuild the same model bit for bit with --ranges).")
+    var saveRanges: String?
+
+    @Flag(help: "No progress bars.")
+    var quiet = false
+
+    func validate() throws {
+        if !(50 < percentile && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
+        if let n = calibrationSegments, n < 1 { throw ValidationError("--calibration-segments must be at least 1") }
+    }
+
+    /// Loads a dataset folder (extracting its features with the checkpoint's configuration) or a feature file,
+    /// and checks that it matches the checkpoint.
+    func loadSet(_ path: String, for ckpt: Checkpoint, role: String) throws -> FeatureCache {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw badInput("\(path): no such \(role) folder or feature file")
+        }
+        let cache: FeatureCache
+        if isDir.boolValue {
+            do {
+                let index = try DatasetIndex(root: path)
+                let (c, summary) = try DatasetExtractor.extract(index: index, config: ckpt.featureConfig, showProgress: !quiet)
+                for w in summary.warnings { warn("warning: skipped \(w)") }
+                cache = c
+            } catch { throw badInput(error.description) }
+        } else {
+            do { cache = try FeatureCache(contentsOf: path) } catch { throw badInput(error.description) }
+        }
+        guard cache.config == ckpt.featureConfig else {
+            throw badInput("\(path): the \(role) features were made with another feature configuration than the checkpoint's; re-extract them")
+        }
+        guard cache.labels == ckpt.meta.labels else {
+            throw badInput("\(path): the \(role) set's genres \(cache.labels) differ from the checkpoint's \(ckpt.meta.labels)")
+        }
+        return cache
+    }
+
+    func run() throws {
+        let ckpt: Checkpoint
+        do { ckpt = try Checkpoint(contentsOf: checkpoint) } catch { throw badInput(error.description) }
+        let fm: FloatModel
+        do { fm = try FloatModel(ckpt) } catch { throw badInput("\(checkpoint): \(error)") }
+
+        let calCache = try loadSet(calibration, for: ckpt, role: "calibration")
+        let cal: SegmentSelection
+        do { cal = try SegmentSelection.calibration(calCache, checkpoint: ckpt, limit: calibrationSegments) } catch {
+            throw badInput("\(calibration): \(error.description)")
+        }
+        warn("calibration: \(cal.scope)")
+        var evalSet: SegmentSelection?
+        if let e = eval {
+            let cache = try loadSet(e, for: ckpt, role: "evaluation")
+            guard let s = SegmentSelection.evaluation(cache, checkpoint: ckpt) else {
+                throw badInput("\(e): this set holds the model's tracks but none of its test tracks")
+            }
+            evalSet = s
+        } else {
+            let known = Set(ckpt.meta.trainTracks + ckpt.meta.validationTracks + ckpt.meta.testTracks)
+            if calCache.tracks.contains(where: { known.contains($0.trackID) }) {
+                evalSet = SegmentSelection.evaluation(calCache, checkpoint: ckpt)
+            }
+        }
+        if let es = evalSet { warn("evaluation: \(es.scope)") }
+
+        let method: CalibrationMethod = switch calibrationMethod {
+        case .minmax: .minMax
+        case .percentile: .percentile(percentile)
+        case .mse: .mse
+        }
+        let calibrated: CalibratedRanges
+        if let r = ranges {
+            guard let d = FileManager.default.contents(atPath: r), let v = try? JSONDecoder().decode(CalibratedRanges.self, from: d) else {
+                throw badInput("\(r): not a ranges file written by --save-ranges")
+            }
+            calibrated = v
+        } else {
+            let bar = quiet ? nil : ProgressBar(total: cal.segments.count * (method.needsHistogram ? 2 : 1), label: "calibrate", unit: "segments")
+            do { calibrated = try Calibrator.calibrate(fm, data: cal, method: method, progress: bar) } catch { throw badInput(error.description) }
+            bar?.finish()
+        }
+        if let s = saveRanges {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            do { try writeAtomically(Array(try e.encode(calibrated)), to: s) } catch { throw badInput("\(s): \(error)") }
+        }
+
+        let qm: QuantizedModel
+        do { qm = try Quantizer.build(checkpoint: ckpt, ranges: calibrated) } catch { throw badInput(error.description) }
+        do { try writeAtomically(qm.bytes, to: out) } catch { throw badInput(error.description) }
+
+        let aligned = AlignedModelBytes(qm.bytes)
+        let file: ModelFile
+        do { file = try ModelFile(bytes: aligned.raw) } catch {
+            throw badInput("the written model does not validate: \(error.message) (a quantizer bug)")
+        }
+        let sizes = ModelSizes(model: file, floatWeightBytes: ckpt.weightBytes, arenaBytes: ArenaPlan(model: file).arenaBytes)
+        warn("wrote \(out): \(qm.bytes.count) bytes")
+
+        let sqnrBar = quiet ? nil : ProgressBar(total: cal.segments.count, label: "SQNR", unit: "segments")
+        let sqnr = try Evaluator.layerSQNR(fm, model: qm, data: cal, progress: sqnrBar)
+        sqnrBar?.finish()
+
+        var accuracy: AccuracyComparison?
+        if let es = evalSet {
+            let bar = quiet ? nil : ProgressBar(total: es.segments.count, label: "evaluate", unit: "segments")
+            accuracy = try Evaluator.compare(fm, model: qm, data: es, progress: bar)
+            bar?.finish()
+        }
+
+        let r = QuantizeReport(model: ckpt.meta.model, checkpoint: checkpoint, output: out, ranges: calibrated,
+                               calibrationScope: cal.scope, sizes: sizes, sqnr: sqnr, accuracy: accuracy)
+        print("\(ckpt.meta.model): \(out), calibration \(calibrated.method)")
+        for line in r.summaryLines { print(line) }
+        if let dir = report {
+            do { try r.write(to: dir) } catch { throw badInput("\(dir): \(error)") }
+            warn("wrote \(dir)/quantize-report.md and quantize-report.json")
+        }
+    }
+}

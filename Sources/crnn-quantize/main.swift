@@ -1,1 +1,0 @@
-print("crnn-quantize: not built yet")

@@ -1,2 +1,0 @@
-import XCTest
-final class QuantizationPlaceholderTests: XCTestCase { func testBuilds() {} }

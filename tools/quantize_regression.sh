@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Quantization regression check on real data (called by .ci/run when the data exists).
+#
+#   tools/quantize_regression.sh [DATA_DIR]        (default: ../shared/data/gtzan-mini, relative to the repo root)
+#
+# Extracts the features of DATA_DIR, trains cnn-gru and cnn-lstm briefly with a fixed seed (track split,
+# seed 42, OpenBLAS pinned to 2 threads so that runs repeat), quantizes each with calibration on the
+# checkpoint's TRAINING tracks and evaluates float vs int8 on its held-out TEST tracks (by running
+# CRNNRuntime's interpreter). Prints one line per model and fails (exit 1) when the int8 segment accuracy
+# differs from the float one by more than MAX_CHANGE_POINTS (1.0) points or the top-1 agreement falls under
+# MIN_AGREEMENT (0.97). EPOCHS (25) and WORK (a temporary folder) can be overridden from the environment.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DATA="${1:-../shared/data/gtzan-mini}"
+EPOCHS="${EPOCHS:-25}"
+MAX_CHANGE_POINTS="${MAX_CHANGE_POINTS:-1.0}"
+MIN_AGREEMENT="${MIN_AGREEMENT:-0.97}"
+export OPENBLAS_NUM_THREADS=2
+
+if [ ! -d "$DATA" ]; then
+    echo "quantize_regression: no data at $DATA" >&2
+    exit 2
+fi
+WORK="${WORK:-$(mktemp -d)}"
+mkdir -p "$WORK"
+
+swift build -c release --product crnn-train >&2
+swift build -c release --product crnn-quantize >&2
+BIN="$(swift build -c release --show-bin-path)"
+
+"$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
+
+# A number from the pretty-printed report JSON ("key" : value,).
+json_number() {
+    awk -v k="\"$2\"" '$1 == k { v = $3; sub(/,$/, "", v); print v; exit }' "$1"
+}
+
+status=0
+for model in cnn-gru cnn-lstm; do
+    run="$WORK/$model"
+    "$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$model" --split track --seed 42 \
+        --epochs "$EPOCHS" --out "$run" --quiet >"$run.fit.log" 2>&1 || { cat "$run.fit.log" >&2; exit 1; }
+    "$BIN/crnn-quantize" "$run/model.ckpt" --calibration "$WORK/features.bin" --out "$run/model.crnn" \
+        --report "$run" --quiet >"$run.quantize.log" 2>&1 || { cat "$run.quantize.log" >&2; exit 1; }
+    report="$run/quantize-report.json"
+    fs=$(json_number "$report" float_segment_accuracy); qs=$(json_number "$report" int8_segment_accuracy)
+    ft=$(json_number "$report" float_track_accuracy); qt=$(json_number "$report" int8_track_accuracy)
+    ag=$(json_number "$report" agreement)
+    net=$(json_number "$report" network_bytes); flt=$(json_number "$report" float_weight_bytes)
+    verdict=$(awk -v fs="$fs" -v qs="$qs" -v ag="$ag" -v mc="$MAX_CHANGE_POINTS" -v ma="$MIN_AGREEMENT" 'BEGIN {
+        d = 100 * (qs - fs); a = d < 0 ? -d : d
+        # Compare in hundredths of a point / of a percent so that 1.0 == 1.0 exactly.
+        ok = (int(a * 100 + 0.5) <= int(mc * 100 + 0.5)) && (int(ag * 10000 + 0.5) >= int(ma * 10000 + 0.5))
+        print (ok ? "ok" : "FAIL") }')
+    awk -v m="$model" -v fs="$fs" -v qs="$qs" -v ft="$ft" -v qt="$qt" -v ag="$ag" -v net="$net" -v flt="$flt" -v v="$verdict" 'BEGIN {
+        printf "%s: %s  segment accuracy float %.2f %% int8 %.2f %% (%+.2f points), track accuracy float %.2f %% int8 %.2f %%, agreement %.2f %%, network %d B = %.1f %% of float32\n",
+            m, v, 100 * fs, 100 * qs, 100 * (qs - fs), 100 * ft, 100 * qt, 100 * ag, net, 100 * net / flt }'
+    [ "$verdict" = ok ] || status=1
+done
+if [ "$status" -ne 0 ]; then
+    echo "quantize_regression: FAILED (limits: |change| <= $MAX_CHANGE_POINTS points, agreement >= $MIN_AGREEMENT); reports in $WORK" >&2
+fi
+exit "$status"
