@@ -282,10 +282,11 @@ public final class Interpreter {
             let p = Interpreter.recurrentParams(model, o)
             let rows = model.tensor(o.input(1)).dims.0
             let bias = model.int32Data(o.input(3))
+            let biasRows = model.tensor(o.input(3)).dims.0  // 1: an LSTM without a recurrent bias row
             let w = RecurrentS8Weights(
                 inputWeights: model.int8Data(o.input(1)), recurrentWeights: model.int8Data(o.input(2)),
                 inputBias: UnsafeBufferPointer(rebasing: bias[0..<rows]),
-                recurrentBias: UnsafeBufferPointer(rebasing: bias[rows..<(2 * rows)]),
+                recurrentBias: UnsafeBufferPointer(rebasing: bias[(biasRows == 2 ? rows : 0)..<(biasRows == 2 ? 2 * rows : 0)]),
                 inputRequant: requant(o, 4, 5), recurrentRequant: requant(o, 6, 7))
             if o.opcode == .gru {
                 gruS8(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: w, output: int8Tensor(o.output), scratch: scratch)

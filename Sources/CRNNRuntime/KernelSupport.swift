@@ -108,7 +108,7 @@ public struct RecurrentS8Weights {
     func check(_ p: RecurrentS8Params, gates: Int) {
         let rows = gates * p.units
         precondition(inputWeights.count >= rows * p.inputSize && recurrentWeights.count >= rows * p.units
-                     && inputBias.count >= rows && recurrentBias.count >= rows
+                     && inputBias.count >= rows && (recurrentBias.count >= rows || recurrentBias.isEmpty)
                      && inputRequant.multipliers.count >= rows && inputRequant.shifts.count >= rows
                      && recurrentRequant.multipliers.count >= rows && recurrentRequant.shifts.count >= rows)
     }
@@ -118,7 +118,8 @@ public struct RecurrentS8Weights {
     func gateParts(_ row: Int, x: UnsafePointer<Int8>, xZero: Int32, inputSize: Int,
                    h: UnsafePointer<Int8>, units: Int) -> (Int32, Int32) {
         let ax = inputBias[row] &+ dotS8(x, xZero, inputWeights.baseAddress! + (row &* inputSize), inputSize)
-        let ah = recurrentBias[row] &+ dotS8(h, 0, recurrentWeights.baseAddress! + (row &* units), units)
+        let rb: Int32 = recurrentBias.isEmpty ? 0 : recurrentBias[row]
+        let ah = rb &+ dotS8(h, 0, recurrentWeights.baseAddress! + (row &* units), units)
         return (inputRequant.apply(ax, row), recurrentRequant.apply(ah, row))
     }
 }

@@ -192,7 +192,8 @@ public struct ModelBuilder {
     }
 
     /// gruS8 (`lstm == false`, gates z, r, h) or lstmS8 (gates i, f, c, o). Weights as in `RecurrentS8Weights`;
-    /// `inputBias` and `recurrentBias` have gates*units entries each (an LSTM's recurrent bias is zeros).
+    /// `inputBias` and `recurrentBias` have gates*units entries each. An LSTM has no recurrent bias (Keras keeps one
+    /// bias vector): pass zeros or an empty array; only the input row is written (bias [1, gates*units]).
     /// The output is int8 at the fixed scale 2^-7 ([T, U] or [1, U]).
     public mutating func addRecurrent(lstm: Bool, input: Int, units: Int, inputWeights: [Int8], recurrentWeights: [Int8],
                                       inputBias: [Int32], recurrentBias: [Int32],
@@ -205,7 +206,9 @@ public struct ModelBuilder {
         let g = lstm ? 4 : 3
         let wx = addConstant(inputWeights, shape: [g * units, x[1]], channelScales: inputWeightScales)
         let wh = addConstant(recurrentWeights, shape: [g * units, units], channelScales: recurrentWeightScales)
-        let b = addConstant(inputBias + recurrentBias, shape: [2, g * units])
+        precondition(!lstm || recurrentBias.allSatisfy { $0 == 0 }, "an LSTM has no recurrent bias")
+        let b = lstm ? addConstant(inputBias, shape: [1, g * units])
+                     : addConstant(inputBias + recurrentBias, shape: [2, g * units])
         let (im, ish) = addRequant(inputMultipliers, inputShifts)
         let (rm, rsh) = addRequant(recurrentMultipliers, recurrentShifts)
         // Scale 2^-7 = 2^30 * 2^(-6 - 31).

@@ -10,7 +10,7 @@ public enum ModelLayout {
     public static let magic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
         (0x43, 0x52, 0x4E, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A)
     public static let versionMajor: UInt16 = 1
-    public static let versionMinor: UInt16 = 0
+    public static let versionMinor: UInt16 = 1
     /// Every section and every constant tensor's data starts at a multiple of this.
     public static let alignment = 16
 
@@ -611,8 +611,10 @@ public struct ModelFile {
             try range(T <= 4096 && U <= 4096 && I <= maxInnerProductLength, "recurrent sizes out of range")
             try need(wh.isConstant && wh.type == .int8 && wh.rank == 2 && wh.dims.0 == gates * U && wh.dims.1 == U,
                      "recurrent weights must be int8 [gates*units, units]")
-            try need(b.isConstant && b.type == .int32 && b.rank == 2 && b.dims.0 == 2 && b.dims.1 == gates * U,
-                     "recurrent bias must be int32 [2, gates*units]")
+            // GRU: input and recurrent bias rows. LSTM: the input bias row only (format 1.1; 1.0 also wrote a zero row).
+            try need(b.isConstant && b.type == .int32 && b.rank == 2 && b.dims.1 == gates * U
+                     && (b.dims.0 == 2 || (o.opcode == .lstm && b.dims.0 == 1)),
+                     "recurrent bias must be int32 [2, gates*units] (GRU) or [1 or 2, gates*units] (LSTM)")
             try requant(4, 5, gates * U)
             try requant(6, 7, gates * U)
             let seq = o.param(0)
