@@ -90,7 +90,8 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
     let segmentNs = Int64(seg) * 1_000_000_000  // divided by the rate below
     let rate = Int64(config.sampleRate)
     let arena = classifier.interpreter.arenaBytes
-    let buffers = seg * 2 + config.valuesPerSegment * 4 + classifier.classCount * 2
+    // Segment audio, features, probabilities, and the fixed-point MFCC's scratch.
+    let buffers = seg * 2 + config.valuesPerSegment * 4 + classifier.classCount * 2 + classifier.extractor.scratchBytes
     _ = keepFile
 
     if o.json {
@@ -131,6 +132,6 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
     out.put("real-time factor: "); out.put(fixed: total * rate, segmentNs, decimals: 5)
     out.put(" ("); out.put(fixed: segmentNs, max(total * rate, 1), decimals: 1); out.put("x faster than real time)\n")
     out.put("memory: arena "); out.put(arena); out.put(" bytes (planned; "); out.put(classifier.interpreter.unplannedBytes)
-    out.put(" without reuse), classifier buffers "); out.put(buffers); out.put(" bytes, stream ring ")
+    out.put(" without reuse), classifier buffers (audio, features, MFCC scratch) "); out.put(buffers); out.put(" bytes, stream ring ")
     out.put(seg * 2); out.put(" bytes, model "); out.put(m.file.count); out.put(" bytes\n")
 }

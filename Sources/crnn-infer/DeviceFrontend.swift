@@ -1,17 +1,13 @@
-// The device frontend used by every command: the fixed-point MFCC of CRNNRuntime.
-//
-// NOT WIRED YET: the fixed-point MFCC is being written on branch `mfcc`. Until it is merged, this build has
-// no frontend and every command that needs features stops with a message (exit 2). Nothing is stubbed.
+// The device frontend used by every command: the fixed-point MFCC of CRNNRuntime, with the tables of the
+// model file's frontend section.
 
 import CRNNRuntime
 
-struct DeviceExtractor: SegmentFeatureExtractor {
-    mutating func extract(segment: UnsafeBufferPointer<Int16>, into features: UnsafeMutableBufferPointer<Int32>) {
-        fatalError("unreachable: makeDeviceExtractor never returns one")
-    }
-}
+typealias DeviceExtractor = FixedPointMFCCExtractor
 
 func makeDeviceExtractor(_ m: LoadedModel, err: Output) throws(Exit) -> DeviceExtractor {
-    err.put("crnn-infer: this build has no fixed-point MFCC yet (branch mfcc not merged): cannot compute features\n")
-    throw .badInput
+    do throws(ModelError) { return try FixedPointMFCCExtractor(model: m.model) } catch {
+        fileError(err, m.path, error.message)
+        throw .badInput
+    }
 }
