@@ -1,0 +1,137 @@
+// crnn-infer MODEL --bench [AUDIO.wav] [--runs N] [--json]: median latency per segment of the fixed-point
+// MFCC, the convolution blocks, the recurrent layers and the whole path; real-time factor; memory.
+//
+// Stage timing without an interpreter hook: the Interpreter runs operators `from ..< operatorCount` only
+// (`invoke(from:)`), so a second interpreter that keeps every activation (`keepAllActivations`, so the
+// recurrent input is still in its arena after a full run) times the tail from the first GRU/LSTM operator;
+// convolution = network - tail (medians). The exact per-stage numbers want a hook in Interpreter (an
+// `invoke(range:)` or a per-operator callback with the op index); see docs/crnn-infer.md.
+//
+// Validates before it times: two runs give identical features and probabilities, and the keep-all
+// interpreter gives the same logits as the planned one.
+
+import CRNNRuntime
+
+func medianNanoseconds(runs: Int, _ body: () -> Void) -> Int64 {
+    var t = [Int64](repeating: 0, count: runs)
+    for r in 0..<runs {
+        let a = monotonicNanoseconds()
+        body()
+        t[r] = monotonicNanoseconds() - a
+    }
+    t.sort()
+    return runs % 2 == 1 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2
+}
+
+/// A deterministic 3-s test signal without floating point: a 441 Hz triangle, a slow square and LCG noise.
+func fillBenchSignal(_ s: UnsafeMutableBufferPointer<Int16>) {
+    var lcg: UInt32 = 12345
+    for i in 0..<s.count {
+        lcg = lcg &* 1_664_525 &+ 1_013_904_223
+        let phase = i % 50
+        let triangle = (phase < 25 ? phase : 50 - phase) * 640 - 8000
+        let square = (i / 2205) % 2 == 0 ? 3000 : -3000
+        let noise = Int(Int16(truncatingIfNeeded: lcg >> 16)) / 16
+        s[i] = Int16(triangle + square + noise)
+    }
+}
+
+func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit) {
+    let classifier = try makeClassifier(m, err: err)
+    let config = classifier.config
+    let seg = classifier.segmentSamples
+    var keepFile: FileBytes? = nil
+    if let path = o.files.first {
+        guard let (file, wav) = openWAV(path, err: err) else { throw .badInput }
+        do throws(ClassifyError) { _ = try classifier.segmentCount(of: wav) } catch {
+            putClassifyError(err, path, error, config)
+            throw .badInput
+        }
+        _ = classifier.loadSegment(0, of: wav)
+        keepFile = file
+    } else {
+        fillBenchSignal(classifier.segment)
+    }
+
+    // Validate: deterministic, and the staged interpreter computes the same logits.
+    let staged: Interpreter
+    do throws(ModelError) { staged = try Interpreter(model: m.model, keepAllActivations: true) } catch {
+        fileError(err, m.path, error.message)
+        throw .badInput
+    }
+    classifier.classifySegment(validSamples: seg)
+    let firstFeatures = Array(classifier.features), firstProbs = Array(classifier.probabilities)
+    classifier.classifySegment(validSamples: seg)
+    var stagedSame = true
+    do throws(ModelError) { try staged.run(features: classifier.features) } catch { stagedSame = false }
+    for i in 0..<staged.output.count where staged.output[i] != classifier.interpreter.output[i] { stagedSame = false }
+    if firstFeatures != Array(classifier.features) || firstProbs != Array(classifier.probabilities) || !stagedSame {
+        err.put("crnn-infer: bench: validation failed (runs differ, or the staged interpreter disagrees)\n")
+        throw .badInput
+    }
+    var tailStart = -1, recurrentOps = 0
+    for i in 0..<m.model.operatorCount {
+        let code = m.model.op(i).opcode
+        if code == .gru || code == .lstm {
+            recurrentOps += 1
+            if tailStart < 0 { tailStart = i }
+        }
+    }
+    if tailStart < 0 {  // CNN baseline: the tail is the dense head
+        for i in 0..<m.model.operatorCount where m.model.op(i).opcode == .fullyConnected && tailStart < 0 { tailStart = i }
+    }
+
+    let runs = o.runs
+    let mfcc = medianNanoseconds(runs: runs) { classifier.extractFeatures(validSamples: seg) }
+    let network = medianNanoseconds(runs: runs) { classifier.runNetwork() }
+    let tail = tailStart < 0 ? 0 : medianNanoseconds(runs: runs) { staged.invoke(from: tailStart) }
+    let total = medianNanoseconds(runs: runs) { classifier.classifySegment(validSamples: seg) }
+    let conv = max(0, network - tail)
+    let segmentNs = Int64(seg) * 1_000_000_000  // divided by the rate below
+    let rate = Int64(config.sampleRate)
+    let arena = classifier.interpreter.arenaBytes
+    // Segment audio, features, probabilities, and the fixed-point MFCC's scratch.
+    let buffers = seg * 2 + config.valuesPerSegment * 4 + classifier.classCount * 2 + classifier.extractor.scratchBytes
+    _ = keepFile
+
+    if o.json {
+        out.put("{\"runs\":"); out.put(runs)
+        out.put(",\"input\":")
+        if let p = o.files.first { out.putJSONString(p) } else { out.put("\"generated\"") }
+        out.put(",\"mfcc_ms\":"); out.put(fixed: mfcc, 1_000_000, decimals: 4)
+        out.put(",\"convolution_ms\":"); out.put(fixed: conv, 1_000_000, decimals: 4)
+        out.put(",\"recurrent_ms\":"); out.put(fixed: tail, 1_000_000, decimals: 4)
+        out.put(",\"network_ms\":"); out.put(fixed: network, 1_000_000, decimals: 4)
+        out.put(",\"total_ms\":"); out.put(fixed: total, 1_000_000, decimals: 4)
+        out.put(",\"real_time_factor\":"); out.put(fixed: total * rate, segmentNs, decimals: 6)
+        out.put(",\"arena_bytes\":"); out.put(arena)
+        out.put(",\"classifier_buffer_bytes\":"); out.put(buffers)
+        out.put(",\"stream_ring_bytes\":"); out.put(seg * 2)
+        out.put(",\"model_bytes\":"); out.put(m.file.count)
+        out.put("}\n")
+        return
+    }
+    out.put("model: "); out.put(bytes: m.path); out.put(", "); out.put(m.file.count); out.put(" bytes, ")
+    out.put(m.model.operatorCount); out.put(" operators, "); out.put(classifier.classCount); out.put(" classes\n")
+    out.put("input: ")
+    if let p = o.files.first { out.put(bytes: p); out.put(", segment 0") } else { out.put("generated 3-s signal") }
+    out.put("; median of "); out.put(runs); out.put(" runs per stage, per ")
+    out.putSeconds(Int64(seg), rate: config.sampleRate); out.put("-s segment\n")
+    func line(_ name: StaticString, _ ns: Int64, _ note: StaticString) {
+        out.put(name); out.put(fixed: ns, 1_000_000, decimals: 3); out.put(" ms  "); out.put(note); out.newline()
+    }
+    line("  mfcc (fixed point)   ", mfcc, "")
+    line("  convolution          ", conv, "(input quantize + conv blocks = network - recurrent)")
+    if recurrentOps > 0 {
+        line("  recurrent            ", tail, "(GRU/LSTM layers + dense head)")
+    } else {
+        line("  dense head           ", tail, "(no recurrent layers in this model)")
+    }
+    line("  network              ", network, "(+ softmax)")
+    line("  total                ", total, "(mfcc + network)")
+    out.put("real-time factor: "); out.put(fixed: total * rate, segmentNs, decimals: 5)
+    out.put(" ("); out.put(fixed: segmentNs, max(total * rate, 1), decimals: 1); out.put("x faster than real time)\n")
+    out.put("memory: arena "); out.put(arena); out.put(" bytes (planned; "); out.put(classifier.interpreter.unplannedBytes)
+    out.put(" without reuse), classifier buffers (audio, features, MFCC scratch) "); out.put(buffers); out.put(" bytes, stream ring ")
+    out.put(seg * 2); out.put(" bytes, model "); out.put(m.file.count); out.put(" bytes\n")
+}
