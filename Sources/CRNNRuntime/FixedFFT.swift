@@ -198,8 +198,8 @@ public struct FixedRealFFT: Sendable {
         let cw = Int64(c[k]), sw = Int64(sn[k])
         let sh = Int64(31 &+ s), rnd = Int64(1) << (sh &- 1)
         // W (-i B) with W = cos - i sin and -i B = (bi, -br): (cos bi - sin br) + i (-cos br - sin bi).
-        let xr = ((ar << 30) &+ cw &* bi &- sw &* br &+ rnd) >> sh
-        let xi = ((ai << 30) &- cw &* br &- sw &* bi &+ rnd) >> sh
+        let xr = ((ar << 30) &+ cw &* bi &- sw &* br &+ rnd) &>> sh
+        let xi = ((ai << 30) &- cw &* br &- sw &* bi &+ rnd) &>> sh
         return (Int32(truncatingIfNeeded: xr), Int32(truncatingIfNeeded: xi))
     }
 
@@ -219,7 +219,7 @@ public struct FixedRealFFT: Sendable {
                 let d = 2 &* Int(rev[m])
                 let re: Int32, im: Int32
                 if left >= 0 {
-                    re = x[2 &* m] << left; im = x[2 &* m &+ 1] << left
+                    re = x[2 &* m] &<< left; im = x[2 &* m &+ 1] &<< left
                 } else {
                     re = Int32(truncatingIfNeeded: roundingShiftRight(Int64(x[2 &* m]), -left))
                     im = Int32(truncatingIfNeeded: roundingShiftRight(Int64(x[2 &* m &+ 1]), -left))
@@ -273,8 +273,8 @@ public struct FixedRealFFT: Sendable {
             var m = 0
             while m < half {
                 let ar = z[2 &* m], ai = z[2 &* m &+ 1], br = z[2 &* m &+ 2], bi = z[2 &* m &+ 3]
-                let r0 = (ar &+ br &+ rnd) >> s, i0 = (ai &+ bi &+ rnd) >> s
-                let r1 = (ar &- br &+ rnd) >> s, i1 = (ai &- bi &+ rnd) >> s
+                let r0 = (ar &+ br &+ rnd) &>> s, i0 = (ai &+ bi &+ rnd) &>> s
+                let r1 = (ar &- br &+ rnd) &>> s, i1 = (ai &- bi &+ rnd) &>> s
                 z[2 &* m] = r0; z[2 &* m &+ 1] = i0; z[2 &* m &+ 2] = r1; z[2 &* m &+ 3] = i1
                 acc |= magnitudeBits(r0) | magnitudeBits(i0) | magnitudeBits(r1) | magnitudeBits(i1)
                 m &+= 2
@@ -300,10 +300,10 @@ public struct FixedRealFFT: Sendable {
                             let br = Int64(z[ib]), bi = Int64(z[ib &+ 1])
                             // b * (cos - i sin) = (br cos + bi sin) + i (bi cos - br sin)
                             let tr = br &* cw &+ bi &* sw, ti = bi &* cw &- br &* sw
-                            let r0 = Int32(truncatingIfNeeded: (ar &+ tr &+ rnd) >> sh)
-                            let i0 = Int32(truncatingIfNeeded: (ai &+ ti &+ rnd) >> sh)
-                            let r1 = Int32(truncatingIfNeeded: (ar &- tr &+ rnd) >> sh)
-                            let i1 = Int32(truncatingIfNeeded: (ai &- ti &+ rnd) >> sh)
+                            let r0 = Int32(truncatingIfNeeded: (ar &+ tr &+ rnd) &>> sh)
+                            let i0 = Int32(truncatingIfNeeded: (ai &+ ti &+ rnd) &>> sh)
+                            let r1 = Int32(truncatingIfNeeded: (ar &- tr &+ rnd) &>> sh)
+                            let i1 = Int32(truncatingIfNeeded: (ai &- ti &+ rnd) &>> sh)
                             z[ia] = r0; z[ia &+ 1] = i0; z[ib] = r1; z[ib &+ 1] = i1
                             acc |= magnitudeBits(r0) | magnitudeBits(i0) | magnitudeBits(r1) | magnitudeBits(i1)
                             g &+= 2 &* h

@@ -199,7 +199,8 @@ public struct FixedPointMFCC: Sendable {
         let p = max(0, Int32(64 - orAll.leadingZeroBitCount) - powerBits)
         if p > 0 {
             let rnd = UInt64(1) << UInt64(p - 1)
-            for k in 0..<binCount { power[k] = (power[k] &+ rnd) >> UInt64(p) }
+            let sh = UInt64(p)
+            for k in 0..<binCount { power[k] = (power[k] &+ rnd) &>> sh }
         }
         weights.withUnsafeBufferPointer { wb in
             bandFirst.withUnsafeBufferPointer { fb in
