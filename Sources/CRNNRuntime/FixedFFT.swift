@@ -91,7 +91,7 @@ func cosSinQ62(_ theta: Int64) -> (Int64, Int64) {
 /// // x: 2048 Int32 samples; work: 2048 Int32; power: 1025 UInt64
 /// let e = fft.powerSpectrum(x, into: power, work: work)   // |X_k|^2 = power[k] * 2^e (input units squared)
 /// ```
-public struct FixedRealFFT {
+public struct FixedRealFFT: Sendable {
     /// Real transform length.
     public let n: Int
     /// Complex transform length `n / 2` and its log2.
@@ -128,11 +128,25 @@ public struct FixedRealFFT {
     /// `work` holds `n` Int32 (`workBytes(n:)`); it must not overlap `x` or `power`.
     public func powerSpectrum(_ x: UnsafePointer<Int32>, into power: UnsafeMutablePointer<UInt64>,
                               work: UnsafeMutablePointer<Int32>) -> Int32 {
-        let (shift, zbits) = complexTransform(x, work: work)
-        if zbits < 0 {
+        let (shift, acc) = pack(x, into: work)
+        return powerSpectrum(packed: work, shift: shift, bound: acc, into: power)
+    }
+
+    /// `powerSpectrum` of a frame of Int64 values (the windowed frame of the MFCC: pcm * Q1.30 window).
+    public func powerSpectrum(_ x: UnsafePointer<Int64>, into power: UnsafeMutablePointer<UInt64>,
+                              work: UnsafeMutablePointer<Int32>) -> Int32 {
+        let (shift, acc) = pack(x, into: work)
+        return powerSpectrum(packed: work, shift: shift, bound: acc, into: power)
+    }
+
+    @inline(__always)
+    func powerSpectrum(packed work: UnsafeMutablePointer<Int32>, shift: Int32, bound: UInt32?,
+                       into power: UnsafeMutablePointer<UInt64>) -> Int32 {
+        guard let bound else {
             for k in 0...half { power[k] = 0 }
             return 0
         }
+        let (total, zbits) = transformPacked(work, shift: shift, bound: bound)
         let s = max(0, zbits - 28)
         cosQ30.withUnsafeBufferPointer { cb in
             sinQ30.withUnsafeBufferPointer { sb in
@@ -146,18 +160,19 @@ public struct FixedRealFFT {
                 }
             }
         }
-        return 2 &* (shift &+ s)
+        return 2 &* (total &+ s)
     }
 
     /// The complex spectrum, bins 0...n/2: `X_k = (re[k] + i im[k]) * 2^exponent`, each component below 2^29.5.
     /// An all-zero frame gives zeros and exponent 0. `work` as in `powerSpectrum`.
     public func spectrum(_ x: UnsafePointer<Int32>, re: UnsafeMutablePointer<Int32>, im: UnsafeMutablePointer<Int32>,
                          work: UnsafeMutablePointer<Int32>) -> Int32 {
-        let (shift, zbits) = complexTransform(x, work: work)
-        if zbits < 0 {
+        let (shift0, acc) = pack(x, into: work)
+        guard let acc else {
             for k in 0...half { re[k] = 0; im[k] = 0 }
             return 0
         }
+        let (shift, zbits) = transformPacked(work, shift: shift0, bound: acc)
         let s = max(0, zbits - 28)
         cosQ30.withUnsafeBufferPointer { cb in
             sinQ30.withUnsafeBufferPointer { sb in
@@ -183,44 +198,72 @@ public struct FixedRealFFT {
         let cw = Int64(c[k]), sw = Int64(sn[k])
         let sh = Int64(31 &+ s), rnd = Int64(1) << (sh &- 1)
         // W (-i B) with W = cos - i sin and -i B = (bi, -br): (cos bi - sin br) + i (-cos br - sin bi).
-        let xr = ((ar << 30) &+ cw &* bi &- sw &* br &+ rnd) >> sh
-        let xi = ((ai << 30) &- cw &* br &- sw &* bi &+ rnd) >> sh
+        let xr = ((ar << 30) &+ cw &* bi &- sw &* br &+ rnd) &>> sh
+        let xi = ((ai << 30) &- cw &* br &- sw &* bi &+ rnd) &>> sh
         return (Int32(truncatingIfNeeded: xr), Int32(truncatingIfNeeded: xi))
     }
 
-    /// Normalises, packs (bit-reversed) and transforms x into the n/2-point complex spectrum in `work`.
-    /// Returns (shift, bits): Z_true = Z_int * 2^shift in input units, `bits` bounds the components
-    /// (|component| <= 2^bits), -1 for an all-zero frame.
+    /// Normalises x to 28 significant bits (|x * 2^L| <= 2^28, rounding when L < 0) and packs it bit-reversed
+    /// into `z` as n/2 complex values. Returns (-L, bound of the packed components as an OR of magnitudeBits),
+    /// the bound nil for an all-zero frame.
     @inline(__always)
-    func complexTransform(_ x: UnsafePointer<Int32>, work z: UnsafeMutablePointer<Int32>) -> (Int32, Int32) {
-        // Normalise to 28 significant bits: |x * 2^L| <= 2^28.
+    func pack(_ x: UnsafePointer<Int32>, into z: UnsafeMutablePointer<Int32>) -> (Int32, UInt32?) {
         var acc: UInt32 = 0, any: Int32 = 0
         for j in 0..<n { acc |= magnitudeBits(x[j]); any |= x[j] }
-        if any == 0 { return (0, -1) }
-        let inBits = significantBits(acc)  // 0 when every value is -1 or 0
-        let left = 28 &- max(inBits, 1)  // L; negative means a rounding right shift
-        var shift: Int32 = -left
+        if any == 0 { return (0, nil) }
+        let left = 28 &- max(significantBits(acc), 1)  // >= -3
         acc = 0
         bitReverse.withUnsafeBufferPointer { rb in
             let rev = rb.baseAddress!
-            if left >= 0 {
-                for m in 0..<half {
-                    let d = 2 &* Int(rev[m])
-                    let re = x[2 &* m] << left, im = x[2 &* m &+ 1] << left
-                    z[d] = re; z[d &+ 1] = im
-                    acc |= magnitudeBits(re) | magnitudeBits(im)
+            for m in 0..<half {
+                let d = 2 &* Int(rev[m])
+                let re: Int32, im: Int32
+                if left >= 0 {
+                    re = x[2 &* m] &<< left; im = x[2 &* m &+ 1] &<< left
+                } else {
+                    re = Int32(truncatingIfNeeded: roundingShiftRight(Int64(x[2 &* m]), -left))
+                    im = Int32(truncatingIfNeeded: roundingShiftRight(Int64(x[2 &* m &+ 1]), -left))
                 }
-            } else {
-                let r = Int64(-left), rnd = Int64(1) << (r &- 1)
-                for m in 0..<half {
-                    let d = 2 &* Int(rev[m])
-                    let re = Int32(truncatingIfNeeded: (Int64(x[2 &* m]) &+ rnd) >> r)
-                    let im = Int32(truncatingIfNeeded: (Int64(x[2 &* m &+ 1]) &+ rnd) >> r)
-                    z[d] = re; z[d &+ 1] = im
-                    acc |= magnitudeBits(re) | magnitudeBits(im)
-                }
+                z[d] = re; z[d &+ 1] = im
+                acc |= magnitudeBits(re) | magnitudeBits(im)
             }
         }
+        return (-left, acc)
+    }
+
+    /// `pack` for Int64 input.
+    @inline(__always)
+    func pack(_ x: UnsafePointer<Int64>, into z: UnsafeMutablePointer<Int32>) -> (Int32, UInt32?) {
+        var acc: UInt64 = 0, any: Int64 = 0
+        for j in 0..<n { acc |= UInt64(bitPattern: x[j] ^ (x[j] >> 63)); any |= x[j] }
+        if any == 0 { return (0, nil) }
+        let left = 28 &- max(Int32(64 &- acc.leadingZeroBitCount), 1)  // >= -35
+        var acc32: UInt32 = 0
+        bitReverse.withUnsafeBufferPointer { rb in
+            let rev = rb.baseAddress!
+            for m in 0..<half {
+                let d = 2 &* Int(rev[m])
+                let re: Int32, im: Int32
+                if left >= 0 {
+                    re = Int32(truncatingIfNeeded: x[2 &* m] << Int64(left))
+                    im = Int32(truncatingIfNeeded: x[2 &* m &+ 1] << Int64(left))
+                } else {
+                    re = Int32(truncatingIfNeeded: roundingShiftRight(x[2 &* m], -left))
+                    im = Int32(truncatingIfNeeded: roundingShiftRight(x[2 &* m &+ 1], -left))
+                }
+                z[d] = re; z[d &+ 1] = im
+                acc32 |= magnitudeBits(re) | magnitudeBits(im)
+            }
+        }
+        return (-left, acc32)
+    }
+
+    /// Transforms the packed data in `z` (the n/2-point complex FFT) in place. `shift`: the packing's exponent;
+    /// `bound`: OR of the packed components' magnitudeBits. Returns (exponent, bits): Z_true = Z_int * 2^exponent
+    /// in input units, `bits` bounds the components (|component| <= 2^bits).
+    @inline(__always)
+    func transformPacked(_ z: UnsafeMutablePointer<Int32>, shift shift0: Int32, bound: UInt32) -> (Int32, Int32) {
+        var shift = shift0, acc = bound
         // First stage: W = 1, butterflies (a + b, a - b).
         var s = max(0, significantBits(acc) &- 28)
         shift &+= s
@@ -230,8 +273,8 @@ public struct FixedRealFFT {
             var m = 0
             while m < half {
                 let ar = z[2 &* m], ai = z[2 &* m &+ 1], br = z[2 &* m &+ 2], bi = z[2 &* m &+ 3]
-                let r0 = (ar &+ br &+ rnd) >> s, i0 = (ai &+ bi &+ rnd) >> s
-                let r1 = (ar &- br &+ rnd) >> s, i1 = (ai &- bi &+ rnd) >> s
+                let r0 = (ar &+ br &+ rnd) &>> s, i0 = (ai &+ bi &+ rnd) &>> s
+                let r1 = (ar &- br &+ rnd) &>> s, i1 = (ai &- bi &+ rnd) &>> s
                 z[2 &* m] = r0; z[2 &* m &+ 1] = i0; z[2 &* m &+ 2] = r1; z[2 &* m &+ 3] = i1
                 acc |= magnitudeBits(r0) | magnitudeBits(i0) | magnitudeBits(r1) | magnitudeBits(i1)
                 m &+= 2
@@ -257,10 +300,10 @@ public struct FixedRealFFT {
                             let br = Int64(z[ib]), bi = Int64(z[ib &+ 1])
                             // b * (cos - i sin) = (br cos + bi sin) + i (bi cos - br sin)
                             let tr = br &* cw &+ bi &* sw, ti = bi &* cw &- br &* sw
-                            let r0 = Int32(truncatingIfNeeded: (ar &+ tr &+ rnd) >> sh)
-                            let i0 = Int32(truncatingIfNeeded: (ai &+ ti &+ rnd) >> sh)
-                            let r1 = Int32(truncatingIfNeeded: (ar &- tr &+ rnd) >> sh)
-                            let i1 = Int32(truncatingIfNeeded: (ai &- ti &+ rnd) >> sh)
+                            let r0 = Int32(truncatingIfNeeded: (ar &+ tr &+ rnd) &>> sh)
+                            let i0 = Int32(truncatingIfNeeded: (ai &+ ti &+ rnd) &>> sh)
+                            let r1 = Int32(truncatingIfNeeded: (ar &- tr &+ rnd) &>> sh)
+                            let i1 = Int32(truncatingIfNeeded: (ai &- ti &+ rnd) &>> sh)
                             z[ia] = r0; z[ia &+ 1] = i0; z[ib] = r1; z[ib &+ 1] = i1
                             acc |= magnitudeBits(r0) | magnitudeBits(i0) | magnitudeBits(r1) | magnitudeBits(i1)
                             g &+= 2 &* h

@@ -3,7 +3,7 @@
 //
 //   int16 PCM (sample / 32768)
 //   -> frames of nFFT samples every hop, centre zero padding        (Int16)
-//   -> x = pcm * Hann (Q0.15 table)                                  (Int32, real = x * 2^-30)
+//   -> x = pcm * Hann (Q1.30, refined from the Q0.15 table)          (Int64, real = x * 2^-45)
 //   -> real FFT, block floating point                                (power: UInt64 < 2^59, per-frame exponent)
 //   -> mel bands over each band's non-zero span, Q0.15 weights       (UInt64 mantissa, per-frame exponent)
 //   -> 10 log10, amin and ref                                        (Int32 dB * 2^16)
@@ -27,12 +27,15 @@
 /// by `d` whole hops, frame t of the new segment equals frame t + d of the old one whenever both lie inside
 /// their segments: `interiorFrames` (2...127 for the paper config) are reusable, the frames touching the
 /// segment's edges (0, 1, 128, 129) are not. `finishSegment` needs all frames of one segment.
-public struct FixedPointMFCC {
+public struct FixedPointMFCC: Sendable {
     public let config: FeatureConfig
     /// Frames per segment, FFT length, hop, centre padding, mel bands, coefficients, one-sided bins.
     public let frameCount: Int, nFFT: Int, hop: Int, pad: Int, nMels: Int, nMFCC: Int, binCount: Int
     let fft: FixedRealFFT
-    let window: [Int16]
+    /// The periodic Hann window as Q1.30 (2^30 = 1), computed at init from the FFT's integer twiddles and
+    /// checked against the model's Q0.15 table (which it refines: the Q0.15 rounding alone would cost up to
+    /// 0.1 dB on impulsive frames, docs/fixed-point-mfcc.md §2).
+    let window: [Int32]
     /// Per band: first bin, bin count, offset into `weights`.
     let bandFirst: [Int], bandCount: [Int], bandOffset: [Int]
     let weights: [UInt16]
@@ -83,7 +86,16 @@ public struct FixedPointMFCC {
         self.nMFCC = nMFCC
         binCount = bins
         fft = FixedRealFFT(n: nFFT)
-        window = tables.window
+        // Hann: w[j] = (1 - cos(2 pi j / n)) / 2, from the twiddles (cos(2 pi j / n) = cos(2 pi (n - j) / n)).
+        var w30 = [Int32](repeating: 0, count: nFFT)
+        for j in 0..<nFFT {
+            let c = Int64(fft.cosQ30[j <= nFFT / 2 ? j : nFFT - j])
+            w30[j] = Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
+            let q15 = min(32767, (Int64(w30[j]) + (1 << 14)) >> 15)
+            let d = q15 - Int64(tables.window[j])
+            if d > 1 || d < -1 { throw .badFrontend("the window table is not the periodic Hann window of the feature configuration") }
+        }
+        window = w30
         bandFirst = first; bandCount = count; bandOffset = offset
         var w = [UInt16](repeating: 0, count: total)
         for i in 0..<total { w[i] = UInt16(bitPattern: tables.melWeights[i]) }
@@ -112,11 +124,11 @@ public struct FixedPointMFCC {
 
     /// Scratch bytes of one frame (`melPower`): the power spectrum, the windowed frame and the FFT's work.
     public static func frameScratchBytes(config: FeatureConfig) -> Int {
-        8 * config.binCount + 4 * Int(config.nFFT) + FixedRealFFT.workBytes(n: Int(config.nFFT))
+        8 * config.binCount + 8 * Int(config.nFFT) + FixedRealFFT.workBytes(n: Int(config.nFFT))
     }
 
     /// Scratch bytes of `segment` and `segmentLogMel`: one frame's scratch, the mel powers and exponents of
-    /// every frame, and the log-mel spectrogram, rounded up to a multiple of 8: 224,784 bytes for the paper config.
+    /// every frame, and the log-mel spectrogram, rounded up to a multiple of 8: 232,976 bytes for the paper config.
     /// The memory must be 8-byte aligned.
     public static func scratchBytes(config: FeatureConfig) -> Int {
         let fm = config.frameCount * Int(config.nMels)
@@ -160,8 +172,8 @@ public struct FixedPointMFCC {
         let base = scratch.baseAddress!
         precondition(UInt(bitPattern: base) & 7 == 0, "scratch must be 8-byte aligned")
         let power = base.bindMemory(to: UInt64.self, capacity: binCount)
-        let frame = (base + 8 * binCount).bindMemory(to: Int32.self, capacity: nFFT)
-        let work = (base + 8 * binCount + 4 * nFFT).bindMemory(to: Int32.self, capacity: nFFT)
+        let frame = (base + 8 * binCount).bindMemory(to: Int64.self, capacity: nFFT)
+        let work = (base + 8 * binCount + 8 * nFFT).bindMemory(to: Int32.self, capacity: nFFT)
         let n = source.count
         let lo = max(0, -start), hi = min(nFFT, n - start)
         window.withUnsafeBufferPointer { wb in
@@ -171,12 +183,12 @@ public struct FixedPointMFCC {
             if lo < hi {
                 let src = source.baseAddress! + (start + lo)
                 i = lo
-                while i < hi { frame[i] = Int32(src[i &- lo]) &* Int32(w[i]); i &+= 1 }
+                while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(w[i]); i &+= 1 }
             }
             i = max(lo, hi)
             while i < nFFT { frame[i] = 0; i &+= 1 }
         }
-        // |X_k|^2 in units of x = pcm * window_q: real power = power * 2^(e - 60).
+        // |X_k|^2 in units of x = pcm * window_q30: real power = power * 2^(e - 90).
         let e = fft.powerSpectrum(frame, into: power, work: work)
         var orAll: UInt64 = 0
         for k in 0..<binCount { orAll |= power[k] }
@@ -187,7 +199,8 @@ public struct FixedPointMFCC {
         let p = max(0, Int32(64 - orAll.leadingZeroBitCount) - powerBits)
         if p > 0 {
             let rnd = UInt64(1) << UInt64(p - 1)
-            for k in 0..<binCount { power[k] = (power[k] &+ rnd) >> UInt64(p) }
+            let sh = UInt64(p)
+            for k in 0..<binCount { power[k] = (power[k] &+ rnd) &>> sh }
         }
         weights.withUnsafeBufferPointer { wb in
             bandFirst.withUnsafeBufferPointer { fb in
@@ -206,7 +219,7 @@ public struct FixedPointMFCC {
                 }
             }
         }
-        return e &- 60 &+ p &+ melWeightExponent &- 15
+        return e &- 90 &+ p &+ melWeightExponent &- 15
     }
 
     // MARK: Segment level
