@@ -36,7 +36,7 @@ let host: [Target] = [
     .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime"],
             resources: [.copy("Splits")]),
     .target(name: "Training", dependencies: ["COpenBLAS", "Features", "CRNNRuntime"]),
-    .target(name: "Quantization", dependencies: ["Training", "Features", "CRNNRuntime"]),
+    .target(name: "Quantization", dependencies: ["Training", "Features", "AudioIO", "CRNNRuntime"]),
 ]
 
 // MARK: - Executables
@@ -67,9 +67,9 @@ let tests: [Target] = [
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "TrainingTests", dependencies: ["Training"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features"],
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer"]),
+    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "Features"]),
 ]
 
 // MARK: - Package

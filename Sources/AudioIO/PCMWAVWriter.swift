@@ -1,7 +1,17 @@
 import Foundation
 
-/// Writes 16-bit PCM WAV files (RIFF, little-endian). Used for generated demo data and test fixtures;
-/// samples are clipped to [-1, 1] and rounded to the nearest 16-bit step.
+/// Float audio (nominally in [-1, 1]) to 16-bit PCM: `round(x * 32768)` clamped to -32768...32767, so Int16 q
+/// stands for q / 32768 exactly, as libsndfile decodes it: a 16-bit file decoded and written again is unchanged.
+/// Non-finite values become 0. The device frontend's input convention (docs/fixed-point-mfcc.md).
+public func pcm16(fromFloat samples: [Float]) -> [Int16] {
+    samples.map { x in
+        guard x.isFinite else { return 0 }
+        return Int16(min(32767, max(-32768, (Double(x) * 32768).rounded())))
+    }
+}
+
+/// Writes 16-bit PCM WAV files (RIFF, little-endian). Used for generated demo data, `crnn-train convert` and test
+/// fixtures; samples are converted by `pcm16(fromFloat:)`, so 16-bit sources round-trip exactly.
 ///
 /// Example: `try PCMWAVWriter.write(path: "a.wav", channels: [[0, 0.5, -0.5]], sampleRate: 22050)`.
 public enum PCMWAVWriter {
@@ -19,11 +29,9 @@ public enum PCMWAVWriter {
         out += Array("RIFF".utf8); u32(36 + dataBytes); out += Array("WAVE".utf8)
         out += Array("fmt ".utf8); u32(16); u16(1); u16(c); u32(sampleRate); u32(sampleRate * c * 2); u16(c * 2); u16(16)
         out += Array("data".utf8); u32(dataBytes)
+        let pcm = channels.map { pcm16(fromFloat: $0) }
         for i in 0..<frames {
-            for ch in 0..<c {
-                let v = Int((max(-1, min(1, channels[ch][i])) * 32767).rounded())
-                u16(v & 0xFFFF)
-            }
+            for ch in 0..<c { u16(Int(pcm[ch][i]) & 0xFFFF) }
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(out)) else {
             throw AudioError(path: path, reason: "cannot create file")

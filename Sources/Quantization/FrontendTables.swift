@@ -46,15 +46,6 @@ func quantizeQ15(_ v: Double, exponent: Int32) -> Int16 {
 
 // MARK: - PCM and output conversions shared by the host tools and the parity tests
 
-/// Float audio (nominally in [-1, 1]) to the frontend's Int16 input: `round(x * 32768)` clamped to
-/// -32768...32767, so Int16 q stands for q / 32768 exactly (`floatAudio(fromPCM16:)` inverts it for every q).
-/// Non-finite values become 0.
-public func pcm16(fromFloat samples: [Float]) -> [Int16] {
-    samples.map { x in
-        guard x.isFinite else { return 0 }
-        return Int16(min(32767, max(-32768, (Double(x) * 32768).rounded())))
-    }
-}
 
 /// Int16 PCM to the float samples the float MFCC sees for it: q / 32768 (exact in Float32).
 public func floatAudio(fromPCM16 samples: [Int16]) -> [Float] { samples.map { Float($0) / 32768 } }
