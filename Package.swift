@@ -69,7 +69,7 @@ let tests: [Target] = [
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "Features"]),
+    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "Features", "Quantization"]),
 ]
 
 // MARK: - Package

@@ -1,28 +1,13 @@
 import CRNNRuntime
 import Features
 import Foundation
+import Quantization
 import XCTest
 
 // End-to-end tests of the `crnn-infer` executable, run as a subprocess on a model file the test writes.
 
-/// Frontend tables from the float definitions of the Features module (periodic Hann, slaney mel bank, DCT-II
-/// ortho), quantized to Q15 with one shared exponent per table: the rule of the host's `makeFrontendTables`
-/// (branch mfcc, not yet committed there when this was written: replace this by it once it lands).
-func cliFrontendTables(_ c: FeatureConfig) -> FrontendTables {
-    func exponent(_ v: [Float]) -> Int32 {
-        let m = v.reduce(0) { max($0, abs(Double($1))) }
-        for e in Int32(-16)...16 where (m * pow(2, Double(15 - e))).rounded() <= 32767 { return e }
-        return 16
-    }
-    func q(_ v: Float, _ e: Int32) -> Int16 { Int16(max(-32768, min(32767, (Double(v) * pow(2, Double(15 - e))).rounded()))) }
-    let window = SpectrogramWindow.hannPeriodic(length: Int(c.nFFT)).map { Int16(min(32767, (Double($0) * 32768).rounded())) }
-    let bank = MelFilterBank(config: c), dct = DCTMatrix(config: c)
-    let eMel = exponent(bank.packedWeights), eDct = exponent(dct.values)
-    return FrontendTables(window: window,
-                          melSpans: bank.spans.map { (UInt16($0.isEmpty ? 0 : $0.lowerBound), UInt16($0.count)) },
-                          melWeights: bank.packedWeights.map { q($0, eMel) }, melWeightExponent: eMel,
-                          dct: dct.values.map { q($0, eDct) }, dctExponent: eDct)
-}
+/// The host's frontend tables (Quantization.makeFrontendTables), as crnn-quantize writes them.
+func cliFrontendTables(_ c: FeatureConfig) -> FrontendTables { try! makeFrontendTables(config: c) }
 
 /// A small CRNN on the paper's frontend (130 x 23 Q23.8 MFCC, 10 genres) with LCG weights: input quantize,
 /// conv 3x3 (+ pool 2x2), affine, conv 3x3, max-pool 3x3, reshape, GRU, GRU, dense. Random weights, real
