@@ -34,6 +34,7 @@ Threads: LiteRT num_threads=1, TensorFlow intra/inter-op 1 (conversion and Keras
 """
 import argparse
 import contextlib
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -227,9 +228,15 @@ def op_table(content):
             kind = "int8 (int32 bias/indices)" if "int32" in types else "int8"
         else:
             kind = "+".join(sorted(types)) + " only (shape/index arithmetic)"
-        rows.append((name, kind))
+        detail = ""
+        if "float32" in kind:  # say exactly where: tensor names, types and shapes
+            def desc(ids):
+                return ", ".join(f"{tensors[j]['name']} {np.dtype(tensors[j]['dtype']).name}"
+                                 f"{list(tensors[j]['shape'])}" for j in ids if j >= 0 and j in tensors)
+            detail = f"{desc(op['inputs'])} -> {desc(op['outputs'])}"
+        rows.append((name, kind, detail))
     summary = {}
-    for name, kind in rows:
+    for name, kind, _ in rows:
         summary.setdefault(kind, {}).setdefault(name, 0)
         summary[kind][name] += 1
     return rows, summary
@@ -321,8 +328,8 @@ def parse_bench(stdout):
     return out if "network_ms" in out else None
 
 
-def ours_bench(crnn, runs):
-    exe = os.path.join(REPO, ".build", "release", "crnn-infer")
+def ours_bench(crnn, runs, exe=None):
+    exe = exe or os.path.join(REPO, ".build", "release", "crnn-infer")
     if not crnn:
         return None, "no --crnn MODEL.crnn given"
     if not os.path.exists(crnn):
@@ -373,6 +380,7 @@ def main():
     ap.add_argument("features")
     ap.add_argument("--crnn", help="our int8 model file (crnn-quantize output) for crnn-infer --bench")
     ap.add_argument("--quant-report", help="crnn-quantize quantize-report.json (default: next to --crnn)")
+    ap.add_argument("--crnn-infer", help="crnn-infer binary (default: .build/release/crnn-infer of this checkout)")
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--calibration", type=int, default=200, help="representative segments from training tracks")
@@ -448,8 +456,10 @@ def main():
               flush=True)
         int8_mode = "int8 with float fallback (TFLITE_BUILTINS_INT8 + TFLITE_BUILTINS)"
         tfl_int8 = convert_int8(model1, calib, allow_float=True)
+    digests = {"litert_float": hashlib.sha256(tfl_float).hexdigest()[:16],
+               "litert_int8": hashlib.sha256(tfl_int8).hexdigest()[:16]}
     print(f"converted in {time.time() - t0:.1f} s: float {len(tfl_float)} bytes, int8 {len(tfl_int8)} bytes "
-          f"[{int8_mode}]", flush=True)
+          f"[{int8_mode}] (sha256 {digests['litert_float']}, {digests['litert_int8']})", flush=True)
     if a.save_tflite:
         os.makedirs(a.save_tflite, exist_ok=True)
         for tag, c in (("float", tfl_float), ("int8", tfl_int8)):
@@ -461,6 +471,9 @@ def main():
     print("int8 model operators by arithmetic:")
     for kindname, ops in sorted(summary.items()):
         print(f"  {kindname:42} " + ", ".join(f"{n} x{c}" for n, c in sorted(ops.items())))
+    for i, (name, kindname, detail) in enumerate(rows):
+        if detail:
+            print(f"  op {i} {name} [{kindname}]: {detail}")
 
     # 3. Accuracy.
     _, lf_logits, _ = run_litert(tfl_float, x_test)
@@ -491,7 +504,7 @@ def main():
               f"(no default delegates)", flush=True)
 
     # 5. Ours.
-    ours, ours_why = ours_bench(a.crnn, a.runs)
+    ours, ours_why = ours_bench(a.crnn, a.runs, a.crnn_infer)
     agree = ours_agreement(a.crnn, a.quant_report)
     ours_ms = ours["network_ms"] if ours else None
     ratio = ours_ms / lat["int8"]["median_ms"] if ours_ms else None
@@ -526,7 +539,7 @@ def main():
             "conversion": {"int8_mode": int8_mode, "full_int8_error": int8_error,
                            "int8_quantization": qparams, "op_summary": summary,
                            "ops_not_int8": float_ops, "ops": [list(r) for r in rows]},
-            "sizes_bytes": {"litert_float": len(tfl_float), "litert_int8": len(tfl_int8),
+            "sha256_16": digests, "sizes_bytes": {"litert_float": len(tfl_float), "litert_int8": len(tfl_int8),
                             "float32_weights": 4 * info["parameters"],
                             "ours_crnn": os.path.getsize(a.crnn) if a.crnn and os.path.exists(a.crnn) else None},
             "accuracy": acc, "latency_ms": lat, "python_timing_overhead_ms": overhead,
