@@ -353,6 +353,17 @@ def ours_bench(crnn, runs, exe=None):
     return None, "; ".join(notes)
 
 
+def runtime_bench_proxy(kind):
+    """tools/runtime_bench.sh: CRNNRuntime's kernels on a paper-shaped model with LCG weights (not our trained
+    model, no MFCC, swiftc -O without -target-cpu). A proxy for our network latency while crnn-infer --bench
+    is not available; reported on its own line, never in the ours/LiteRT column."""
+    p = subprocess.run(["bash", os.path.join(REPO, "tools", "runtime_bench.sh")], cwd=REPO, capture_output=True, text=True)
+    m = re.search(r"^" + re.escape(kind) + r":\s*([0-9.]+)\s*ms per inference", p.stdout, re.M)
+    if p.returncode != 0 or not m:
+        return None, f"tools/runtime_bench.sh exit {p.returncode}: {(p.stderr or p.stdout).strip()[-300:]}"
+    return float(m.group(1)), p.stdout.strip()
+
+
 def ours_agreement(crnn, report_path):
     cands = [report_path] if report_path else []
     if crnn:
@@ -384,6 +395,8 @@ def main():
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--calibration", type=int, default=200, help="representative segments from training tracks")
+    ap.add_argument("--runtime-bench", action="store_true",
+                    help="also run tools/runtime_bench.sh (CRNNRuntime kernels, LCG weights) as a labelled proxy")
     ap.add_argument("--json-out")
     ap.add_argument("--save-tflite", help="folder to write <model>-float.tflite and <model>-int8.tflite")
     ap.add_argument("--no-verify", action="store_true", help="skip the files' FNV-1a checksums (slow in Python)")
@@ -508,6 +521,13 @@ def main():
     agree = ours_agreement(a.crnn, a.quant_report)
     ours_ms = ours["network_ms"] if ours else None
     ratio = ours_ms / lat["int8"]["median_ms"] if ours_ms else None
+    proxy = None
+    if a.runtime_bench:
+        proxy_ms, proxy_out = runtime_bench_proxy(kind)
+        proxy = {"ms": proxy_ms, "output": proxy_out,
+                 "ratio_over_litert_int8": proxy_ms / lat["int8"]["median_ms"] if proxy_ms else None,
+                 "ratio_over_litert_int8_builtin_kernels":
+                     proxy_ms / lat["int8_builtin_kernels"]["median_ms"] if proxy_ms else None}
 
     print()
     print(f"per 3-s segment, one thread, median of {a.runs} runs; tensorflow {versions['tensorflow']}, "
@@ -525,6 +545,12 @@ def main():
     print(f"sizes: LiteRT float {len(tfl_float)} B, LiteRT int8 {len(tfl_int8)} B, float32 weights "
           f"{4 * info['parameters']} B" + (f", ours .crnn {os.path.getsize(a.crnn)} B" if a.crnn and os.path.exists(a.crnn) else ""))
     print("ops outside int8 in the LiteRT int8 model: " + (", ".join(f"{k} x{v}" for k, v in sorted(float_ops.items())) or "none"))
+    if proxy and proxy["ms"]:
+        print(f"proxy for ours (tools/runtime_bench.sh: CRNNRuntime kernels, paper-shaped {kind} with LCG weights, "
+              f"not this model): {proxy['ms']:.3f} ms = {proxy['ratio_over_litert_int8']:.1f}x LiteRT int8 (XNNPACK), "
+              f"{proxy['ratio_over_litert_int8_builtin_kernels']:.1f}x LiteRT int8 built-in kernels")
+    elif proxy:
+        print(f"proxy for ours: not available ({proxy['output']})")
     print("LiteRT log: " + (" | ".join(RUNTIME_LOG[:3]) or "(nothing)"))
     if not ours:
         print(f"ours: not available ({ours_why})")
@@ -544,7 +570,7 @@ def main():
                             "ours_crnn": os.path.getsize(a.crnn) if a.crnn and os.path.exists(a.crnn) else None},
             "accuracy": acc, "latency_ms": lat, "python_timing_overhead_ms": overhead,
             "litert_log": RUNTIME_LOG[:10], "ours": {"bench": ours, "why_not": ours_why, "int8_agreement": agree,
-                     "ratio_ours_over_litert_int8": ratio},
+                     "ratio_ours_over_litert_int8": ratio, "runtime_bench_proxy": proxy},
         }
         os.makedirs(os.path.dirname(os.path.abspath(a.json_out)), exist_ok=True)
         with open(a.json_out, "w") as f:
