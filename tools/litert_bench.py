@@ -506,7 +506,8 @@ def main():
         "segments": int(len(y_test)),
     }
 
-    # 4. Latency.
+    # 4. Latency (the machine may be shared: the load average goes into the JSON).
+    load_before = os.getloadavg()
     overhead = empty_invoke_overhead_ms()
     lat = {}
     for tag, c in (("float", tfl_float), ("int8", tfl_int8)):
@@ -515,6 +516,10 @@ def main():
         print(f"LiteRT {tag}: {lat[tag]['median_ms']:.4f} ms (default resolver: "
               f"{lat[tag]['delegate_nodes']} DELEGATE (XNNPACK) partitions), {lat[tag + '_builtin_kernels']['median_ms']:.4f} ms "
               f"(no default delegates)", flush=True)
+
+    load_after = os.getloadavg()
+    print(f"load average (1/5/15 min) before timing {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
+          f"after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} on {os.cpu_count()} CPUs")
 
     # 5. Ours.
     ours, ours_why = ours_bench(a.crnn, a.runs, a.crnn_infer)
@@ -569,6 +574,7 @@ def main():
                             "float32_weights": 4 * info["parameters"],
                             "ours_crnn": os.path.getsize(a.crnn) if a.crnn and os.path.exists(a.crnn) else None},
             "accuracy": acc, "latency_ms": lat, "python_timing_overhead_ms": overhead,
+            "load_average_before_after": [list(load_before), list(load_after)], "cpus": os.cpu_count(),
             "litert_log": RUNTIME_LOG[:10], "ours": {"bench": ours, "why_not": ours_why, "int8_agreement": agree,
                      "ratio_ours_over_litert_int8": ratio, "runtime_bench_proxy": proxy},
         }
