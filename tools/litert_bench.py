@@ -232,7 +232,7 @@ def op_table(content):
         if "float32" in kind:  # say exactly where: tensor names, types and shapes
             def desc(ids):
                 return ", ".join(f"{tensors[j]['name']} {np.dtype(tensors[j]['dtype']).name}"
-                                 f"{list(tensors[j]['shape'])}" for j in ids if j >= 0 and j in tensors)
+                                 f"{[int(d) for d in tensors[j]['shape']]}" for j in ids if j >= 0 and j in tensors)
             detail = f"{desc(op['inputs'])} -> {desc(op['outputs'])}"
         rows.append((name, kind, detail))
     summary = {}
