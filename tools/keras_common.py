@@ -93,3 +93,123 @@ def variables_by_name(model):
         for v in layer.weights:
             out[f"{layer.name}/{v.name}"] = v
     return out
+
+
+# ---- our binary formats, read in Python (added for tools/litert_bench.py) ----
+
+def fnv1a32(data):
+    """32-bit FNV-1a, the checksum of feature files and checkpoints (pure Python; ~1 s per 10 MB)."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def read_feature_file(path, verify=True):
+    """A feature file written by `crnn-train features` (layout: Sources/Features/FeatureCache.swift, version 1).
+
+    Returns dict: config_bytes (64 raw bytes of the FeatureConfig), labels, tracks (list of dicts with
+    track_id, path, label, first, count), values (float32 array segments x frames x coefficients),
+    shard (index, count)."""
+    with open(path, "rb") as f:
+        b = f.read()
+    if b[:8] != b"CRNNFEAT":
+        raise ValueError(f"{path}: not a feature file (bad magic)")
+    pos = 8
+
+    def u32():
+        nonlocal pos
+        if pos + 4 > len(b):
+            raise ValueError(f"{path}: truncated feature file")
+        (v,) = struct.unpack_from("<I", b, pos)
+        pos += 4
+        return v
+
+    def string():
+        nonlocal pos
+        n = u32()
+        if pos + n > len(b):
+            raise ValueError(f"{path}: truncated feature file (string)")
+        s = b[pos:pos + n].decode("utf-8")
+        pos += n
+        return s
+
+    version = u32()
+    if version != 1:
+        raise ValueError(f"{path}: feature file version {version}, this reader knows 1")
+    if verify and struct.unpack_from("<I", b, len(b) - 4)[0] != fnv1a32(b[:-4]):
+        raise ValueError(f"{path}: checksum mismatch (corrupt or truncated)")
+    shard = (u32(), u32())
+    config_bytes = b[pos:pos + 64]
+    pos += 64
+    n_labels, n_tracks, n_segments, frames, coeffs = (u32() for _ in range(5))
+    labels = [string() for _ in range(n_labels)]
+    tracks, nxt = [], 0
+    for _ in range(n_tracks):
+        tid, rel = string(), string()
+        label, first, count = u32(), u32(), u32()
+        if first != nxt or label >= n_labels:
+            raise ValueError(f"{path}: inconsistent track table at {tid}")
+        nxt += count
+        tracks.append({"track_id": tid, "path": rel, "label": label, "first": first, "count": count})
+    if nxt != n_segments:
+        raise ValueError(f"{path}: track table does not cover {n_segments} segments")
+    n = n_segments * frames * coeffs
+    if len(b) - pos != 4 * n + 4:
+        raise ValueError(f"{path}: size disagrees with header")
+    values = np.frombuffer(b, dtype="<f4", count=n, offset=pos).reshape(n_segments, frames, coeffs).copy()
+    return {"config_bytes": config_bytes, "labels": labels, "tracks": tracks, "values": values, "shard": shard}
+
+
+def read_checkpoint(path, verify=True):
+    """A float checkpoint model.ckpt (layout: Sources/Training/Checkpoint.swift, version 1).
+
+    Returns dict: config_bytes (FCFG payload), meta (the META JSON), weights (name -> float32 array in
+    Keras layout), sections (tags seen, in order). Optimizer sections are skipped."""
+    with open(path, "rb") as f:
+        b = f.read()
+    if b[:8] != b"CRNNCKPT":
+        raise ValueError(f"{path}: not a float checkpoint (bad magic)")
+    (version,) = struct.unpack_from("<I", b, 8)
+    if version > 1:
+        raise ValueError(f"{path}: checkpoint version {version} is newer than this reader (1)")
+    pos, sections, order, ended = 12, {}, [], False
+    while pos < len(b):
+        if len(b) - pos < 12:
+            raise ValueError(f"{path}: truncated section header at {pos}")
+        tag = b[pos:pos + 4].decode("ascii", "replace")
+        (length,) = struct.unpack_from("<Q", b, pos + 4)
+        if length > len(b) - pos - 12:
+            raise ValueError(f"{path}: section {tag} runs past the end")
+        payload = b[pos + 12:pos + 12 + length]
+        order.append(tag)
+        if tag == "END ":
+            if verify and (length != 4 or struct.unpack("<I", payload)[0] != fnv1a32(b[:pos])):
+                raise ValueError(f"{path}: checksum mismatch")
+            ended = True
+            pos += 12 + length
+            break
+        sections[tag] = payload
+        pos += 12 + length
+    if not ended or pos != len(b):
+        raise ValueError(f"{path}: no end section, or bytes after it")
+    for need in ("FCFG", "META", "WGHT"):
+        if need not in sections:
+            raise ValueError(f"{path}: no {need} section")
+    meta = json.loads(sections["META"].decode("utf-8"))
+    w, p, weights = sections["WGHT"], 0, {}
+    (count,) = struct.unpack_from("<I", w, 0)
+    p = 4
+    for _ in range(count):
+        (nl,) = struct.unpack_from("<I", w, p)
+        name = w[p + 4:p + 4 + nl].decode("utf-8")
+        p += 4 + nl
+        (rank,) = struct.unpack_from("<I", w, p)
+        shape = list(struct.unpack_from(f"<{rank}I", w, p + 4))
+        p += 4 + 4 * rank
+        n = int(np.prod(shape)) if shape else 1
+        weights[name] = np.frombuffer(w, dtype="<f4", count=n, offset=p).reshape(shape).copy()
+        p += 4 * n
+    if p != len(w):
+        raise ValueError(f"{path}: weight table has trailing bytes")
+    return {"config_bytes": sections["FCFG"], "meta": meta, "weights": weights, "sections": order}
