@@ -49,6 +49,10 @@ public struct AccuracyComparison: Sendable {
     public var segmentChangePoints: Double { 100 * (int8SegmentAccuracy - floatSegmentAccuracy) }
     public var trackChangePoints: Double { 100 * (int8TrackAccuracy - floatTrackAccuracy) }
     public var scope: String
+    /// Per selected segment (in `SegmentSelection.segments` order): the float model's top-1 (argmax of the logits,
+    /// first maximum) and the int8 model's (`Interpreter.top1`).
+    public var floatTop1: [Int] = []
+    public var int8Top1: [Int] = []
 }
 
 /// Byte sizes of a model file and of the checkpoint it came from.
@@ -58,7 +62,7 @@ public struct ModelSizes: Sendable {
     /// The network part: the data section (weights, biases, requantization multipliers and shifts, input means,
     /// per-channel scales; including the 16-byte alignment padding between constants).
     public var networkBytes: Int
-    /// The frontend-tables section (0 until the fixed-point MFCC adds its tables).
+    /// The frontend-tables section (the fixed-point MFCC's window, mel and DCT tables; 0 in a file without them).
     public var frontendBytes: Int
     /// Float32 bytes of every checkpoint weight (including the batch-norm moving statistics).
     public var floatWeightBytes: Int
@@ -158,6 +162,6 @@ public enum Evaluator {
             segments: truth.count, tracks: nt, floatSegmentAccuracy: segAcc(floatTop), int8SegmentAccuracy: segAcc(int8Top),
             floatTrackAccuracy: ft, int8TrackAccuracy: qt,
             agreement: Double(zip(floatTop, int8Top).filter { $0 == $1 }.count) / Double(max(1, truth.count)),
-            scope: data.scope)
+            scope: data.scope, floatTop1: floatTop, int8Top1: int8Top)
     }
 }

@@ -27,6 +27,23 @@ public struct QuantizeReport: Encodable, Sendable {
     public var agreement: Double?
     public var evaluationSegments: Int?
     public var evaluationTracks: Int?
+    /// What the device-path evaluation did, or why it did not run (e.g. the evaluation set is a feature file).
+    public var devicePath: String?
+    public var deviceSegmentAccuracy: Double?
+    public var deviceTrackAccuracy: Double?
+    /// Device top-1 vs the float model's top-1.
+    public var deviceAgreement: Double?
+    /// Device top-1 vs the int8 network's on the float MFCC of the same Int16 audio (the fixed-point frontend alone).
+    public var deviceVsInt8Agreement: Double?
+    /// The int8 network's segment accuracy on the float MFCC of the same Int16 audio.
+    public var int8Pcm16FloatMfccSegmentAccuracy: Double?
+    public var mfccSnrDbMin: Double?
+    public var mfccSnrDbMean: Double?
+    public var mfccMaxAbsError: Double?
+    public var deviceSegments: Int?
+    /// The model's genres, in class order (the order of `DeviceTrack.meanQ15`).
+    public var labels: [String]
+    public var deviceTracks: [DeviceTrack]?
     public var modelBytes: Int
     public var networkBytes: Int
     public var frontendBytes: Int
@@ -38,7 +55,8 @@ public struct QuantizeReport: Encodable, Sendable {
     public var lstmCellFractionBits: [String: Int32]
 
     public init(model: String, checkpoint: String, output: String, ranges: CalibratedRanges, calibrationScope: String,
-                sizes: ModelSizes, sqnr: [LayerSQNR], accuracy: AccuracyComparison?) {
+                sizes: ModelSizes, sqnr: [LayerSQNR], accuracy: AccuracyComparison?, labels: [String] = [],
+                device: DevicePathComparison? = nil, devicePath: String? = nil) {
         self.model = model
         self.checkpoint = checkpoint
         self.output = output
@@ -54,6 +72,18 @@ public struct QuantizeReport: Encodable, Sendable {
         agreement = accuracy?.agreement
         evaluationSegments = accuracy?.segments
         evaluationTracks = accuracy?.tracks
+        self.labels = labels
+        self.devicePath = devicePath
+        deviceSegmentAccuracy = device?.segmentAccuracy
+        deviceTrackAccuracy = device?.trackAccuracy
+        deviceAgreement = device?.agreementWithFloat
+        deviceVsInt8Agreement = device?.agreementWithInt8OnFloatMFCC
+        int8Pcm16FloatMfccSegmentAccuracy = device?.int8OnFloatMFCCSegmentAccuracy
+        mfccSnrDbMin = device?.mfccSNRMinDB
+        mfccSnrDbMean = device?.mfccSNRMeanDB
+        mfccMaxAbsError = device?.mfccMaxAbsError
+        deviceSegments = device?.segments
+        deviceTracks = device?.tracks
         modelBytes = sizes.modelBytes
         networkBytes = sizes.networkBytes
         frontendBytes = sizes.frontendBytes
@@ -68,7 +98,9 @@ public struct QuantizeReport: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, checkpoint, output, calibrationMethod, calibrationScope, evaluationScope, floatSegmentAccuracy,
              int8SegmentAccuracy, floatTrackAccuracy, int8TrackAccuracy, segmentAccuracyChangePoints,
-             trackAccuracyChangePoints, agreement, evaluationSegments, evaluationTracks, modelBytes, networkBytes,
+             trackAccuracyChangePoints, agreement, evaluationSegments, evaluationTracks, devicePath, deviceSegmentAccuracy,
+             deviceTrackAccuracy, deviceAgreement, deviceVsInt8Agreement, int8Pcm16FloatMfccSegmentAccuracy, mfccSnrDbMin,
+             mfccSnrDbMean, mfccMaxAbsError, deviceSegments, labels, deviceTracks, modelBytes, networkBytes,
              frontendBytes, floatWeightBytes, networkFraction, arenaBytes, layers, ranges, lstmCellFractionBits
     }
 
@@ -90,6 +122,34 @@ public struct QuantizeReport: Encodable, Sendable {
         try c.encode(agreement, forKey: .agreement)
         try c.encode(evaluationSegments, forKey: .evaluationSegments)
         try c.encode(evaluationTracks, forKey: .evaluationTracks)
+        try c.encode(devicePath, forKey: .devicePath)
+        try c.encode(deviceSegmentAccuracy, forKey: .deviceSegmentAccuracy)
+        try c.encode(deviceTrackAccuracy, forKey: .deviceTrackAccuracy)
+        try c.encode(deviceAgreement, forKey: .deviceAgreement)
+        try c.encode(deviceVsInt8Agreement, forKey: .deviceVsInt8Agreement)
+        try c.encode(int8Pcm16FloatMfccSegmentAccuracy, forKey: .int8Pcm16FloatMfccSegmentAccuracy)
+        try c.encode(mfccSnrDbMin, forKey: .mfccSnrDbMin)
+        try c.encode(mfccSnrDbMean, forKey: .mfccSnrDbMean)
+        try c.encode(mfccMaxAbsError, forKey: .mfccMaxAbsError)
+        try c.encode(deviceSegments, forKey: .deviceSegments)
+        try c.encode(labels, forKey: .labels)
+        if let tracks = deviceTracks {
+            // Class names as strings and scores in class order, so no key strategy touches a genre name.
+            func name(_ c: Int) -> String { c < labels.count ? labels[c] : "\(c)" }
+            var list = c.nestedUnkeyedContainer(forKey: .deviceTracks)
+            for t in tracks {
+                var o = list.nestedContainer(keyedBy: DeviceTrackKeys.self)
+                try o.encode(t.trackID, forKey: .trackId)
+                try o.encode(t.relativePath, forKey: .relativePath)
+                try o.encode(name(t.label), forKey: .truth)
+                try o.encode(name(t.predicted), forKey: .genre)
+                try o.encode(t.meanQ15, forKey: .scoresQ15)
+                try o.encode(t.segmentTop1.count, forKey: .segments)
+                try o.encode(t.segmentTop1.map(name), forKey: .segmentGenres)
+            }
+        } else {
+            try c.encodeNil(forKey: .deviceTracks)
+        }
         try c.encode(modelBytes, forKey: .modelBytes)
         try c.encode(networkBytes, forKey: .networkBytes)
         try c.encode(frontendBytes, forKey: .frontendBytes)
@@ -108,6 +168,7 @@ public struct QuantizeReport: Encodable, Sendable {
         try c.encode(lstmCellFractionBits, forKey: .lstmCellFractionBits)
     }
     enum LayerKeys: String, CodingKey { case name, floatLayer, sqnrDb, values }
+    enum DeviceTrackKeys: String, CodingKey { case trackId, relativePath, truth, genre, scoresQ15, segments, segmentGenres }
 
     public func json() -> Data {
         let e = JSONEncoder()
@@ -117,6 +178,7 @@ public struct QuantizeReport: Encodable, Sendable {
     }
 
     static func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "-" }
+    static func db(_ x: Double?) -> String { x.map { String(format: "%.2f dB", $0) } ?? "-" }
     static func points(_ x: Double?) -> String { x.map { String(format: "%+.2f points", $0) } ?? "-" }
 
     /// The sizes, per-layer SQNR and accuracy lines the command prints.
@@ -135,6 +197,15 @@ public struct QuantizeReport: Encodable, Sendable {
             l.append("  segment accuracy: float \(Self.pct(floatSegmentAccuracy)), int8 \(Self.pct(int8SegmentAccuracy)) (\(Self.points(segmentAccuracyChangePoints)))")
             l.append("  track accuracy:   float \(Self.pct(floatTrackAccuracy)), int8 \(Self.pct(int8TrackAccuracy)) (\(Self.points(trackAccuracyChangePoints)))")
             l.append(String(format: "  top-1 agreement: %.2f %% of %d segments", 100 * a, evaluationSegments ?? 0))
+            if let d = deviceAgreement {
+                l.append("device path (\(devicePath ?? "")):")
+                l.append("  segment accuracy: device \(Self.pct(deviceSegmentAccuracy)) beside int8 on float MFCC \(Self.pct(int8SegmentAccuracy)), float \(Self.pct(floatSegmentAccuracy))")
+                l.append("  track accuracy:   device \(Self.pct(deviceTrackAccuracy)) beside int8 on float MFCC \(Self.pct(int8TrackAccuracy)), float \(Self.pct(floatTrackAccuracy))")
+                l.append(String(format: "  device agreement with the float model: %.2f %% of %d segments", 100 * d, deviceSegments ?? 0))
+                l.append("  fixed vs float MFCC (int8 net on both, same int16 audio): agreement \(Self.pct(deviceVsInt8Agreement)); SNR min \(Self.db(mfccSnrDbMin)), mean \(Self.db(mfccSnrDbMean)); max abs error \(mfccMaxAbsError.map { String(format: "%.4f", $0) } ?? "-")")
+            } else if let why = devicePath {
+                l.append("device path: \(why)")
+            }
         } else {
             l.append("no evaluation set (give --eval, or a calibration set that holds the checkpoint's test tracks)")
         }
@@ -151,6 +222,28 @@ public struct QuantizeReport: Encodable, Sendable {
             s += "| segment accuracy | \(Self.pct(floatSegmentAccuracy)) | \(Self.pct(int8SegmentAccuracy)) | \(Self.points(segmentAccuracyChangePoints)) |\n"
             s += "| track accuracy | \(Self.pct(floatTrackAccuracy)) | \(Self.pct(int8TrackAccuracy)) | \(Self.points(trackAccuracyChangePoints)) |\n"
             s += "| top-1 agreement | | \(Self.pct(agreement)) | |\n\n"
+            s += "## Device path (audio -> fixed-point MFCC -> int8 network, as crnn-infer)\n\n"
+            if deviceAgreement != nil {
+                s += "\(devicePath ?? "").\n\n"
+                s += "| metric | float | int8 on float MFCC | device |\n|---|---|---|---|\n"
+                s += "| segment accuracy | \(Self.pct(floatSegmentAccuracy)) | \(Self.pct(int8SegmentAccuracy)) | \(Self.pct(deviceSegmentAccuracy)) |\n"
+                s += "| track accuracy | \(Self.pct(floatTrackAccuracy)) | \(Self.pct(int8TrackAccuracy)) | \(Self.pct(deviceTrackAccuracy)) |\n"
+                s += "| top-1 agreement with the float model | | \(Self.pct(agreement)) | \(Self.pct(deviceAgreement)) |\n\n"
+                s += "Fixed vs float MFCC on the same int16 segments (\(deviceSegments ?? 0)): top-1 agreement of the int8 network on the two "
+                s += "\(Self.pct(deviceVsInt8Agreement)) (int8 on this float MFCC: segment accuracy \(Self.pct(int8Pcm16FloatMfccSegmentAccuracy))); "
+                s += "SNR min \(Self.db(mfccSnrDbMin)), mean \(Self.db(mfccSnrDbMean)); max abs error \(mfccMaxAbsError.map { String(format: "%.4f", $0) } ?? "-").\n\n"
+                if let tracks = deviceTracks {
+                    s += "| track | truth | device genre | device score |\n|---|---|---|---|\n"
+                    for t in tracks {
+                        let name = t.predicted < labels.count ? labels[t.predicted] : "\(t.predicted)"
+                        let truth = t.label < labels.count ? labels[t.label] : "\(t.label)"
+                        s += "| \(t.trackID) | \(truth) | \(name) | \(String(format: "%.4f", Double(t.meanQ15[t.predicted]) / 32768)) |\n"
+                    }
+                    s += "\n"
+                }
+            } else {
+                s += "Not evaluated: \(devicePath ?? "no audio").\n\n"
+            }
         } else {
             s += "No evaluation set.\n\n"
         }

@@ -104,6 +104,10 @@ public enum Quantizer {
         }
         var b = ModelBuilder()
         b.featureConfig = c.featureConfig
+        // The fixed-point MFCC's tables (model-file section 7), so that the file carries its whole device frontend.
+        do { b.frontend = try makeFrontendTables(config: c.featureConfig) } catch {
+            throw QuantizationError("the checkpoint's feature configuration has no fixed-point frontend: \(error)")
+        }
         b.labels = c.meta.labels.map { Array($0.utf8) }
         guard c.meta.labels.count == arch.classes else {
             throw QuantizationError("checkpoint has \(c.meta.labels.count) labels for \(arch.classes) classes")

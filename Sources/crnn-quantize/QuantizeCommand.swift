@@ -32,6 +32,14 @@ struct QuantizeCommand: ParsableCommand {
             --report DIR writes quantize-report.md and quantize-report.json (float_segment_accuracy, \
             int8_segment_accuracy, float_track_accuracy, int8_track_accuracy, agreement as fractions 0-1; \
             model_bytes, network_bytes, frontend_bytes, float_weight_bytes, arena_bytes; layers with name and sqnr_db).
+
+            Device path: when the evaluation set is a dataset folder (audio available), each evaluated clip is also \
+            decoded, converted to int16 PCM (round(x * 32768), as crnn-train convert writes WAVs), cut into segments \
+            and classified exactly as crnn-infer does (fixed-point MFCC + int8 network; clip genre = argmax of the \
+            summed Q15 segment probabilities): device_segment_accuracy, device_track_accuracy, device_agreement \
+            (with the float model), device_vs_int8_agreement (with the int8 network on the float MFCC of the same \
+            int16 audio), mfcc_snr_db_min / mfcc_snr_db_mean (fixed vs float MFCC) and device_tracks (per clip: \
+            track_id, genre, scores_q15 in class order, segment_genres). With a feature file these keys are null.
             """)
 
     @Argument(help: "Float checkpoint (model.ckpt written by crnn-train fit).")
@@ -73,8 +81,8 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     /// Loads a dataset folder (extracting its features with the checkpoint's configuration) or a feature file,
-    /// and checks that it matches the checkpoint.
-    func loadSet(_ path: String, for ckpt: Checkpoint, role: String) throws -> FeatureCache {
+    /// and checks that it matches the checkpoint. `audioRoot` is the folder when the set is one (audio available).
+    func loadSet(_ path: String, for ckpt: Checkpoint, role: String) throws -> (cache: FeatureCache, audioRoot: String?) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw badInput("\(path): no such \(role) folder or feature file")
@@ -96,7 +104,7 @@ struct QuantizeCommand: ParsableCommand {
         guard cache.labels == ckpt.meta.labels else {
             throw badInput("\(path): the \(role) set's genres \(cache.labels) differ from the checkpoint's \(ckpt.meta.labels)")
         }
-        return cache
+        return (cache, isDir.boolValue ? path : nil)
     }
 
     func run() throws {
@@ -105,15 +113,17 @@ struct QuantizeCommand: ParsableCommand {
         let fm: FloatModel
         do { fm = try FloatModel(ckpt) } catch { throw badInput("\(checkpoint): \(error)") }
 
-        let calCache = try loadSet(calibration, for: ckpt, role: "calibration")
+        let (calCache, calAudio) = try loadSet(calibration, for: ckpt, role: "calibration")
         let cal: SegmentSelection
         do { cal = try SegmentSelection.calibration(calCache, checkpoint: ckpt, limit: calibrationSegments) } catch {
             throw badInput("\(calibration): \(error.description)")
         }
         warn("calibration: \(cal.scope)")
         var evalSet: SegmentSelection?
+        var evalAudio: String?
         if let e = eval {
-            let cache = try loadSet(e, for: ckpt, role: "evaluation")
+            let (cache, audio) = try loadSet(e, for: ckpt, role: "evaluation")
+            evalAudio = audio
             guard let s = SegmentSelection.evaluation(cache, checkpoint: ckpt) else {
                 throw badInput("\(e): this set holds the model's tracks but none of its test tracks")
             }
@@ -122,6 +132,7 @@ struct QuantizeCommand: ParsableCommand {
             let known = Set(ckpt.meta.trainTracks + ckpt.meta.validationTracks + ckpt.meta.testTracks)
             if calCache.tracks.contains(where: { known.contains($0.trackID) }) {
                 evalSet = SegmentSelection.evaluation(calCache, checkpoint: ckpt)
+                evalAudio = calAudio
             }
         }
         if let es = evalSet { warn("evaluation: \(es.scope)") }
@@ -170,9 +181,25 @@ struct QuantizeCommand: ParsableCommand {
             accuracy = try Evaluator.compare(fm, model: qm, data: es, progress: bar)
             bar?.finish()
         }
+        // The device path (what crnn-infer computes) needs the evaluation clips' audio.
+        var device: DevicePathComparison?
+        var devicePath: String?
+        if let es = evalSet, let a = accuracy {
+            if let root = evalAudio {
+                let bar = quiet ? nil : ProgressBar(total: es.segments.count, label: "device path", unit: "segments")
+                do {
+                    device = try DeviceEvaluator.compare(model: qm, data: es, floatTop1: a.floatTop1, audioRoot: root, progress: bar)
+                } catch { throw badInput("\(error)") }
+                bar?.finish()
+                devicePath = "\(device!.tracks.count) clips of \(root) decoded to int16 PCM, fixed-point MFCC + int8 network, clip = ClipScores as crnn-infer"
+            } else {
+                devicePath = "not evaluated: the evaluation set is a feature file and the device path needs audio (give --eval a dataset folder)"
+            }
+        }
 
         let r = QuantizeReport(model: ckpt.meta.model, checkpoint: checkpoint, output: out, ranges: calibrated,
-                               calibrationScope: cal.scope, sizes: sizes, sqnr: sqnr, accuracy: accuracy)
+                               calibrationScope: cal.scope, sizes: sizes, sqnr: sqnr, accuracy: accuracy,
+                               labels: ckpt.meta.labels, device: device, devicePath: devicePath)
         print("\(ckpt.meta.model): \(out), calibration \(calibrated.method)")
         for line in r.summaryLines { print(line) }
         if let dir = report {
