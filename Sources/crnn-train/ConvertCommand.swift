@@ -9,7 +9,7 @@ struct ConvertCommand: ParsableCommand {
         abstract: "Convert audio files to 16-bit mono WAV at the model's rate (what crnn-infer reads).",
         discussion: """
             Decodes any format libsndfile reads, downmixes to mono and resamples with libsoxr exactly as training \
-            does, then writes DIR/<name>.wav (16-bit PCM, samples rounded to the nearest step of 1/32767). With \
+            does, then writes DIR/<name>.wav (16-bit PCM, round(x * 32768) clamped: 16-bit sources are written back unchanged). With \
             --data, converts a whole folder-per-genre dataset into the same layout under --out-dir.
             """)
 
