@@ -43,7 +43,7 @@ struct DemoCommand: ParsableCommand {
         warn("wrote \(out)/features.bin")
         print(summary.line)
         guard epochs > 0 else { return }
-        var fit = try FitCommand.parse([
+        let fit = try FitCommand.parse([
             "--features", out + "/features.bin", "--model", "cnn-gru", "--filters", "16", "--batch", "8",
             "--epochs", "\(epochs)", "--min-epochs", "\(min(epochs, 15))", "--seed", "\(seed)", "--out", out + "/run", "--quiet",
         ])

@@ -53,7 +53,7 @@ final class CRNNTrainCLITests: XCTestCase {
         let badShard = try run(["features", "--data", dir, "--out", dir + "/x.bin", "--shard", "3/2"])
         XCTAssertNotEqual(badShard.status, 0)
         XCTAssertTrue(badShard.stderr.contains("--shard"), badShard.stderr)
-        FileManager.default.createFile(atPath: dir + "/bad.flac", contents: Data("not audio".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/bad.flac", contents: Data("not audio".utf8)))
         let bad = try run(["mfcc", dir + "/bad.flac"])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("bad.flac"), bad.stderr)

@@ -142,7 +142,7 @@ final class InferCLITests: XCTestCase {
 
     func writeModel(_ dir: String, _ bytes: [UInt8] = cliTestModel()) -> String {
         let path = dir + "/tiny.crnn"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
     }
 
@@ -165,7 +165,7 @@ final class InferCLITests: XCTestCase {
     func testCorruptOrMissingModelExits2WithTheModelError() throws {
         let dir = tempDir()
         let wav = dir + "/a.wav"
-        FileManager.default.createFile(atPath: wav, contents: cliWAV(cliAudio(seconds: 3.1, seed: 1)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: wav, contents: cliWAV(cliAudio(seconds: 3.1, seed: 1))))
         let good = cliTestModel()
         var flipped = good
         flipped[good.count / 2] ^= 0x40
@@ -178,7 +178,7 @@ final class InferCLITests: XCTestCase {
             ("nofrontend.crnn", Data(cliTestModel(frontend: false)), "no frontend tables"),
         ]
         for (name, bytes, message) in cases {
-            if let bytes { FileManager.default.createFile(atPath: dir + "/" + name, contents: bytes) }
+            if let bytes { XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + name, contents: bytes)) }
             for args in [[dir + "/" + name, wav], [dir + "/" + name, "--stream"], [dir + "/" + name, "--bench"]] {
                 let r = try infer(args, stdin: args[1] == "--stream" ? pcmBytes(cliAudio(seconds: 3.5, seed: 2)) : nil)
                 XCTAssertEqual(r.status, 2, "\(name) \(args[1]): \(r.stderr)")
@@ -196,7 +196,7 @@ final class InferCLITests: XCTestCase {
         var paths: [String] = []
         for (i, kind) in [WAVKind.pcm16, .pcm16Big, .pcm16Stereo, .pcm24, .float32, .extensible16].enumerated() {
             let p = dir + "/clip\(i).wav"
-            FileManager.default.createFile(atPath: p, contents: cliWAV(audio, kind: kind))
+            XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: cliWAV(audio, kind: kind)))
             paths.append(p)
         }
         let r = try infer([model] + paths + ["--json", "--top-k", "3"])
@@ -240,7 +240,7 @@ final class InferCLITests: XCTestCase {
             ("missing.wav", nil, "No such file"),
             ("empty.wav", Data(), "not a WAV file"),
         ]
-        for (name, data, _) in files where data != nil { FileManager.default.createFile(atPath: dir + "/" + name, contents: data) }
+        for (name, data, _) in files where data != nil { XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + name, contents: data)) }
         let r = try infer([model] + files.map { dir + "/" + $0.0 } + ["--json"])
         XCTAssertEqual(r.status, 2)
         let lines = try jsonLines(r.stdout)
@@ -279,7 +279,7 @@ final class InferCLITests: XCTestCase {
             XCTAssertEqual(lines[w]["window"] as? Int, w)
             XCTAssertEqual(lines[w]["start"] as! Double, Double(w * hop) / 22050, accuracy: 0.0006)
             let p = dir + "/w\(w).wav"
-            FileManager.default.createFile(atPath: p, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)])))
+            XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)]))))
             paths.append(p)
         }
         let file = try infer([model] + paths + ["--json"])
@@ -359,7 +359,7 @@ final class InferCLITests: XCTestCase {
         let dir = tempDir()
         let model = writeModel(dir)
         let wav = dir + "/a.wav"
-        FileManager.default.createFile(atPath: wav, contents: cliWAV(cliAudio(seconds: 6.2, seed: 10)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: wav, contents: cliWAV(cliAudio(seconds: 6.2, seed: 10))))
         let fixed = try infer([model, "--mfcc", wav, "--segment", "1"])
         XCTAssertEqual(fixed.status, 0, fixed.stderr)
         let float = try runCLI(["mfcc", wav, "--segment", "1"])
@@ -391,7 +391,7 @@ final class InferCLITests: XCTestCase {
         }
         print(text.stdout)
         let wav = dir + "/a.wav"
-        FileManager.default.createFile(atPath: wav, contents: cliWAV(cliAudio(seconds: 3.1, seed: 11)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: wav, contents: cliWAV(cliAudio(seconds: 3.1, seed: 11))))
         let json = try infer([model, "--bench", wav, "--runs", "3", "--json"])
         XCTAssertEqual(json.status, 0, json.stderr)
         let obj = try jsonLines(json.stdout)[0]

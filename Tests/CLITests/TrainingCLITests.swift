@@ -58,7 +58,7 @@ final class TrainingCLITests: XCTestCase {
         }
 
         // Bad inputs: a corrupt checkpoint, a missing audio file.
-        FileManager.default.createFile(atPath: dir + "/bad.ckpt", contents: Data("garbage".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/bad.ckpt", contents: Data("garbage".utf8)))
         let bad = try run(["predict", "--checkpoint", dir + "/bad.ckpt", files[0]])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.stderr.contains("not a checkpoint"), bad.stderr)

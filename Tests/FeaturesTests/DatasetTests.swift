@@ -165,7 +165,7 @@ final class DatasetIndexTests: XCTestCase {
         let root = tempDir()
         for (g, files) in [("rock", ["b.wav", "a.flac", "notes.txt", ".hidden.wav"]), ("blues", ["x.00001.au"]), ("empty", [])] {
             try FileManager.default.createDirectory(atPath: root + "/" + g, withIntermediateDirectories: true)
-            for f in files { FileManager.default.createFile(atPath: root + "/" + g + "/" + f, contents: Data([0])) }
+            for f in files { XCTAssertTrue(FileManager.default.createFile(atPath: root + "/" + g + "/" + f, contents: Data([0]))) }
         }
         let index = try DatasetIndex(root: root)
         XCTAssertEqual(index.labels, ["blues", "rock"])  // a folder without audio is not a genre
@@ -191,7 +191,7 @@ final class DatasetIndexTests: XCTestCase {
         let tone = (0..<(sr * 7)).map { Float(0.3 * sin(Double($0) * 0.05)) }  // 7 s: 2 full segments
         try PCMWAVWriter.write(path: root + "/a/long.wav", channels: [tone], sampleRate: sr)
         try PCMWAVWriter.write(path: root + "/a/short.wav", channels: [Array(tone[0..<sr])], sampleRate: sr)  // 1 s
-        FileManager.default.createFile(atPath: root + "/b/garbage.wav", contents: Data(repeating: 7, count: 100))
+        XCTAssertTrue(FileManager.default.createFile(atPath: root + "/b/garbage.wav", contents: Data(repeating: 7, count: 100)))
         try PCMWAVWriter.write(path: root + "/b/ok.wav", channels: [Array(tone[0..<(sr * 4)])], sampleRate: sr)
         let index = try DatasetIndex(root: root)
         let (cache, summary) = try DatasetExtractor.extract(index: index, showProgress: false)
