@@ -69,7 +69,7 @@ let tests: [Target] = [
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "Features", "Quantization"]),
+    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "AudioIO", "Features", "Quantization"]),
 ]
 
 // MARK: - Package

@@ -1,0 +1,37 @@
+import AudioIO
+import Foundation
+import XCTest
+
+/// The models shipped in models/ stay readable and runnable by this build (a format or runtime change that
+/// breaks them fails here): the int8 file through crnn-quantize inspect and crnn-infer, the checkpoint through
+/// crnn-train predict, on a generated clip.
+final class ShippedModelTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func testShippedModelsLoadAndClassify() throws {
+        let dir = tempDir()
+        let wav = dir + "/tone.wav"
+        let x: [Float] = (0..<(22050 * 4)).map { (i: Int) -> Float in
+            let t = Double(i)
+            let tone: Double = 0.3 * sin(t * 2 * Double.pi * 220 / 22050)
+            return Float(tone + 0.1 * sin(t * 0.9))
+        }
+        try PCMWAVWriter.write(path: wav, channels: [x], sampleRate: 22050)
+        for name in ["cnn-gru", "cnn-lstm"] {
+            let crnn = Self.root.appendingPathComponent("models/\(name).crnn").path
+            let ckpt = Self.root.appendingPathComponent("models/\(name).ckpt").path
+            guard FileManager.default.fileExists(atPath: crnn) else { XCTFail("models/\(name).crnn is missing"); continue }
+            let inspect = try runCLI(["inspect", crnn], binary: "crnn-quantize")
+            XCTAssertEqual(inspect.status, 0, inspect.stderr)
+            XCTAssertTrue(inspect.stdout.contains("labels (10): blues, classical, country"), inspect.stdout)
+            let infer = try runBinary("crnn-infer", [crnn, wav, "--json"])
+            XCTAssertEqual(infer.status, 0, infer.stderr)
+            let obj = try JSONSerialization.jsonObject(with: Data(infer.stdout.utf8)) as! [String: Any]
+            XCTAssertEqual((obj["scores"] as! [String: Double]).count, 10)
+            XCTAssertEqual(obj["segments"] as? Int, 1)
+            let predict = try runCLI(["predict", "--checkpoint", ckpt, wav, "--json"])
+            XCTAssertEqual(predict.status, 0, predict.stderr)
+            XCTAssertTrue(predict.stdout.contains("\"segments\":1"), predict.stdout)
+        }
+    }
+}
