@@ -13,7 +13,56 @@ public func samePooling(size: Int, pool: Int) -> (out: Int, padBefore: Int) {
 }
 
 /// argmax[o] is the flat input index (within the whole batch) of the winner of output o.
+/// Channels are innermost (contiguous), so the window scan runs on 8 channels at once; the
+/// comparison is the same strict '>' in the same scan order as the scalar reference, so the
+/// outputs and winners are identical.
 func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Float>,
+                    n: Int, h: Int, w: Int, c: Int, pool: Int) {
+    if c % 8 != 0 {
+        maxPoolForwardReference(out: out, argmax: argmax, inp: inp, n: n, h: h, w: w, c: c, pool: pool)
+        return
+    }
+    typealias V = SIMD8<Float>
+    typealias I = SIMD8<Int32>
+    let (ho, padH) = samePooling(size: h, pool: pool)
+    let (wo, padW) = samePooling(size: w, pool: pool)
+    let lane = I(0, 1, 2, 3, 4, 5, 6, 7)
+    let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
+    Parallel.forEachChunk(n) { _, range in
+        let out = outBox.value, argmax = argBox.value
+        let inp = UnsafeRawPointer(inpBox.value)
+        for b in range {
+            for oy in 0..<ho {
+                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
+                for ox in 0..<wo {
+                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
+                    let o = ((b * ho + oy) * wo + ox) * c
+                    var ch = 0
+                    while ch < c {
+                        let first = ((b * h + y0) * w + x0) * c + ch
+                        var best = inp.loadUnaligned(fromByteOffset: first * 4, as: V.self)
+                        var bestIndex = I(repeating: Int32(first)) &+ lane
+                        for y in y0..<y1 {
+                            for x in x0..<x1 {
+                                let i = ((b * h + y) * w + x) * c + ch
+                                let v = inp.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+                                let m = v .> best
+                                best.replace(with: v, where: m)
+                                bestIndex.replace(with: I(repeating: Int32(i)) &+ lane, where: m)
+                            }
+                        }
+                        UnsafeMutableRawPointer(out + o + ch).storeBytes(of: best, as: V.self)
+                        UnsafeMutableRawPointer(argmax + o + ch).storeBytes(of: bestIndex, as: I.self)
+                        ch += 8
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The scalar reference for maxPoolForward (one channel at a time); tests compare the two.
+func maxPoolForwardReference(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Float>,
                     n: Int, h: Int, w: Int, c: Int, pool: Int) {
     let (ho, padH) = samePooling(size: h, pool: pool)
     let (wo, padW) = samePooling(size: w, pool: pool)
