@@ -80,4 +80,49 @@ final class FastPathTests: XCTestCase {
             }
         }
     }
+
+    func testWindowMaxPoolBackwardMatchesScatterReference() {
+        for (n, h, w, c, pool, relu) in [(2, 130, 23, 32, 2, true), (2, 65, 12, 8, 3, false), (3, 22, 4, 16, 4, true),
+                                         (2, 7, 5, 3, 2, true), (2, 7, 5, 3, 3, false)] {
+            var rng = SeededRNG(seed: UInt64(300 + c + pool))
+            let x = (0..<(n * h * w * c)).map { _ in Float((rng.normal() * 2).rounded()) }
+            let (ho, _) = samePooling(size: h, pool: pool), (wo, _) = samePooling(size: w, pool: pool)
+            let count = n * ho * wo * c
+            var out = [Float](repeating: 0, count: count), arg = [Int32](repeating: 0, count: count)
+            maxPoolForward(out: &out, argmax: &arg, inp: x, n: n, h: h, w: w, c: c, pool: pool, reluFirst: relu)
+            let dout = (0..<count).map { _ in Float(rng.normal()) }
+            var fast = [Float](repeating: .nan, count: x.count), ref = [Float](repeating: .nan, count: x.count)
+            maxPoolBackwardWindows(din: &fast, dout: dout, argmax: arg, n: n, h: h, w: w, c: c, pool: pool)
+            maxPoolBackward(din: &ref, dout: dout, argmax: arg, inCount: x.count, outCount: count)
+            XCTAssertEqual(fast, ref, "n\(n) \(h)x\(w)x\(c) pool \(pool) relu \(relu)")
+        }
+    }
+
+    func testReLUMaxPoolFusionMatchesSeparateLayers() {
+        // Model.forward/backward fuse ReLU -> MaxPool2D; running the layers one by one does not. Same
+        // seed => same weights and dropout masks: logits and every gradient must be bit-identical.
+        for kind in [ModelKind.cnnGRU, .cnnLSTM, .cnn] {
+            for workers in [1, 2] {
+                TrainingThreads.configure(workers: workers)
+                let config = ModelConfig(kind: kind, filters: 8, rnnUnits: 5, inputShape: [48, 8, 1], classes: 3)
+                var rng = SeededRNG(seed: 9)
+                let x = randomTensor([5] + config.inputShape, rng: &rng)
+                let labels = [0, 1, 2, 1, 0]
+                let fused = Model(config: config, seed: 4), separate = Model(config: config, seed: 4)
+                let (lossA, logitsA) = fused.lossAndGradients(x, labels: labels)
+                separate.zeroGrad()
+                var h = x
+                for l in separate.layers { h = l.forward(h, mode: .training) }
+                let (lossB, d) = SoftmaxCrossEntropy.lossAndGradient(logits: h, labels: labels)
+                var g = d
+                for l in separate.layers.reversed() { g = l.backward(g) }
+                XCTAssertEqual(logitsA, h, "\(kind) logits")
+                XCTAssertEqual(lossA, lossB, "\(kind) loss")
+                for (a, b) in zip(fused.parameters, separate.parameters) {
+                    XCTAssertEqual(a.grad, b.grad, "\(kind) workers \(workers) \(a.name)")
+                    XCTAssertEqual(a.value, b.value, "\(kind) workers \(workers) \(a.name) (BN moving statistics)")
+                }
+            }
+        }
+    }
 }
