@@ -6,61 +6,165 @@
 //
 // inp/out are (M, C) with M = N*H*W (or N*T): any shape whose last axis is C.
 
+@inline(__always) private func loadF8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) private func loadF8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> { loadF8(UnsafePointer(p)) }
+@inline(__always) private func storeF8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Per-channel Double sums over rows, split into Parallel.chunks(m) contiguous row ranges whose
+/// partial sums are added in chunk order (so the result depends on the worker count only; with one
+/// worker it is the plain sequential sum). `body(rowRange, partial)` adds its rows into `partial`
+/// (`width` Doubles, zeroed). Returns the `width` totals.
+private func chunkedRowSums(m: Int, width: Int, _ body: (Range<Int>, UnsafeMutablePointer<Double>) -> Void) -> [Double] {
+    let chunks = Parallel.chunks(m)
+    var partials = [Double](repeating: 0, count: chunks * width)
+    partials.withUnsafeMutableBufferPointer { pp in
+        let base = UncheckedSendable(pp.baseAddress!)
+        Parallel.forEachChunk(m) { chunk, rows in body(rows, base.value + chunk * width) }
+    }
+    var total = [Double](repeating: 0, count: width)
+    for chunk in 0..<chunks { for i in 0..<width { total[i] += partials[chunk * width + i] } }
+    return total
+}
+
 /// Training-mode forward. Writes out, xhat (M,C), mean (C) and invstd (C) = 1/sqrt(var + eps).
+/// Two passes (mean, then squared deviations) in Double; rows split over the workers.
 func batchNormTrainForward(out: UnsafeMutablePointer<Float>, xhat: UnsafeMutablePointer<Float>,
                            mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>,
                            invstd: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>,
                            gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, m: Int, c: Int, epsilon: Float) {
-    var sum = [Double](repeating: 0, count: c)
-    for r in 0..<m { for ch in 0..<c { sum[ch] += Double(inp[r * c + ch]) } }
+    let inpBox = UncheckedSendable(inp)
+    let sum = chunkedRowSums(m: m, width: c) { rows, acc in
+        let inp = inpBox.value
+        if c % 8 == 0 {
+            // 8 channels at a time in registers (same per-channel order of additions as the scalar loop).
+            for g in stride(from: 0, to: c, by: 8) {
+                var a = SIMD8<Double>()
+                for r in rows { a += SIMD8<Double>(loadF8(inp + r * c + g)) }
+                for j in 0..<8 { acc[g + j] += a[j] }
+            }
+            return
+        }
+        for r in rows { for ch in 0..<c { acc[ch] += Double(inp[r * c + ch]) } }
+    }
     for ch in 0..<c { mean[ch] = Float(sum[ch] / Double(m)) }
-    var sq = [Double](repeating: 0, count: c)
-    for r in 0..<m {
-        for ch in 0..<c {
-            let d = Double(inp[r * c + ch] - mean[ch])
-            sq[ch] += d * d
+    let meanBox = UncheckedSendable(UnsafePointer(mean))
+    let sq = chunkedRowSums(m: m, width: c) { rows, acc in
+        let inp = inpBox.value, mean = meanBox.value
+        if c % 8 == 0 {
+            for g in stride(from: 0, to: c, by: 8) {
+                let mu = loadF8(mean + g)
+                var a = SIMD8<Double>()
+                for r in rows {
+                    let d = SIMD8<Double>(loadF8(inp + r * c + g) - mu)
+                    a += d * d
+                }
+                for j in 0..<8 { acc[g + j] += a[j] }
+            }
+            return
+        }
+        for r in rows {
+            for ch in 0..<c {
+                let d = Double(inp[r * c + ch] - mean[ch])
+                acc[ch] += d * d
+            }
         }
     }
     for ch in 0..<c {
         variance[ch] = Float(sq[ch] / Double(m))
         invstd[ch] = 1 / (variance[ch] + epsilon).squareRoot()
     }
-    for r in 0..<m {
-        for ch in 0..<c {
-            let xh = (inp[r * c + ch] - mean[ch]) * invstd[ch]
-            xhat[r * c + ch] = xh
-            out[r * c + ch] = gamma[ch] * xh + beta[ch]
+    let ptrs = UncheckedSendable((out, xhat, UnsafePointer(invstd), gamma, beta))
+    Parallel.forEachChunk(m) { _, rows in
+        let inp = inpBox.value, mean = meanBox.value
+        let (out, xhat, invstd, gamma, beta) = ptrs.value
+        if c % 8 == 0 {
+            for g in stride(from: 0, to: c, by: 8) {
+                let mu = loadF8(mean + g), s = loadF8(invstd + g), ga = loadF8(gamma + g), be = loadF8(beta + g)
+                for r in rows {
+                    let xh = (loadF8(inp + r * c + g) - mu) * s
+                    storeF8(xh, xhat + r * c + g)
+                    storeF8(ga * xh + be, out + r * c + g)
+                }
+            }
+            return
+        }
+        for r in rows {
+            for ch in 0..<c {
+                let xh = (inp[r * c + ch] - mean[ch]) * invstd[ch]
+                xhat[r * c + ch] = xh
+                out[r * c + ch] = gamma[ch] * xh + beta[ch]
+            }
         }
     }
 }
 
 /// Training-mode backward: dgamma += sum(dout*xhat), dbeta += sum(dout),
-/// din = gamma*invstd/M * (M*dout - sum(dout) - xhat*sum(dout*xhat)).
+/// din = gamma*invstd/M * (M*dout - sum(dout) - xhat*sum(dout*xhat)). Rows split over the workers.
 func batchNormTrainBackward(din: UnsafeMutablePointer<Float>, dgamma: UnsafeMutablePointer<Float>,
                             dbeta: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, xhat: UnsafePointer<Float>,
                             gamma: UnsafePointer<Float>, invstd: UnsafePointer<Float>, m: Int, c: Int) {
-    var sumD = [Double](repeating: 0, count: c)
-    var sumDX = [Double](repeating: 0, count: c)
-    for r in 0..<m {
-        for ch in 0..<c {
-            let d = Double(dout[r * c + ch])
-            sumD[ch] += d
-            sumDX[ch] += d * Double(xhat[r * c + ch])
+    let inBox = UncheckedSendable((dout, xhat))
+    // One pass: [sum(dout) per channel | sum(dout*xhat) per channel].
+    let sums = chunkedRowSums(m: m, width: 2 * c) { rows, acc in
+        let (dout, xhat) = inBox.value
+        if c % 8 == 0 {
+            for g in stride(from: 0, to: c, by: 8) {
+                var a = SIMD8<Double>(), b = SIMD8<Double>()
+                for r in rows {
+                    let d = SIMD8<Double>(loadF8(dout + r * c + g))
+                    a += d
+                    b += d * SIMD8<Double>(loadF8(xhat + r * c + g))
+                }
+                for j in 0..<8 { acc[g + j] += a[j]; acc[c + g + j] += b[j] }
+            }
+            return
+        }
+        for r in rows {
+            for ch in 0..<c {
+                let d = Double(dout[r * c + ch])
+                acc[ch] += d
+                acc[c + ch] += d * Double(xhat[r * c + ch])
+            }
         }
     }
     let fm = Float(m)
     var k = [Float](repeating: 0, count: c), sd = [Float](repeating: 0, count: c), sdx = [Float](repeating: 0, count: c)
     for ch in 0..<c {
-        dgamma[ch] += Float(sumDX[ch])
-        dbeta[ch] += Float(sumD[ch])
+        dgamma[ch] += Float(sums[c + ch])
+        dbeta[ch] += Float(sums[ch])
         k[ch] = gamma[ch] * invstd[ch] / fm
-        sd[ch] = Float(sumD[ch])
-        sdx[ch] = Float(sumDX[ch])
+        sd[ch] = Float(sums[ch])
+        sdx[ch] = Float(sums[c + ch])
     }
-    for r in 0..<m {
-        for ch in 0..<c {
-            let i = r * c + ch
-            din[i] = k[ch] * (fm * dout[i] - sd[ch] - xhat[i] * sdx[ch])
+    k.withUnsafeBufferPointer { kp in
+        sd.withUnsafeBufferPointer { sdp in
+            sdx.withUnsafeBufferPointer { sdxp in
+                let ptrs = UncheckedSendable((din, kp.baseAddress!, sdp.baseAddress!, sdxp.baseAddress!))
+                Parallel.forEachChunk(m) { _, rows in
+                    let (dout, xhat) = inBox.value
+                    let (din, k, sd, sdx) = ptrs.value
+                    if c % 8 == 0 {
+                        for g in stride(from: 0, to: c, by: 8) {
+                            let kk = loadF8(k + g), s1 = loadF8(sd + g), s2 = loadF8(sdx + g)
+                            for r in rows {
+                                let i = r * c + g
+                                storeF8(kk * (fm * loadF8(dout + i) - s1 - loadF8(xhat + i) * s2), din + i)
+                            }
+                        }
+                        return
+                    }
+                    for r in rows {
+                        for ch in 0..<c {
+                            let i = r * c + ch
+                            din[i] = k[ch] * (fm * dout[i] - sd[ch] - xhat[i] * sdx[ch])
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -102,7 +206,8 @@ public final class BatchNorm: Layer {
         var y = [Float](repeating: 0, count: x.count)
         invstd = [Float](repeating: 0, count: c)
         if mode == .training {
-            xhat = [Float](repeating: 0, count: x.count)
+            // Reuse the previous batch's xhat storage when the size matches (every value is overwritten).
+            if xhat.count != x.count { xhat = [Float](repeating: 0, count: x.count) }
             var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
             x.data.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in

@@ -96,15 +96,132 @@ func conv2dBackward(dcols: UnsafeMutablePointer<Float>?, dkernel: UnsafeMutableP
     }
 }
 
+/// im2col over the flattened output rows `rows` of (N,H,W) (any range, crossing samples allowed):
+/// cols[r - rows.lowerBound, (kh,kw,ci)] = inp[b, y+kh-1, x+kw-1, ci], zero outside, for r = (b,y,x).
+/// Used on row tiles small enough to stay in cache between im2col and the GEMM that reads them.
+func im2col3x3Rows(cols: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, rows: Range<Int>,
+                   h: Int, w: Int, c: Int) {
+    let hw = h * w, rowLen = 9 * c
+    if c == 1 {
+        for r in rows {
+            let b = r / hw, y = (r - b * hw) / w, x = r - b * hw - y * w
+            let img = inp + b * hw
+            let row = cols + (r - rows.lowerBound) * 9
+            for kh in 0..<3 {
+                let yy = y + kh - 1
+                for kw in 0..<3 {
+                    let xx = x + kw - 1
+                    row[kh * 3 + kw] = yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * w + xx] : 0
+                }
+            }
+        }
+        return
+    }
+    typealias V = SIMD8<Float>
+    let vec = c % 8 == 0
+    for r in rows {
+        let b = r / hw, y = (r - b * hw) / w, x = r - b * hw - y * w
+        let row = cols + (r - rows.lowerBound) * rowLen
+        for kh in 0..<3 {
+            let yy = y + kh - 1
+            for kw in 0..<3 {
+                let xx = x + kw - 1
+                let dst = row + (kh * 3 + kw) * c
+                if yy < 0 || yy >= h || xx < 0 || xx >= w {
+                    dst.update(repeating: 0, count: c)
+                } else if vec {
+                    // Inline 8-wide copies: c is small (32), a memmove call per tap costs more than the copy.
+                    let src = UnsafeRawPointer(inp + ((b * h + yy) * w + xx) * c)
+                    let d = UnsafeMutableRawPointer(dst)
+                    var o = 0
+                    while o < c * 4 {
+                        d.storeBytes(of: src.loadUnaligned(fromByteOffset: o, as: V.self), toByteOffset: o, as: V.self)
+                        o += 32
+                    }
+                } else {
+                    dst.update(from: inp + ((b * h + yy) * w + xx) * c, count: c)
+                }
+            }
+        }
+    }
+}
+
+/// Rows per im2col tile: about `bytes` of columns (9*c floats per row), at least 64 rows.
+func conv2dTileRows(channels c: Int, bytes: Int = 512 * 1024) -> Int { max(64, bytes / (9 * c * 4)) }
+
+/// The kernel for the input gradient as a convolution of dout: flipped[(kh,kw,co), ci] = kernel[(2-kh,2-kw,ci), co],
+/// so that dx = im2col(dout) @ flipped (a 'same' 3x3 convolution with the kernel rotated by 180 degrees
+/// and its channel axes swapped). flipped is (9*cout, cin).
+func conv2dFlippedKernel(_ kernel: UnsafePointer<Float>, cin: Int, cout: Int, into flipped: UnsafeMutablePointer<Float>) {
+    for kh in 0..<3 {
+        for kw in 0..<3 {
+            for co in 0..<cout {
+                for ci in 0..<cin {
+                    flipped[((kh * 3 + kw) * cout + co) * cin + ci] = kernel[(((2 - kh) * 3 + (2 - kw)) * cin + ci) * cout + co]
+                }
+            }
+        }
+    }
+}
+
+/// The whole-batch im2col + GEMM + col2im implementation the layer used before the tiled one:
+/// kept as the reference the tests compare the tiled path with. Returns out (N,H,W,Cout);
+/// with dy also returns dkernel, dbias (per-chunk partials summed in chunk order) and dx.
+func conv2dReference(x: Tensor, kernel: [Float], bias: [Float], cout: Int, dy: Tensor?)
+    -> (out: [Float], dkernel: [Float], dbias: [Float], dx: [Float]) {
+    let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let rows = n * h * w, hw = h * w, kcount = 9 * c * cout
+    var cols = [Float](repeating: 0, count: rows * 9 * c)
+    var out = [Float](repeating: 0, count: rows * cout)
+    x.data.withUnsafeBufferPointer { xp in
+        cols.withUnsafeMutableBufferPointer { cp in
+            im2col3x3(cols: cp.baseAddress!, inp: xp.baseAddress!, batch: 0..<n, h: h, w: w, c: c)
+            conv2dForward(out: &out, cols: cp.baseAddress!, kernel: kernel, bias: bias, rows: rows, cin: c, cout: cout)
+        }
+    }
+    guard let dy else { return (out, [], [], []) }
+    let chunks = Parallel.chunks(n)
+    var dk = [Float](repeating: 0, count: kcount), db = [Float](repeating: 0, count: cout)
+    var dcols = [Float](repeating: 0, count: rows * 9 * c), dx = [Float](repeating: 0, count: rows * c)
+    var pk = [Float](repeating: 0, count: kcount), pb = [Float](repeating: 0, count: cout)
+    for chunk in 0..<chunks {
+        let batch = (n * chunk / chunks)..<(n * (chunk + 1) / chunks)
+        let r0 = batch.lowerBound * hw
+        dy.data.withUnsafeBufferPointer { dp in
+            cols.withUnsafeBufferPointer { cp in
+                dcols.withUnsafeMutableBufferPointer { dcp in
+                    conv2dBackward(dcols: dcp.baseAddress! + r0 * 9 * c, dkernel: &pk, dbias: &pb, dout: dp.baseAddress! + r0 * cout,
+                                   cols: cp.baseAddress! + r0 * 9 * c, kernel: kernel, rows: batch.count * hw, cin: c, cout: cout)
+                    col2im3x3(dinp: &dx, dcols: dcp.baseAddress!, batch: batch, h: h, w: w, c: c)
+                }
+            }
+        }
+        for i in 0..<kcount { dk[i] += pk[i] }
+        for o in 0..<cout { db[o] += pb[o] }
+    }
+    return (out, dk, db, dx)
+}
+
 public final class Conv2D: Layer {
     public let name: String
     public var kindName: String { "Conv2D" }
     public let inChannels: Int, filters: Int
     public let kernel: Parameter, bias: Parameter
-    /// The first layer of a model needs no input gradient; skipping it saves a GEMM and a col2im.
+    /// The first layer of a model needs no input gradient; skipping it saves a GEMM and an im2col.
     public var computesInputGradient = true
+    /// The input of the last forward pass (shared storage, not a copy): backward recomputes its
+    /// im2col tile by tile instead of keeping an N*H*W x 9*Cin matrix.
+    private var input = Tensor(shape: [0], data: [])
+    /// Per-worker im2col tiles, reused across calls.
+    private var scratch: [Float] = []
+    private var flipped: [Float] = []
+    private var partialKernel: [Float] = []
+    private var partialBias: [Float] = []
+    /// Below this many input channels (the first layer, Cin = 1) the columns are small (9*Cin floats
+    /// per row against Cout output floats): im2col once into `cols` for the whole batch and keep them
+    /// for backward, as before the tiled path; recomputing them per tile was slower there.
+    static let tiledMinChannels = 8
     private var cols: [Float] = []
-    private var inShape: [Int] = []
 
     public init(name: String, inChannels: Int, filters: Int, rng: inout SeededRNG) {
         self.name = name
@@ -120,10 +237,137 @@ public final class Conv2D: Layer {
 
     public func outputShape(for s: [Int]) -> [Int] { [s[0], s[1], filters] }
 
+    private func ensure(_ a: inout [Float], _ count: Int) {
+        if a.count < count { a = [Float](repeating: 0, count: count) }
+    }
+
+    // Row tiles: each worker takes a contiguous chunk of samples (Parallel.forEachChunk) and walks its
+    // rows (b,y,x) in tiles of conv2dTileRows: im2col of the tile into the worker's scratch (~512 KB,
+    // stays in L2), then the GEMM on it. Results depend on the worker count only (chunk boundaries),
+    // never on timing.
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(c == inChannels, "\(name): expected \(inChannels) channels, got \(c)")
-        inShape = x.shape
+        input = x
+        let hw = h * w, cout = filters
+        if c < Conv2D.tiledMinChannels { return forwardCached(x) }
+        let tile = conv2dTileRows(channels: c), stride = tile * 9 * c
+        let chunks = Parallel.chunks(n)
+        ensure(&scratch, chunks * stride)
+        var out = [Float](unsafeUninitializedCapacity: n * hw * cout) { _, k in k = n * hw * cout }
+        x.data.withUnsafeBufferPointer { xp in
+            scratch.withUnsafeMutableBufferPointer { sp in
+                kernel.value.withUnsafeBufferPointer { kp in
+                    bias.value.withUnsafeBufferPointer { bp in
+                        out.withUnsafeMutableBufferPointer { op in
+                            let ptrs = UncheckedSendable((xp.baseAddress!, sp.baseAddress!, kp.baseAddress!,
+                                                          bp.baseAddress!, op.baseAddress!))
+                            Parallel.forEachChunk(n) { chunk, batch in
+                                let (xp, sp, kp, bp, op) = ptrs.value
+                                let cols = sp + chunk * stride
+                                var r = batch.lowerBound * hw
+                                let end = batch.upperBound * hw
+                                while r < end {
+                                    let r1 = min(r + tile, end)
+                                    im2col3x3Rows(cols: cols, inp: xp, rows: r..<r1, h: h, w: w, c: c)
+                                    conv2dForward(out: op + r * cout, cols: cols, kernel: kp, bias: bp,
+                                                  rows: r1 - r, cin: c, cout: cout)
+                                    r = r1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [n, h, w, cout], data: out)
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        let x = input
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let hw = h * w, cout = filters, kcount = 9 * c * cout
+        let chunks = Parallel.chunks(n)
+        let needDx = computesInputGradient
+        if c < Conv2D.tiledMinChannels { return backwardCached(dy) }
+        // One tile size for both im2cols (of x with c channels, of dy with cout channels).
+        let tile = conv2dTileRows(channels: needDx ? max(c, cout) : c)
+        let stride = tile * 9 * (needDx ? max(c, cout) : c)
+        ensure(&scratch, chunks * stride)
+        ensure(&partialKernel, chunks * kcount)
+        ensure(&partialBias, chunks * cout)
+        if needDx {
+            ensure(&flipped, kcount)
+            kernel.value.withUnsafeBufferPointer { kp in
+                flipped.withUnsafeMutableBufferPointer { fp in
+                    conv2dFlippedKernel(kp.baseAddress!, cin: c, cout: cout, into: fp.baseAddress!)
+                }
+            }
+        }
+        var dx = needDx ? [Float](unsafeUninitializedCapacity: n * hw * c) { _, k in k = n * hw * c } : []
+        x.data.withUnsafeBufferPointer { xp in
+            dy.data.withUnsafeBufferPointer { dp in
+                scratch.withUnsafeMutableBufferPointer { sp in
+                    flipped.withUnsafeBufferPointer { fp in
+                        partialKernel.withUnsafeMutableBufferPointer { dkp in
+                            partialBias.withUnsafeMutableBufferPointer { dbp in
+                                dx.withUnsafeMutableBufferPointer { dxp in
+                                    let ptrs = UncheckedSendable((xp.baseAddress!, dp.baseAddress!, sp.baseAddress!,
+                                                                  fp.baseAddress, dkp.baseAddress!, dbp.baseAddress!,
+                                                                  dxp.baseAddress))
+                                    Parallel.forEachChunk(n) { chunk, batch in
+                                        let (xp, dp, sp, fp, dkp, dbp, dxp) = ptrs.value
+                                        let cols = sp + chunk * stride
+                                        let dk = dkp + chunk * kcount, db = dbp + chunk * cout
+                                        dk.update(repeating: 0, count: kcount)
+                                        db.update(repeating: 0, count: cout)
+                                        var r = batch.lowerBound * hw
+                                        let end = batch.upperBound * hw
+                                        while r < end {
+                                            let r1 = min(r + tile, end)
+                                            // dkernel += cols^T @ dout over the tile.
+                                            im2col3x3Rows(cols: cols, inp: xp, rows: r..<r1, h: h, w: w, c: c)
+                                            sgemm(transA: true, m: 9 * c, n: cout, k: r1 - r, a: cols, b: dp + r * cout,
+                                                  beta: 1, c: dk)
+                                            if needDx {
+                                                // dx = im2col(dout) @ flipped kernel: no dcols matrix, no scatter-add.
+                                                im2col3x3Rows(cols: cols, inp: dp, rows: r..<r1, h: h, w: w, c: cout)
+                                                sgemm(m: r1 - r, n: c, k: 9 * cout, a: cols, b: fp!, beta: 0, c: dxp! + r * c)
+                                            }
+                                            r = r1
+                                        }
+                                        for row in (batch.lowerBound * hw)..<end {
+                                            let d = dp + row * cout
+                                            for o in 0..<cout { db[o] += d[o] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        kernel.grad.withUnsafeMutableBufferPointer { gk in
+            bias.grad.withUnsafeMutableBufferPointer { gb in
+                partialKernel.withUnsafeBufferPointer { pk in
+                    partialBias.withUnsafeBufferPointer { pb in
+                        for chunk in 0..<chunks {
+                            for i in 0..<kcount { gk[i] += pk[chunk * kcount + i] }
+                            for o in 0..<cout { gb[o] += pb[chunk * cout + o] }
+                        }
+                    }
+                }
+            }
+        }
+        if !needDx { return Tensor(shape: [0], data: []) }
+        return Tensor(shape: [n, h, w, c], data: dx)
+    }
+
+    // MARK: Small Cin: whole-batch columns kept from forward to backward
+
+    private func forwardCached(_ x: Tensor) -> Tensor {
+        let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let rows = n * h * w, hw = h * w, cout = filters
         if cols.count != rows * 9 * c { cols = [Float](repeating: 0, count: rows * 9 * c) }
         var out = [Float](unsafeUninitializedCapacity: rows * cout) { _, k in k = rows * cout }
@@ -149,12 +393,11 @@ public final class Conv2D: Layer {
         return Tensor(shape: [n, h, w, cout], data: out)
     }
 
-    public func backward(_ dy: Tensor) -> Tensor {
-        let (n, h, w, c) = (inShape[0], inShape[1], inShape[2], inShape[3])
+    private func backwardCached(_ dy: Tensor) -> Tensor {
+        let (n, h, w, c) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
         let hw = h * w, cout = filters, kcount = 9 * c * cout
         let chunks = Parallel.chunks(n)
         let needDx = computesInputGradient
-        // Per-chunk partial weight gradients, summed in chunk order below.
         var dk = [Float](repeating: 0, count: chunks * kcount)
         var db = [Float](repeating: 0, count: chunks * cout)
         var dcols = needDx ? [Float](unsafeUninitializedCapacity: n * hw * 9 * c) { _, k in k = n * hw * 9 * c } : []
@@ -189,6 +432,6 @@ public final class Conv2D: Layer {
             for o in 0..<cout { bias.grad[o] += db[chunk * cout + o] }
         }
         if !needDx { return Tensor(shape: [0], data: []) }
-        return Tensor(shape: inShape, data: dx)
+        return Tensor(shape: input.shape, data: dx)
     }
 }

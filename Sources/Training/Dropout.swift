@@ -28,32 +28,40 @@ public final class Dropout: Layer {
         // Keep when a 32-bit uniform draw is below (1-rate) * 2^32; two draws per 64-bit word.
         let threshold = UInt64((Double(1 - rate) * 4294967296.0).rounded())
         let count = x.count
-        mask = [Float](unsafeUninitializedCapacity: count) { buf, n in
-            var i = 0
-            while i < count {
-                let r = rng.next()
-                buf[i] = (r & 0xFFFF_FFFF) < threshold ? scale : 0
-                if i + 1 < count { buf[i + 1] = (r >> 32) < threshold ? scale : 0 }
-                i += 2
+        if mask.count != count { mask = [Float](repeating: 0, count: count) }   // reused; every entry is rewritten
+        // One pass writes the mask and the output (no copy of x first).
+        let y = [Float](unsafeUninitializedCapacity: count) { yp, n in
+            x.data.withUnsafeBufferPointer { xp in
+                mask.withUnsafeMutableBufferPointer { buf in
+                    var i = 0
+                    while i < count {
+                        let r = rng.next()
+                        let m0: Float = (r & 0xFFFF_FFFF) < threshold ? scale : 0
+                        buf[i] = m0
+                        yp[i] = xp[i] * m0
+                        if i + 1 < count {
+                            let m1: Float = (r >> 32) < threshold ? scale : 0
+                            buf[i + 1] = m1
+                            yp[i + 1] = xp[i + 1] * m1
+                        }
+                        i += 2
+                    }
+                }
             }
             n = count
-        }
-        var y = x.data
-        y.withUnsafeMutableBufferPointer { yp in
-            mask.withUnsafeBufferPointer { mp in
-                for i in 0..<count { yp[i] *= mp[i] }
-            }
         }
         return Tensor(shape: x.shape, data: y)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         if mask.isEmpty { return dy }
-        var dx = dy.data
-        dx.withUnsafeMutableBufferPointer { dp in
-            mask.withUnsafeBufferPointer { mp in
-                for i in 0..<dp.count { dp[i] *= mp[i] }
+        let dx = [Float](unsafeUninitializedCapacity: dy.count) { dp, n in
+            dy.data.withUnsafeBufferPointer { gp in
+                mask.withUnsafeBufferPointer { mp in
+                    for i in 0..<gp.count { dp[i] = gp[i] * mp[i] }
+                }
             }
+            n = dy.count
         }
         return Tensor(shape: dy.shape, data: dx)
     }

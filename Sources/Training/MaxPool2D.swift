@@ -13,8 +13,65 @@ public func samePooling(size: Int, pool: Int) -> (out: Int, padBefore: Int) {
 }
 
 /// argmax[o] is the flat input index (within the whole batch) of the winner of output o.
+/// Channels are innermost (contiguous), so the window scan runs on 8 channels at once; the
+/// comparison is the same strict '>' in the same scan order as the scalar reference, so the
+/// outputs and winners are identical.
+/// With `reluFirst` it pools relu(inp) (ReLU fused in front: max(relu(v)) = relu(max(v))): a window
+/// whose maximum is <= 0 outputs 0 and gets argmax -1 (no gradient), exactly what ReLU's backward
+/// would have zeroed.
 func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Float>,
-                    n: Int, h: Int, w: Int, c: Int, pool: Int) {
+                    n: Int, h: Int, w: Int, c: Int, pool: Int, reluFirst: Bool = false) {
+    if c % 8 != 0 {
+        maxPoolForwardReference(out: out, argmax: argmax, inp: inp, n: n, h: h, w: w, c: c, pool: pool, reluFirst: reluFirst)
+        return
+    }
+    typealias V = SIMD8<Float>
+    typealias I = SIMD8<Int32>
+    let (ho, padH) = samePooling(size: h, pool: pool)
+    let (wo, padW) = samePooling(size: w, pool: pool)
+    let lane = I(0, 1, 2, 3, 4, 5, 6, 7)
+    let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
+    Parallel.forEachChunk(n) { _, range in
+        let out = outBox.value, argmax = argBox.value
+        let inp = UnsafeRawPointer(inpBox.value)
+        for b in range {
+            for oy in 0..<ho {
+                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
+                for ox in 0..<wo {
+                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
+                    let o = ((b * ho + oy) * wo + ox) * c
+                    var ch = 0
+                    while ch < c {
+                        let first = ((b * h + y0) * w + x0) * c + ch
+                        var best = inp.loadUnaligned(fromByteOffset: first * 4, as: V.self)
+                        var bestIndex = I(repeating: Int32(first)) &+ lane
+                        for y in y0..<y1 {
+                            for x in x0..<x1 {
+                                let i = ((b * h + y) * w + x) * c + ch
+                                let v = inp.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+                                let m = v .> best
+                                best.replace(with: v, where: m)
+                                bestIndex.replace(with: I(repeating: Int32(i)) &+ lane, where: m)
+                            }
+                        }
+                        if reluFirst {
+                            let off = best .<= V(repeating: 0)
+                            best.replace(with: 0, where: off)
+                            bestIndex.replace(with: -1, where: off)
+                        }
+                        UnsafeMutableRawPointer(out + o + ch).storeBytes(of: best, as: V.self)
+                        UnsafeMutableRawPointer(argmax + o + ch).storeBytes(of: bestIndex, as: I.self)
+                        ch += 8
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The scalar reference for maxPoolForward (one channel at a time); tests compare the two.
+func maxPoolForwardReference(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Float>,
+                    n: Int, h: Int, w: Int, c: Int, pool: Int, reluFirst: Bool = false) {
     let (ho, padH) = samePooling(size: h, pool: pool)
     let (wo, padW) = samePooling(size: w, pool: pool)
     let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
@@ -37,6 +94,7 @@ func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePoint
                                 if inp[i] > best { best = inp[i]; bestIndex = i }
                             }
                         }
+                        if reluFirst && !(best > 0) { best = 0; bestIndex = -1 }
                         out[o + ch] = best
                         argmax[o + ch] = Int32(bestIndex)
                     }
@@ -46,11 +104,57 @@ func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePoint
     }
 }
 
-/// din (N,H,W,C) = 0 except din[argmax[o]] += dout[o].
+/// din (N,H,W,C) = 0 except din[argmax[o]] += dout[o] (argmax -1: no winner). The reference for
+/// maxPoolBackwardWindows.
 func maxPoolBackward(din: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
                      inCount: Int, outCount: Int) {
     din.update(repeating: 0, count: inCount)
-    for o in 0..<outCount { din[Int(argmax[o])] += dout[o] }
+    for o in 0..<outCount where argmax[o] >= 0 { din[Int(argmax[o])] += dout[o] }
+}
+
+/// The same as maxPoolBackward in one pass without a memset: with pool = stride and 'same' padding the
+/// windows tile the input exactly (each input cell is in one window), so every cell is written once,
+/// dout at its window's winner and 0 elsewhere; samples split over the workers, 8 channels at a time.
+func maxPoolBackwardWindows(din: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+                            n: Int, h: Int, w: Int, c: Int, pool: Int) {
+    typealias V = SIMD8<Float>
+    typealias I = SIMD8<Int32>
+    let (ho, padH) = samePooling(size: h, pool: pool)
+    let (wo, padW) = samePooling(size: w, pool: pool)
+    let lane = I(0, 1, 2, 3, 4, 5, 6, 7)
+    let box = UncheckedSendable((din, dout, argmax))
+    Parallel.forEachChunk(n) { _, range in
+        let (din, dout, argmax) = box.value
+        for b in range {
+            for oy in 0..<ho {
+                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
+                for ox in 0..<wo {
+                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
+                    let o = ((b * ho + oy) * wo + ox) * c
+                    for y in y0..<y1 {
+                        for x in x0..<x1 {
+                            let i = ((b * h + y) * w + x) * c
+                            var ch = 0
+                            if c % 8 == 0 {
+                                while ch < c {
+                                    let a = UnsafeRawPointer(argmax + o + ch).loadUnaligned(as: I.self)
+                                    let d = UnsafeRawPointer(dout + o + ch).loadUnaligned(as: V.self)
+                                    let hit = a .== (I(repeating: Int32(i + ch)) &+ lane)
+                                    UnsafeMutableRawPointer(din + i + ch).storeBytes(
+                                        of: V(repeating: 0).replacing(with: d, where: hit), as: V.self)
+                                    ch += 8
+                                }
+                            }
+                            while ch < c {
+                                din[i + ch] = argmax[o + ch] == Int32(i + ch) ? dout[o + ch] : 0
+                                ch += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 public final class MaxPool2D: Layer {
@@ -59,6 +163,9 @@ public final class MaxPool2D: Layer {
     public let pool: Int
     private var argmax: [Int32] = []
     private var inShape: [Int] = []
+    /// Whether the last forward pooled relu(x) (forwardAfterReLU): then backward returns the
+    /// gradient with respect to the ReLU's input, and the ReLU layer is skipped (Model does this).
+    public private(set) var lastForwardFusedReLU = false
 
     public init(name: String, pool: Int) {
         self.name = name
@@ -71,19 +178,25 @@ public final class MaxPool2D: Layer {
         [samePooling(size: s[0], pool: pool).out, samePooling(size: s[1], pool: pool).out, s[2]]
     }
 
-    public func forward(_ x: Tensor, mode: Mode) -> Tensor {
+    public func forward(_ x: Tensor, mode: Mode) -> Tensor { pool(x, reluFirst: false) }
+
+    /// forward(relu(x)) without materialising relu(x); backward then gives d/dx through the ReLU too.
+    public func forwardAfterReLU(_ x: Tensor) -> Tensor { pool(x, reluFirst: true) }
+
+    private func pool(_ x: Tensor, reluFirst: Bool) -> Tensor {
+        lastForwardFusedReLU = reluFirst
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         precondition(x.count < Int(Int32.max), "\(name): batch too large for Int32 argmax indices")
         inShape = x.shape
         let os = [n] + outputShape(for: [h, w, c])
         let count = os.reduce(1, *)
-        var y = [Float](repeating: 0, count: count)
-        argmax = [Int32](repeating: 0, count: count)
+        var y = [Float](unsafeUninitializedCapacity: count) { _, k in k = count }
+        if argmax.count != count { argmax = [Int32](repeating: 0, count: count) }   // every entry is overwritten
         x.data.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 argmax.withUnsafeMutableBufferPointer { ap in
                     maxPoolForward(out: yp.baseAddress!, argmax: ap.baseAddress!, inp: xp.baseAddress!,
-                                   n: n, h: h, w: w, c: c, pool: pool)
+                                   n: n, h: h, w: w, c: c, pool: pool, reluFirst: reluFirst)
                 }
             }
         }
@@ -92,12 +205,13 @@ public final class MaxPool2D: Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let inCount = inShape.reduce(1, *)
-        var dx = [Float](repeating: 0, count: inCount)
+        let (n, h, w, c) = (inShape[0], inShape[1], inShape[2], inShape[3])
+        var dx = [Float](unsafeUninitializedCapacity: inCount) { _, k in k = inCount }   // every cell is written
         dy.data.withUnsafeBufferPointer { dp in
             argmax.withUnsafeBufferPointer { ap in
                 dx.withUnsafeMutableBufferPointer { dxp in
-                    maxPoolBackward(din: dxp.baseAddress!, dout: dp.baseAddress!, argmax: ap.baseAddress!,
-                                    inCount: inCount, outCount: dy.count)
+                    maxPoolBackwardWindows(din: dxp.baseAddress!, dout: dp.baseAddress!, argmax: ap.baseAddress!,
+                                           n: n, h: h, w: w, c: c, pool: pool)
                 }
             }
         }

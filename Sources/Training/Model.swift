@@ -158,9 +158,20 @@ public final class Model {
         precondition(Array(x.shape.dropFirst()) == config.inputShape,
                      "input shape \(x.shape) does not match the model's \(config.inputShape)")
         var h = x
-        for l in layers {
+        var i = 0
+        while i < layers.count {
+            let l = layers[i]
             let t0 = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            if l is ReLU, i + 1 < layers.count, let pool = layers[i + 1] as? MaxPool2D {
+                // ReLU -> MaxPool2D fused: pool(relu(h)) in one pass (same values and gradients), the
+                // full-size ReLU output is never written. Timed under the pool's name.
+                h = pool.forwardAfterReLU(h)
+                i += 2
+                if profile != nil { profile![pool.name + " fwd", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
+                continue
+            }
             h = l.forward(h, mode: mode)
+            i += 1
             if profile != nil { profile![l.name + " fwd", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
         }
         return h
@@ -173,9 +184,13 @@ public final class Model {
     /// parameter's grad. Returns nothing: the first conv computes no input gradient.
     public func backward(_ dlogits: Tensor) {
         var d = dlogits
-        for l in layers.reversed() {
+        var i = layers.count - 1
+        while i >= 0 {
+            let l = layers[i]
             let t0 = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             d = l.backward(d)
+            // A pool whose forward fused the preceding ReLU already returned the gradient at the ReLU's input.
+            if let pool = l as? MaxPool2D, pool.lastForwardFusedReLU, i > 0, layers[i - 1] is ReLU { i -= 2 } else { i -= 1 }
             if profile != nil { profile![l.name + " bwd", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 }
         }
     }

@@ -4,10 +4,15 @@ import Foundation
 
 public enum TrainingBenchmark {
     /// Seconds for one epoch of `segments` random (130,23,1) inputs with random labels, in
-    /// mini-batches of `batch` (the last one smaller), after one untimed warm-up batch.
+    /// mini-batches of `batch` (the last one smaller), after one untimed warm-up batch: the median of
+    /// `epochs` timed epochs (3, as tools/keras_bench.py does for Keras; on a shared machine a single
+    /// epoch is at the mercy of whatever else runs during it).
     /// `threads` is the batch-splitting worker count (OpenBLAS runs single-threaded inside each).
+    /// With TRAINING_PROFILE set, prints per-layer seconds per epoch (mean over the timed epochs).
     public static func epochSeconds(model name: String, segments: Int = 800, batch: Int = 32,
-                                    filters: Int = 32, threads: Int = 2, seed: UInt64 = 1) throws -> Double {
+                                    filters: Int = 32, threads: Int = 2, seed: UInt64 = 1,
+                                    epochs: Int = 3) throws -> Double {
+        precondition(epochs >= 1)
         TrainingThreads.configure(workers: threads)
         let model = try Model(named: name, filters: filters, seed: seed)
         let adam = Adam()
@@ -21,18 +26,23 @@ public enum TrainingBenchmark {
         // Warm-up (first-touch allocations, BLAS thread start).
         model.lossAndGradients(batchTensor(0, min(batch, segments)), labels: Array(labels[0..<min(batch, segments)]))
         if ProcessInfo.processInfo.environment["TRAINING_PROFILE"] != nil { model.profile = [:] }
-        let start = DispatchTime.now().uptimeNanoseconds
-        var lo = 0
-        while lo < segments {
-            let hi = min(lo + batch, segments)
-            model.lossAndGradients(batchTensor(lo, hi), labels: Array(labels[lo..<hi]))
-            adam.step(model.trainableParameters)
-            lo = hi
+        var times: [Double] = []
+        for _ in 0..<epochs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var lo = 0
+            while lo < segments {
+                let hi = min(lo + batch, segments)
+                model.lossAndGradients(batchTensor(lo, hi), labels: Array(labels[lo..<hi]))
+                adam.step(model.trainableParameters)
+                lo = hi
+            }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let profile = model.profile {
-            for (k, v) in profile.sorted(by: { $0.value > $1.value }) { print(String(format: "  %-32@ %.3f s", k as NSString, v)) }
+            for (k, v) in profile.sorted(by: { $0.value > $1.value }) {
+                print(String(format: "  %-32@ %.3f s", k as NSString, v / Double(epochs)))
+            }
         }
-        return seconds
+        return times.sorted()[epochs / 2]
     }
 }
