@@ -153,8 +153,19 @@ public final class Interpreter {
         case .gru, .lstm:
             let p = recurrentParams(model, o)
             return o.opcode == .gru ? gruS8ScratchSize(p) : lstmS8ScratchSize(p)
+        case .conv2d:
+            return conv2dS8DispatchScratchSize(convParams(model, o))
         default: return 0
         }
+    }
+
+    static func convParams(_ model: ModelFile, _ o: OperatorInfo) -> Conv2dS8Params {
+        let x = model.tensor(o.input(0)), w = model.tensor(o.input(1)), y = model.tensor(o.output)
+        return Conv2dS8Params(inputHeight: x.dims.0, inputWidth: x.dims.1, inputChannels: x.dims.2,
+                              outputChannels: w.dims.0, kernelHeight: w.dims.1, kernelWidth: w.dims.2,
+                              inputZeroPoint: x.zeroPoint, outputZeroPoint: y.zeroPoint,
+                              activationMin: o.param(0), activationMax: o.param(1),
+                              poolHeight: Int(o.param(2)), poolWidth: Int(o.param(3)))
     }
 
     static func recurrentParams(_ model: ModelFile, _ o: OperatorInfo) -> RecurrentS8Params {
@@ -248,13 +259,8 @@ public final class Interpreter {
                             features: features, mean: model.int32Data(o.input(1)), requant: requant(o, 2, 3),
                             output: int8Tensor(o.output), scratch: scratch)
         case .conv2d:
-            let w = model.tensor(o.input(1))
-            let p = Conv2dS8Params(inputHeight: x.dims.0, inputWidth: x.dims.1, inputChannels: x.dims.2,
-                                   outputChannels: w.dims.0, kernelHeight: w.dims.1, kernelWidth: w.dims.2,
-                                   inputZeroPoint: x.zeroPoint, outputZeroPoint: y.zeroPoint,
-                                   activationMin: o.param(0), activationMax: o.param(1),
-                                   poolHeight: Int(o.param(2)), poolWidth: Int(o.param(3)))
-            conv2dS8(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int8Data(o.input(1)),
+            let p = Interpreter.convParams(model, o)
+            conv2dS8Dispatch(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int8Data(o.input(1)),
                      bias: model.int32Data(o.input(2)), requant: requant(o, 3, 4), output: int8Tensor(o.output),
                      scratch: scratch)
         case .maxPool2d:

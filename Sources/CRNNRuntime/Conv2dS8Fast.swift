@@ -1,0 +1,224 @@
+// conv2dS8Fast: the blocked variant of conv2dS8 (same contract, bit-identical output), and the dispatcher
+// `conv2dS8Dispatch` that the interpreter calls: the fast kernel where `conv2dS8FastSupports` holds, else the
+// reference. Integers only.
+//
+// Why it is exact (the reference computes acc = bias + sum over VALID taps of (x - z_in) * w):
+// 1. The input is copied into a padded buffer whose border cells hold z_in, so a padded tap contributes
+//    (z_in - z_in) * w = 0 and every output can run over all kh*kw taps:
+//        acc = (bias - z_in * sum_taps w) + sum_taps x_padded * w
+//    Both sides are equal as integers; with wrapping Int32 arithmetic they are equal modulo 2^32, and the true
+//    value fits in Int32 (inner products <= maxInnerProductLength), so the bits are identical.
+// 2. The fused max-pool takes the maximum of the Int32 accumulators and requantizes once per pooled output.
+//    For a multiplier >= 0 the requantization r(acc) = saturate32(floor((acc * m + 2^(n-1)) / 2^n)) is
+//    non-decreasing in acc, and so is the clamp. The reference adds z_out with WRAPPING arithmetic
+//    (z_out &+ r(acc)), which is non-decreasing only while it does not wrap; so the kernel first bounds every
+//    accumulator of channel c by B_c = |bias_c| + 255 * sum |w_c| (|x - z_in| <= 255) and checks that
+//    z_out + r(-B_c) and z_out + r(B_c) fit in Int32. Then max_i g(acc_i) == g(max_i acc_i) exactly for
+//    g(a) = z_out &+ r(a). If any channel fails that check (only absurd scales do: r(B_c) near 2^31), or a
+//    multiplier is negative (invalid), the whole call runs the reference `conv2dS8` instead.
+//
+// Blocking: weights are repacked [kh][kw][Cin][Cout] so that one input value, broadcast, multiplies 16
+// consecutive output channels (SIMD16<Int32>); four horizontally adjacent output pixels share each weight
+// load. Output channels must be a multiple of 16.
+
+/// Output channels per pass (one SIMD16<Int32> accumulator per pixel).
+let conv2dFastChannelBlock = 16
+/// Adjacent output pixels per pass.
+let conv2dFastPixelBlock = 4
+
+/// Whether `conv2dS8Fast` accepts these shapes (else the dispatcher runs `conv2dS8`).
+public func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
+    p.outputChannels >= conv2dFastChannelBlock && p.outputChannels % conv2dFastChannelBlock == 0
+        && p.inputHeight >= 1 && p.inputWidth >= 1 && p.inputChannels >= 1
+        && p.kernelHeight >= 1 && p.kernelHeight % 2 == 1 && p.kernelHeight <= 15
+        && p.kernelWidth >= 1 && p.kernelWidth % 2 == 1 && p.kernelWidth <= 15
+        && p.poolHeight >= 1 && p.poolHeight <= 16 && p.poolWidth >= 1 && p.poolWidth <= 16
+        && p.kernelHeight * p.kernelWidth * p.inputChannels <= maxInnerProductLength
+}
+
+@inline(__always) func align16(_ n: Int) -> Int { (n &+ 15) & ~15 }
+
+/// Scratch layout of `conv2dS8Fast`, in this order, each part 16-byte aligned:
+/// padded input [(H + kh - 1) x (W + kw - 1) x Cin] int8; packed weights [kh*kw*Cin x Cout] int8;
+/// adjusted bias [Cout] Int32; running pool maximum [outputWidth x Cout] Int32.
+struct Conv2dFastLayout {
+    let paddedBytes: Int, packedBytes: Int, biasBytes: Int, bestBytes: Int
+    init(_ p: Conv2dS8Params) {
+        paddedBytes = align16((p.inputHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
+        packedBytes = align16(p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels)
+        biasBytes = align16(p.outputChannels &* 4)
+        bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
+    }
+    var total: Int { paddedBytes &+ packedBytes &+ biasBytes &+ bestBytes }
+}
+
+/// Scratch bytes `conv2dS8Fast` needs (16-byte aligned start expected). Example: the 65 x 12 x 32 -> 32
+/// layer with pool 3 needs 30016 + 9216 + 128 + 512 = 39872 bytes.
+public func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).total : 0
+}
+
+/// Scratch bytes `conv2dS8Dispatch` needs: the fast kernel's when it applies, else the reference's.
+public func conv2dS8DispatchScratchSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? conv2dS8FastScratchSize(p) : conv2dS8ScratchSize(p)
+}
+
+/// Runs `conv2dS8Fast` when `conv2dS8FastSupports(p)` and the scratch is large enough; otherwise the
+/// reference `conv2dS8`. Same output bits either way.
+public func conv2dS8Dispatch(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
+    scratch: UnsafeMutableRawBufferPointer
+) {
+    if conv2dS8FastSupports(p) && scratch.count >= Conv2dFastLayout(p).total {
+        conv2dS8Fast(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
+    } else {
+        conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
+    }
+}
+
+/// The blocked `conv2dS8`: same formula, same output bits (see the file comment), for shapes where
+/// `conv2dS8FastSupports(p)`. `scratch` holds `conv2dS8FastScratchSize(p)` bytes, 16-byte aligned. Runs the
+/// reference itself when the pooled-maximum shortcut could differ (file comment, point 2).
+public func conv2dS8Fast(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
+    scratch: UnsafeMutableRawBufferPointer
+) {
+    let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
+    let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
+    let layout = Conv2dFastLayout(p)
+    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.total
+                 && input.count >= H * W * C && weights.count >= K * kh * kw * C && bias.count >= K
+                 && requant.multipliers.count >= K && requant.shifts.count >= K && output.count >= p.outputCount)
+    let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
+    let base = scratch.baseAddress!
+    let padded = base.assumingMemoryBound(to: Int8.self)
+    let packed = (base + layout.paddedBytes).assumingMemoryBound(to: Int8.self)
+    let adjBias = (base + (layout.paddedBytes &+ layout.packedBytes)).assumingMemoryBound(to: Int32.self)
+    let best = (base + (layout.paddedBytes &+ layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
+    let inp = input.baseAddress!, wts = weights.baseAddress!, out = output.baseAddress!
+    let zi = p.inputZeroPoint, zo = p.outputZeroPoint
+
+    // Padded input: border cells hold z_in (contribute 0 after the correction), interior is the input.
+    let PW = W &+ kw &- 1, PH = H &+ kh &- 1, top = kh / 2, left = kw / 2
+    let ziByte = Int8(truncatingIfNeeded: zi)
+    let paddedRow = PW &* C
+    var i = 0
+    let paddedCount = PH &* paddedRow
+    while i < paddedCount { padded[i] = ziByte; i &+= 1 }
+    for y in 0..<H {
+        let dst = padded + ((y &+ top) &* PW &+ left) &* C, src = inp + y &* W &* C
+        var j = 0
+        while j < W &* C { dst[j] = src[j]; j &+= 1 }
+    }
+    // Packed weights [tap][ci][co] and bias - z_in * sum of the channel's weights; the no-wrap check of the
+    // pooled maximum (file comment, point 2).
+    let taps = kh &* kw &* C
+    for co in 0..<K {
+        var sum: Int32 = 0, sumAbs: Int32 = 0
+        let filter = wts + co &* taps
+        var t = 0
+        while t < taps {
+            let v = Int32(filter[t])
+            packed[t &* K &+ co] = filter[t]
+            sum = sum &+ v
+            sumAbs = sumAbs &+ (v < 0 ? 0 &- v : v)
+            t &+= 1
+        }
+        adjBias[co] = bias[co] &- zi &* sum
+        if !conv2dFastPoolMaxIsExact(bias: bias[co], weightAbsSum: sumAbs, multiplier: requant.multipliers[co],
+                                     shift: requant.shifts[co], outputZeroPoint: zo) {
+            conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
+            return
+        }
+    }
+
+    let rowTaps = kw &* C
+    let outW = gx.output
+    for oy in 0..<gy.output {
+        var b = 0
+        while b < outW &* K { best[b] = Int32.min; b &+= 1 }
+        for py in 0..<ph {
+            let y = oy &* ph &+ py &- gy.padBefore
+            if y < 0 || y >= H { continue }
+            var cb = 0
+            while cb < K {
+                let bias16 = UnsafeRawPointer(adjBias + cb).loadUnaligned(as: SIMD16<Int32>.self)
+                var x = 0
+                while x &+ 4 <= W {
+                    var a0 = bias16, a1 = bias16, a2 = bias16, a3 = bias16
+                    for ky in 0..<kh {
+                        let row = padded + ((y &+ ky) &* PW &+ x) &* C
+                        let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
+                        var k = 0
+                        while k < rowTaps {
+                            let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
+                            a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
+                            a1 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ C]))
+                            a2 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 2 &* C]))
+                            a3 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 3 &* C]))
+                            k &+= 1
+                        }
+                    }
+                    poolMax(best, (x &+ gx.padBefore) / pw, K, cb, a0)
+                    poolMax(best, (x &+ 1 &+ gx.padBefore) / pw, K, cb, a1)
+                    poolMax(best, (x &+ 2 &+ gx.padBefore) / pw, K, cb, a2)
+                    poolMax(best, (x &+ 3 &+ gx.padBefore) / pw, K, cb, a3)
+                    x &+= 4
+                }
+                while x < W {
+                    var a0 = bias16
+                    for ky in 0..<kh {
+                        let row = padded + ((y &+ ky) &* PW &+ x) &* C
+                        let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
+                        var k = 0
+                        while k < rowTaps {
+                            let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
+                            a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
+                            k &+= 1
+                        }
+                    }
+                    poolMax(best, (x &+ gx.padBefore) / pw, K, cb, a0)
+                    x &+= 1
+                }
+                cb &+= 16
+            }
+        }
+        // Epilogue: one requantization per pooled output (monotonicity, see the file comment).
+        let o = out + oy &* outW &* K
+        for ox in 0..<outW {
+            let j0 = ox &* K
+            for co in 0..<K {
+                o[j0 &+ co] = clampS8(zo &+ requant.apply(best[j0 &+ co], co), p.activationMin, p.activationMax)
+            }
+        }
+    }
+}
+
+/// Whether z_out &+ requant(acc) is non-decreasing over every accumulator channel c can reach,
+/// |acc| <= |bias| + 255 * sum |w| (file comment, point 2).
+func conv2dFastPoolMaxIsExact(bias: Int32, weightAbsSum: Int32, multiplier: Int32, shift: Int32,
+                              outputZeroPoint: Int32) -> Bool {
+    if multiplier < 0 { return false }
+    let bound64 = (bias < 0 ? -Int64(bias) : Int64(bias)) + 255 * Int64(weightAbsSum)
+    let bound = Int32(truncatingIfNeeded: bound64 > Int64(Int32.max) ? Int64(Int32.max) : bound64)
+    let hi = Int64(outputZeroPoint) + Int64(multiplyByQuantizedMultiplier(bound, multiplier, shift))
+    let lo = Int64(outputZeroPoint) + Int64(multiplyByQuantizedMultiplier(0 &- bound, multiplier, shift))
+    return hi <= Int64(Int32.max) && lo >= Int64(Int32.min)
+}
+
+@inline(__always)
+func poolMax(_ best: UnsafeMutablePointer<Int32>, _ ox: Int, _ K: Int, _ cb: Int, _ acc: SIMD16<Int32>) {
+    let ptr = UnsafeMutableRawPointer(best + (ox &* K &+ cb))
+    let old = ptr.loadUnaligned(as: SIMD16<Int32>.self)
+    ptr.storeBytes(of: pointwiseMax(old, acc), as: SIMD16<Int32>.self)
+}
+
+/// Sign-extends 16 int8 lanes (written lane by lane: the generic SIMD conversion initializer is not inlined).
+@inline(__always)
+func widen16(_ v: SIMD16<Int8>) -> SIMD16<Int32> {
+    var r = SIMD16<Int32>()
+    for i in 0..<16 { r[i] = Int32(v[i]) }
+    return r
+}
