@@ -111,11 +111,16 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
             let before = medianMs(runs: 50) { invokeReference(it) }
             let after = medianMs(runs: 50) { it.invoke() }
             print("\(name): network \(fmt(before)) ms (reference conv) -> \(fmt(after)) ms (dispatch), x\(String(format: "%.1f", before / after)); arena \(it.arenaBytes) B (all activations kept), model \(bytes.count) B")
-            for i in convOps {
-                let p = Interpreter.convParams(it.model, it.model.op(i))
-                let r = medianMs(runs: 50) { runConv(it, i, fast: false) }
-                let f = conv2dS8FastSupports(p) ? medianMs(runs: 50) { runConv(it, i, fast: true) } : r
-                print("  conv op \(i) \(p.inputHeight)x\(p.inputWidth)x\(p.inputChannels)->\(p.outputChannels) pool \(p.poolHeight): \(fmt(r)) -> \(fmt(f)) ms")
+            for i in 0..<it.model.operatorCount {
+                let o = it.model.op(i)
+                if o.opcode == .conv2d {
+                    let p = Interpreter.convParams(it.model, o)
+                    let r = medianMs(runs: 50) { runConv(it, i, fast: false) }
+                    let f = conv2dS8FastSupports(p) ? medianMs(runs: 50) { runConv(it, i, fast: true) } : r
+                    print("  op \(i) conv2d \(p.inputHeight)x\(p.inputWidth)x\(p.inputChannels)->\(p.outputChannels) pool \(p.poolHeight): \(fmt(r)) -> \(fmt(f)) ms")
+                } else {
+                    print("  op \(i) \(o.opcode): \(fmt(medianMs(runs: 50) { it.runOperator(i) })) ms")
+                }
             }
         }
     }

@@ -145,6 +145,11 @@ public func conv2dS8Fast(
             var cb = 0
             while cb < K {
                 let bias16 = UnsafeRawPointer(adjBias + cb).loadUnaligned(as: SIMD16<Int32>.self)
+                if C == 1 && kh == 3 && kw == 3 {
+                    conv2dFastRow1x3x3(padded + y &* PW, PW, W, packed + cb, K, bias16, best, cb, gx.padBefore, pw)
+                    cb &+= 16
+                    continue
+                }
                 var x = 0
                 while x &+ 4 <= W {
                     var a0 = bias16, a1 = bias16, a2 = bias16, a3 = bias16
@@ -187,12 +192,53 @@ public func conv2dS8Fast(
         }
         // Epilogue: one requantization per pooled output (monotonicity, see the file comment).
         let o = out + oy &* outW &* K
+        let mults = requant.multipliers.baseAddress!, shifts = requant.shifts.baseAddress!
         for ox in 0..<outW {
-            let j0 = ox &* K
-            for co in 0..<K {
-                o[j0 &+ co] = clampS8(zo &+ requant.apply(best[j0 &+ co], co), p.activationMin, p.activationMax)
-            }
+            requantizeRow(best + ox &* K, mults, shifts, K, zo, p.activationMin, p.activationMax, o + ox &* K)
         }
+    }
+}
+
+/// One input channel, 3 x 3 kernel (the first layer): the 9 weight vectors of a 16-channel block stay in
+/// registers for the whole row; each output pixel is 9 broadcast multiply-adds. `rows` points at padded row y
+/// (rows y, y + 1, y + 2 of the padded image are the kernel's rows), `wts` at packed[0][cb].
+@inline(__always)
+func conv2dFastRow1x3x3(_ rows: UnsafePointer<Int8>, _ PW: Int, _ W: Int, _ wts: UnsafePointer<Int8>, _ K: Int,
+                        _ bias16: SIMD16<Int32>, _ best: UnsafeMutablePointer<Int32>, _ cb: Int, _ padX: Int,
+                        _ pw: Int) {
+    @inline(__always) func wv(_ t: Int) -> SIMD16<Int32> {
+        widen16(UnsafeRawPointer(wts + t &* K).loadUnaligned(as: SIMD16<Int8>.self))
+    }
+    let w0 = wv(0), w1 = wv(1), w2 = wv(2), w3 = wv(3), w4 = wv(4), w5 = wv(5), w6 = wv(6), w7 = wv(7), w8 = wv(8)
+    let r0 = rows, r1 = rows + PW, r2 = rows + 2 &* PW
+    @inline(__always) func b(_ v: Int8) -> SIMD16<Int32> { SIMD16<Int32>(repeating: Int32(v)) }
+    var x = 0
+    while x < W {
+        var a = bias16
+        a &+= w0 &* b(r0[x]); a &+= w1 &* b(r0[x &+ 1]); a &+= w2 &* b(r0[x &+ 2])
+        a &+= w3 &* b(r1[x]); a &+= w4 &* b(r1[x &+ 1]); a &+= w5 &* b(r1[x &+ 2])
+        a &+= w6 &* b(r2[x]); a &+= w7 &* b(r2[x &+ 1]); a &+= w8 &* b(r2[x &+ 2])
+        poolMax(best, (x &+ padX) / pw, K, cb, a)
+        x &+= 1
+    }
+}
+
+/// out[c] = clamp(z_out &+ multiplyByQuantizedMultiplier(acc[c], m[c], s[c])) for c in 0..<n, written so that
+/// LLVM vectorizes it: floor((x + 2^(k-1)) / 2^k) with k = 31 - s in 1...62 computed as one add and one
+/// arithmetic shift, which equals `roundingShiftRight`'s overflow-free form because |x| <= 2^62 here, so the
+/// add cannot overflow. Requires shifts in -31...30 (checked by `conv2dFastPoolMaxIsExact`).
+@inline(__always)
+func requantizeRow(_ acc: UnsafePointer<Int32>, _ m: UnsafePointer<Int32>, _ s: UnsafePointer<Int32>, _ n: Int,
+                   _ zo: Int32, _ lo: Int32, _ hi: Int32, _ out: UnsafeMutablePointer<Int8>) {
+    var c = 0
+    while c < n {
+        let k = Int64(31 &- s[c])
+        let prod = Int64(acc[c]) &* Int64(m[c])
+        let r = (prod &+ (Int64(1) &<< (k &- 1))) &>> k
+        let sat = r < Int64(Int32.min) ? Int64(Int32.min) : (r > Int64(Int32.max) ? Int64(Int32.max) : r)
+        let v = zo &+ Int32(truncatingIfNeeded: sat)
+        out[c] = Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
+        c &+= 1
     }
 }
 
@@ -200,7 +246,7 @@ public func conv2dS8Fast(
 /// |acc| <= |bias| + 255 * sum |w| (file comment, point 2).
 func conv2dFastPoolMaxIsExact(bias: Int32, weightAbsSum: Int32, multiplier: Int32, shift: Int32,
                               outputZeroPoint: Int32) -> Bool {
-    if multiplier < 0 { return false }
+    if multiplier < 0 || shift < -31 || shift > 30 { return false }
     let bound64 = (bias < 0 ? -Int64(bias) : Int64(bias)) + 255 * Int64(weightAbsSum)
     let bound = Int32(truncatingIfNeeded: bound64 > Int64(Int32.max) ? Int64(Int32.max) : bound64)
     let hi = Int64(outputZeroPoint) + Int64(multiplyByQuantizedMultiplier(bound, multiplier, shift))

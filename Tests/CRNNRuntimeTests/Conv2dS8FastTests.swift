@@ -161,6 +161,32 @@ final class Conv2dS8FastTests: XCTestCase {
         XCTAssertEqual(candidate(c, dispatch: true), reference(c))
     }
 
+    /// The vectorizable epilogue equals clamp(z_out &+ multiplyByQuantizedMultiplier(...)) for every shift,
+    /// extreme accumulators and multipliers, every zero point and clamp.
+    func testRequantizeRowMatchesTheOneRoundingRule() {
+        var rng = SplitMix64(seed: 31)
+        let n = 64
+        for round in 0..<2000 {
+            var acc = (0..<n).map { _ in rng.int32AnyMagnitude() }
+            acc[0] = Int32.min; acc[1] = Int32.max; acc[2] = 0; acc[3] = -1
+            let m = (0..<n).map { i in i % 8 == 0 ? Int32.max : (i % 8 == 1 ? 0 : Int32(rng.int(0, Int(Int32.max)))) }
+            let s = (0..<n).map { i in Int32(round % 62 - 31 + (i % 3 == 0 ? 0 : rng.int(-31, 30) - (round % 62 - 31))) }
+            let zo = Int32(rng.int(-128, 127))
+            var lo = Int32(rng.int(-128, 127)), hi = Int32(rng.int(-128, 127))
+            if lo > hi { swap(&lo, &hi) }
+            var out = [Int8](repeating: 0, count: n)
+            acc.withUnsafeBufferPointer { a in m.withUnsafeBufferPointer { mp in s.withUnsafeBufferPointer { sp in
+                out.withUnsafeMutableBufferPointer { o in
+                    requantizeRow(a.baseAddress!, mp.baseAddress!, sp.baseAddress!, n, zo, lo, hi, o.baseAddress!)
+                }
+            } } }
+            for c in 0..<n {
+                let v = zo &+ multiplyByQuantizedMultiplier(acc[c], m[c], s[c])
+                XCTAssertEqual(out[c], Int8(truncatingIfNeeded: min(max(v, lo), hi)), "acc \(acc[c]) m \(m[c]) s \(s[c])")
+            }
+        }
+    }
+
     func testScratchSizeDocExample() {
         let p = Conv2dS8Params(inputHeight: 65, inputWidth: 12, inputChannels: 32, outputChannels: 32,
                                inputZeroPoint: 0, outputZeroPoint: 0, poolHeight: 3, poolWidth: 3)
