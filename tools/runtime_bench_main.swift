@@ -63,8 +63,9 @@ func runConv(_ it: Interpreter, _ i: Int, fast: Bool) {
     let input = UnsafeBufferPointer(it.int8Tensor(o.input(0)))
     let rq = it.requant(o, 3, 4)
     if fast {
-        conv2dS8Fast(p, input: input, weights: it.model.int8Data(o.input(1)), bias: it.model.int32Data(o.input(2)),
-                     requant: rq, output: it.int8Tensor(o.output), scratch: scratch)
+        conv2dS8FastRun(p, input: input, weights: it.model.int8Data(o.input(1)), bias: it.model.int32Data(o.input(2)),
+                        requant: rq, prepared: UnsafeRawBufferPointer(it.prepared(i)), output: it.int8Tensor(o.output),
+                        scratch: scratch)
     } else {
         conv2dS8(p, input: input, weights: it.model.int8Data(o.input(1)), bias: it.model.int32Data(o.input(2)),
                  requant: rq, output: it.int8Tensor(o.output), scratch: scratch)
@@ -110,7 +111,8 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
             }
             let before = medianMs(runs: 50) { invokeReference(it) }
             let after = medianMs(runs: 50) { it.invoke() }
-            print("\(name): network \(fmt(before)) ms (reference conv) -> \(fmt(after)) ms (dispatch), x\(String(format: "%.1f", before / after)); arena \(it.arenaBytes) B (all activations kept), model \(bytes.count) B")
+            let planned = ArenaPlan(model: it.model).arenaBytes
+            print("\(name): network \(fmt(before)) ms (reference conv) -> \(fmt(after)) ms (dispatch), x\(String(format: "%.1f", before / after)); arena \(planned) B (planned; \(it.arenaBytes) B keeping all activations), model \(bytes.count) B")
             for i in 0..<it.model.operatorCount {
                 let o = it.model.op(i)
                 if o.opcode == .conv2d {

@@ -1,6 +1,8 @@
-// conv2dS8Fast: the blocked variant of conv2dS8 (same contract, bit-identical output), and the dispatcher
-// `conv2dS8Dispatch` that the interpreter calls: the fast kernel where `conv2dS8FastSupports` holds, else the
-// reference. Integers only.
+// conv2dS8Fast: the blocked variant of conv2dS8 (same contract, bit-identical output). Split like a TFLite
+// Micro kernel into `conv2dS8FastPrepare` (once per model: packed weights, adjusted bias) and `conv2dS8FastRun`
+// (every inference); the interpreter keeps the prepared buffer in its arena for the whole run and calls the
+// reference `conv2dS8` where `conv2dS8FastSupports` is false. `conv2dS8Fast` (prepare + run in one scratch)
+// and the dispatcher `conv2dS8Dispatch` serve callers without an interpreter. Integers only.
 //
 // Why it is exact (the reference computes acc = bias + sum over VALID taps of (x - z_in) * w):
 // 1. The input is copied into a padded buffer whose border cells hold z_in, so a padded tap contributes
@@ -38,24 +40,39 @@ public func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
 
 @inline(__always) func align16(_ n: Int) -> Int { (n &+ 15) & ~15 }
 
-/// Scratch layout of `conv2dS8Fast`, in this order, each part 16-byte aligned:
-/// padded input [(H + kh - 1) x (W + kw - 1) x Cin] int8; packed weights [kh*kw*Cin x Cout] int8;
-/// adjusted bias [Cout] Int32; running pool maximum [outputWidth x Cout] Int32.
+/// Byte layout of the fast kernel's two buffers, each part 16-byte aligned.
+/// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights
+/// [kh*kw*Cin x Cout] int8; adjusted bias [Cout] Int32; a status word (1: the fast path applies).
+/// Run scratch (per call): padded input [(H + kh - 1) x (W + kw - 1) x Cin] int8; running pool maximum
+/// [outputWidth x Cout] Int32.
 struct Conv2dFastLayout {
-    let paddedBytes: Int, packedBytes: Int, biasBytes: Int, bestBytes: Int
+    let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int
     init(_ p: Conv2dS8Params) {
-        paddedBytes = align16((p.inputHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
         packedBytes = align16(p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels)
         biasBytes = align16(p.outputChannels &* 4)
+        statusBytes = 16
+        paddedBytes = align16((p.inputHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
         bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
     }
-    var total: Int { paddedBytes &+ packedBytes &+ biasBytes &+ bestBytes }
+    var prepared: Int { packedBytes &+ biasBytes &+ statusBytes }
+    var run: Int { paddedBytes &+ bestBytes }
 }
 
-/// Scratch bytes `conv2dS8Fast` needs (16-byte aligned start expected). Example: the 65 x 12 x 32 -> 32
-/// layer with pool 3 needs 30016 + 9216 + 128 + 512 = 39872 bytes.
+/// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
+/// `conv2dS8FastSupports(p)` is false. Example: 3x3, 32 -> 32 channels: 9216 + 128 + 16 = 9360 bytes.
+public func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared : 0
+}
+
+/// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
+/// 65 x 12 x 32 -> 32 layer with pool 3 needs 30016 + 512 = 30528 bytes.
+public func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
+}
+
+/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 39888 for the layer above.
 public func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
-    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).total : 0
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
 }
 
 /// Scratch bytes `conv2dS8Dispatch` needs: the fast kernel's when it applies, else the reference's.
@@ -70,51 +87,46 @@ public func conv2dS8Dispatch(
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
     scratch: UnsafeMutableRawBufferPointer
 ) {
-    if conv2dS8FastSupports(p) && scratch.count >= Conv2dFastLayout(p).total {
+    if conv2dS8FastSupports(p) && scratch.count >= conv2dS8FastScratchSize(p) {
         conv2dS8Fast(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
     } else {
         conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
     }
 }
 
-/// The blocked `conv2dS8`: same formula, same output bits (see the file comment), for shapes where
-/// `conv2dS8FastSupports(p)`. `scratch` holds `conv2dS8FastScratchSize(p)` bytes, 16-byte aligned. Runs the
-/// reference itself when the pooled-maximum shortcut could differ (file comment, point 2).
+/// The blocked `conv2dS8` in one call: `conv2dS8FastPrepare` into the start of `scratch`, then
+/// `conv2dS8FastRun` with the rest. Same output bits as `conv2dS8` (see the file comment), for shapes where
+/// `conv2dS8FastSupports(p)`; `scratch` holds `conv2dS8FastScratchSize(p)` bytes, 16-byte aligned.
 public func conv2dS8Fast(
     _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
     scratch: UnsafeMutableRawBufferPointer
 ) {
-    let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
-    let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
     let layout = Conv2dFastLayout(p)
-    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.total
-                 && input.count >= H * W * C && weights.count >= K * kh * kw * C && bias.count >= K
-                 && requant.multipliers.count >= K && requant.shifts.count >= K && output.count >= p.outputCount)
-    let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
-    let base = scratch.baseAddress!
-    let padded = base.assumingMemoryBound(to: Int8.self)
-    let packed = (base + layout.paddedBytes).assumingMemoryBound(to: Int8.self)
-    let adjBias = (base + (layout.paddedBytes &+ layout.packedBytes)).assumingMemoryBound(to: Int32.self)
-    let best = (base + (layout.paddedBytes &+ layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
-    let inp = input.baseAddress!, wts = weights.baseAddress!, out = output.baseAddress!
-    let zi = p.inputZeroPoint, zo = p.outputZeroPoint
+    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.prepared &+ layout.run)
+    let prepared = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<layout.prepared])
+    conv2dS8FastPrepare(p, weights: weights, bias: bias, requant: requant, prepared: prepared)
+    conv2dS8FastRun(p, input: input, weights: weights, bias: bias, requant: requant, prepared: UnsafeRawBufferPointer(prepared),
+                    output: output, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[layout.prepared..<scratch.count]))
+}
 
-    // Padded input: border cells hold z_in (contribute 0 after the correction), interior is the input.
-    let PW = W &+ kw &- 1, PH = H &+ kh &- 1, top = kh / 2, left = kw / 2
-    let ziByte = Int8(truncatingIfNeeded: zi)
-    let paddedRow = PW &* C
-    var i = 0
-    let paddedCount = PH &* paddedRow
-    while i < paddedCount { padded[i] = ziByte; i &+= 1 }
-    for y in 0..<H {
-        let dst = padded + ((y &+ top) &* PW &+ left) &* C, src = inp + y &* W &* C
-        var j = 0
-        while j < W &* C { dst[j] = src[j]; j &+= 1 }
-    }
-    // Packed weights [tap][ci][co] and bias - z_in * sum of the channel's weights; the no-wrap check of the
-    // pooled maximum (file comment, point 2).
-    let taps = kh &* kw &* C
+/// Prepare step (once per model, like TFLite Micro's Prepare): packs the weights [tap][ci][co], stores
+/// bias - z_in * sum of the channel's weights, and records whether the pooled-maximum shortcut is exact for
+/// every channel (file comment, point 2). `prepared` holds `conv2dS8FastPreparedSize(p)` bytes, 16-aligned.
+public func conv2dS8FastPrepare(
+    _ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
+    requant: ChannelRequant, prepared: UnsafeMutableRawBufferPointer
+) {
+    let K = p.outputChannels, taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
+    let layout = Conv2dFastLayout(p)
+    precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared && weights.count >= K * taps
+                 && bias.count >= K && requant.multipliers.count >= K && requant.shifts.count >= K)
+    let base = prepared.baseAddress!
+    let packed = base.assumingMemoryBound(to: Int8.self)
+    let adjBias = (base + layout.packedBytes).assumingMemoryBound(to: Int32.self)
+    let status = (base + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
+    let wts = weights.baseAddress!, zi = p.inputZeroPoint
+    var exact = true
     for co in 0..<K {
         var sum: Int32 = 0, sumAbs: Int32 = 0
         let filter = wts + co &* taps
@@ -128,10 +140,54 @@ public func conv2dS8Fast(
         }
         adjBias[co] = bias[co] &- zi &* sum
         if !conv2dFastPoolMaxIsExact(bias: bias[co], weightAbsSum: sumAbs, multiplier: requant.multipliers[co],
-                                     shift: requant.shifts[co], outputZeroPoint: zo) {
-            conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
-            return
+                                     shift: requant.shifts[co], outputZeroPoint: p.outputZeroPoint) {
+            exact = false
         }
+    }
+    status[0] = exact ? 1 : 0
+}
+
+/// Run step (every inference): the convolution from a buffer written by `conv2dS8FastPrepare` with the same
+/// `p`, `weights`, `bias` and `requant`. When the prepare step found the pooled-maximum shortcut inexact for
+/// some channel (only for absurd scales), runs the reference `conv2dS8` with those operands instead.
+/// `scratch` holds `conv2dS8FastRunScratchSize(p)` bytes, 16-byte aligned.
+public func conv2dS8FastRun(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
+    output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer
+) {
+    let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
+    let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
+    let layout = Conv2dFastLayout(p)
+    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.run && prepared.count >= layout.prepared
+                 && input.count >= H * W * C && requant.multipliers.count >= K && requant.shifts.count >= K
+                 && output.count >= p.outputCount)
+    let pbase = prepared.baseAddress!
+    let packed = pbase.assumingMemoryBound(to: Int8.self)
+    let adjBias = (pbase + layout.packedBytes).assumingMemoryBound(to: Int32.self)
+    if (pbase + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)[0] != 1 {
+        conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output,
+                 scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+        return
+    }
+    let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
+    let base = scratch.baseAddress!
+    let padded = base.assumingMemoryBound(to: Int8.self)
+    let best = (base + layout.paddedBytes).assumingMemoryBound(to: Int32.self)
+    let inp = input.baseAddress!, out = output.baseAddress!
+    let zi = p.inputZeroPoint, zo = p.outputZeroPoint
+
+    // Padded input: border cells hold z_in (contribute 0 after the correction), interior is the input.
+    let PW = W &+ kw &- 1, PH = H &+ kh &- 1, top = kh / 2, left = kw / 2
+    let ziByte = Int8(truncatingIfNeeded: zi)
+    let paddedRow = PW &* C
+    var i = 0
+    let paddedCount = PH &* paddedRow
+    while i < paddedCount { padded[i] = ziByte; i &+= 1 }
+    for y in 0..<H {
+        let dst = padded + ((y &+ top) &* PW &+ left) &* C, src = inp + y &* W &* C
+        var j = 0
+        while j < W &* C { dst[j] = src[j]; j &+= 1 }
     }
 
     let rowTaps = kw &* C

@@ -190,22 +190,48 @@ final class Conv2dS8FastTests: XCTestCase {
     func testScratchSizeDocExample() {
         let p = Conv2dS8Params(inputHeight: 65, inputWidth: 12, inputChannels: 32, outputChannels: 32,
                                inputZeroPoint: 0, outputZeroPoint: 0, poolHeight: 3, poolWidth: 3)
-        XCTAssertEqual(conv2dS8FastScratchSize(p), 30016 + 9216 + 128 + 512)
+        XCTAssertEqual(conv2dS8FastPreparedSize(p), 9216 + 128 + 16)
+        XCTAssertEqual(conv2dS8FastRunScratchSize(p), 30016 + 512)
+        XCTAssertEqual(conv2dS8FastScratchSize(p), 39888)
     }
 
-    /// The interpreter plans the fast kernel's scratch for every conv2d and gives the same logits through the
-    /// dispatcher as through the reference.
-    func testInterpreterPlansFastScratch() throws {
+    /// The interpreter plans the fast kernel's prepared buffer (alive for the whole run) and run scratch for
+    /// every conv2d, and each conv2d output of a run equals the reference kernel's on the same input.
+    func testInterpreterUsesPreparedFastConvBitExactly() throws {
         for kind in [TinyKind.gru, .lstm] {
             let bytes = buildPaperModel(recurrent: kind).encode()
             try bytes.withUnsafeBytes { raw in
                 let model = try ModelFile(bytes: raw)
                 let plan = ArenaPlan(model: model)
+                var convs = 0
                 for i in 0..<model.operatorCount where model.op(i).opcode == .conv2d {
                     let p = Interpreter.convParams(model, model.op(i))
                     XCTAssertTrue(conv2dS8FastSupports(p))
-                    XCTAssertEqual(plan.scratchSizes[i], conv2dS8FastScratchSize(p))
+                    XCTAssertEqual(plan.scratchSizes[i], conv2dS8FastRunScratchSize(p))
+                    XCTAssertEqual(plan.preparedSizes[i], conv2dS8FastPreparedSize(p))
                     XCTAssertEqual(plan.scratchOffsets[i] % 16, 0)
+                    XCTAssertEqual(plan.preparedOffsets[i] % 16, 0)
+                    convs += 1
+                }
+                XCTAssertEqual(convs, 3)
+                for keepAll in [true, false] {
+                    let it = try Interpreter(model: model, keepAllActivations: keepAll)
+                    var g = SplitMix64(seed: 77)
+                    let features = (0..<(130 * 23)).map { _ in Int32(truncatingIfNeeded: g.next()) >> 14 }
+                    for round in 0..<2 {  // the second run checks that prepared data survives a run
+                        try features.withUnsafeBufferPointer { try it.run(features: $0) }
+                        guard keepAll else { continue }
+                        for i in 0..<model.operatorCount where model.op(i).opcode == .conv2d {
+                            let o = model.op(i)
+                            let p = Interpreter.convParams(model, o)
+                            var ref = [Int8](repeating: 0, count: p.outputCount)
+                            ref.withUnsafeMutableBufferPointer { r in
+                                conv2dS8(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(0))), weights: model.int8Data(o.input(1)),
+                                         bias: model.int32Data(o.input(2)), requant: it.requant(o, 3, 4), output: r, scratch: noScratch)
+                            }
+                            XCTAssertEqual(Array(it.int8Tensor(o.output)), ref, "op \(i) round \(round)")
+                        }
+                    }
                 }
             }
         }
