@@ -48,11 +48,11 @@ func buildPaperModel(lstm: Bool) -> ModelBuilder {
     return b
 }
 
-/// Runs the graph like `invoke()`, but every conv2d through the reference kernel (the "before" figure).
+/// Runs the graph like `invoke()`, but every conv2d and affine through the reference kernel (the "before" figure).
 func invokeReference(_ it: Interpreter) {
     for i in 0..<it.model.operatorCount {
         let o = it.model.op(i)
-        if o.opcode == .conv2d { runConv(it, i, fast: false) } else { it.runOperator(i) }
+        if o.opcode == .conv2d { runConv(it, i, fast: false) } else if o.opcode == .affine { runAffine(it, i, fast: false) } else { it.runOperator(i) }
     }
 }
 
@@ -69,6 +69,22 @@ func runConv(_ it: Interpreter, _ i: Int, fast: Bool) {
     } else {
         conv2dS8(p, input: input, weights: it.model.int8Data(o.input(1)), bias: it.model.int32Data(o.input(2)),
                  requant: rq, output: it.int8Tensor(o.output), scratch: scratch)
+    }
+}
+
+func runAffine(_ it: Interpreter, _ i: Int, fast: Bool) {
+    let o = it.model.op(i)
+    let x = it.model.tensor(o.input(0)), y = it.model.tensor(o.output)
+    let c = x.dim(x.rank - 1)
+    let p = AffineS8Params(positions: x.elementCount / c, channels: c, inputZeroPoint: x.zeroPoint,
+                           outputZeroPoint: y.zeroPoint, activationMin: o.param(0), activationMax: o.param(1))
+    let none = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    if fast {
+        affineS8Fast(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(0))), weights: it.model.int16Data(o.input(1)),
+                     bias: it.model.int32Data(o.input(2)), requant: it.requant(o, 3, 4), output: it.int8Tensor(o.output), scratch: none)
+    } else {
+        affineS8(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(0))), weights: it.model.int16Data(o.input(1)),
+                 bias: it.model.int32Data(o.input(2)), requant: it.requant(o, 3, 4), output: it.int8Tensor(o.output), scratch: none)
     }
 }
 
@@ -102,17 +118,17 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
             // and every conv output is identical between them.
             try input.withUnsafeBufferPointer { try it.run(features: $0) }
             guard Array(it.output) == expected[k] else { print("MISMATCH (dispatch) \(Array(it.output))"); exit(1) }
-            let convOps = (0..<it.model.operatorCount).filter { it.model.op($0).opcode == .conv2d }
+            let convOps = (0..<it.model.operatorCount).filter { it.model.op($0).opcode == .conv2d || it.model.op($0).opcode == .affine }
             let fastOutputs = convOps.map { Array(it.int8Tensor(it.model.op($0).output)) }
             invokeReference(it)
             guard Array(it.output) == expected[k] else { print("MISMATCH (reference) \(Array(it.output))"); exit(1) }
             for (j, i) in convOps.enumerated() where Array(it.int8Tensor(it.model.op(i).output)) != fastOutputs[j] {
-                print("MISMATCH conv op \(i)"); exit(1)
+                print("MISMATCH op \(i)"); exit(1)
             }
             let before = medianMs(runs: 50) { invokeReference(it) }
             let after = medianMs(runs: 50) { it.invoke() }
             let planned = ArenaPlan(model: it.model).arenaBytes
-            print("\(name): network \(fmt(before)) ms (reference conv) -> \(fmt(after)) ms (dispatch), x\(String(format: "%.1f", before / after)); arena \(planned) B (planned; \(it.arenaBytes) B keeping all activations), model \(bytes.count) B")
+            print("\(name): network \(fmt(before)) ms (reference kernels) -> \(fmt(after)) ms (fast conv + affine), x\(String(format: "%.1f", before / after)); arena \(planned) B (planned; \(it.arenaBytes) B keeping all activations), model \(bytes.count) B")
             for i in 0..<it.model.operatorCount {
                 let o = it.model.op(i)
                 if o.opcode == .conv2d {
@@ -120,6 +136,10 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
                     let r = medianMs(runs: 50) { runConv(it, i, fast: false) }
                     let f = conv2dS8FastSupports(p) ? medianMs(runs: 50) { runConv(it, i, fast: true) } : r
                     print("  op \(i) conv2d \(p.inputHeight)x\(p.inputWidth)x\(p.inputChannels)->\(p.outputChannels) pool \(p.poolHeight): \(fmt(r)) -> \(fmt(f)) ms")
+                } else if o.opcode == .affine {
+                    let r = medianMs(runs: 50) { runAffine(it, i, fast: false) }
+                    let f = medianMs(runs: 50) { runAffine(it, i, fast: true) }
+                    print("  op \(i) affine: \(fmt(r)) -> \(fmt(f)) ms")
                 } else {
                     print("  op \(i) \(o.opcode): \(fmt(medianMs(runs: 50) { it.runOperator(i) })) ms")
                 }

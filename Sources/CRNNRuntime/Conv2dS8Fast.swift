@@ -44,18 +44,19 @@ public func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
 /// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights
 /// [kh*kw*Cin x Cout] int8; adjusted bias [Cout] Int32; a status word (1: the fast path applies).
 /// Run scratch (per call): padded input [(H + kh - 1) x (W + kw - 1) x Cin] int8; running pool maximum
-/// [outputWidth x Cout] Int32.
+/// [outputWidth x Cout] Int32; per input column x, the offset (x's pooled column) * Cout into it, Int32.
 struct Conv2dFastLayout {
-    let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int
+    let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int, columnBytes: Int
     init(_ p: Conv2dS8Params) {
         packedBytes = align16(p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels)
         biasBytes = align16(p.outputChannels &* 4)
         statusBytes = 16
         paddedBytes = align16((p.inputHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
         bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
+        columnBytes = align16(p.inputWidth &* 4)
     }
     var prepared: Int { packedBytes &+ biasBytes &+ statusBytes }
-    var run: Int { paddedBytes &+ bestBytes }
+    var run: Int { paddedBytes &+ bestBytes &+ columnBytes }
 }
 
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
@@ -65,12 +66,12 @@ public func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
 }
 
 /// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
-/// 65 x 12 x 32 -> 32 layer with pool 3 needs 30016 + 512 = 30528 bytes.
+/// 65 x 12 x 32 -> 32 layer with pool 3 needs 30016 + 512 + 48 = 30576 bytes.
 public func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
 }
 
-/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 39888 for the layer above.
+/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 39936 for the layer above.
 public func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
 }
@@ -174,6 +175,8 @@ public func conv2dS8FastRun(
     let base = scratch.baseAddress!
     let padded = base.assumingMemoryBound(to: Int8.self)
     let best = (base + layout.paddedBytes).assumingMemoryBound(to: Int32.self)
+    let column = (base + (layout.paddedBytes &+ layout.bestBytes)).assumingMemoryBound(to: Int32.self)
+    for x in 0..<W { column[x] = Int32(truncatingIfNeeded: ((x &+ gx.padBefore) / pw) &* K) }
     let inp = input.baseAddress!, out = output.baseAddress!
     let zi = p.inputZeroPoint, zo = p.outputZeroPoint
 
@@ -202,7 +205,7 @@ public func conv2dS8FastRun(
             while cb < K {
                 let bias16 = UnsafeRawPointer(adjBias + cb).loadUnaligned(as: SIMD16<Int32>.self)
                 if C == 1 && kh == 3 && kw == 3 {
-                    conv2dFastRow1x3x3(padded + y &* PW, PW, W, packed + cb, K, bias16, best, cb, gx.padBefore, pw)
+                    conv2dFastRow1x3x3(padded + y &* PW, PW, W, packed + cb, K, bias16, best + cb, column)
                     cb &+= 16
                     continue
                 }
@@ -222,10 +225,10 @@ public func conv2dS8FastRun(
                             k &+= 1
                         }
                     }
-                    poolMax(best, (x &+ gx.padBefore) / pw, K, cb, a0)
-                    poolMax(best, (x &+ 1 &+ gx.padBefore) / pw, K, cb, a1)
-                    poolMax(best, (x &+ 2 &+ gx.padBefore) / pw, K, cb, a2)
-                    poolMax(best, (x &+ 3 &+ gx.padBefore) / pw, K, cb, a3)
+                    poolMax(best + cb, column[x], a0)
+                    poolMax(best + cb, column[x &+ 1], a1)
+                    poolMax(best + cb, column[x &+ 2], a2)
+                    poolMax(best + cb, column[x &+ 3], a3)
                     x &+= 4
                 }
                 while x < W {
@@ -240,7 +243,7 @@ public func conv2dS8FastRun(
                             k &+= 1
                         }
                     }
-                    poolMax(best, (x &+ gx.padBefore) / pw, K, cb, a0)
+                    poolMax(best + cb, column[x], a0)
                     x &+= 1
                 }
                 cb &+= 16
@@ -260,8 +263,7 @@ public func conv2dS8FastRun(
 /// (rows y, y + 1, y + 2 of the padded image are the kernel's rows), `wts` at packed[0][cb].
 @inline(__always)
 func conv2dFastRow1x3x3(_ rows: UnsafePointer<Int8>, _ PW: Int, _ W: Int, _ wts: UnsafePointer<Int8>, _ K: Int,
-                        _ bias16: SIMD16<Int32>, _ best: UnsafeMutablePointer<Int32>, _ cb: Int, _ padX: Int,
-                        _ pw: Int) {
+                        _ bias16: SIMD16<Int32>, _ best: UnsafeMutablePointer<Int32>, _ column: UnsafePointer<Int32>) {
     @inline(__always) func wv(_ t: Int) -> SIMD16<Int32> {
         widen16(UnsafeRawPointer(wts + t &* K).loadUnaligned(as: SIMD16<Int8>.self))
     }
@@ -274,27 +276,8 @@ func conv2dFastRow1x3x3(_ rows: UnsafePointer<Int8>, _ PW: Int, _ W: Int, _ wts:
         a &+= w0 &* b(r0[x]); a &+= w1 &* b(r0[x &+ 1]); a &+= w2 &* b(r0[x &+ 2])
         a &+= w3 &* b(r1[x]); a &+= w4 &* b(r1[x &+ 1]); a &+= w5 &* b(r1[x &+ 2])
         a &+= w6 &* b(r2[x]); a &+= w7 &* b(r2[x &+ 1]); a &+= w8 &* b(r2[x &+ 2])
-        poolMax(best, (x &+ padX) / pw, K, cb, a)
+        poolMax(best, column[x], a)
         x &+= 1
-    }
-}
-
-/// out[c] = clamp(z_out &+ multiplyByQuantizedMultiplier(acc[c], m[c], s[c])) for c in 0..<n, written so that
-/// LLVM vectorizes it: floor((x + 2^(k-1)) / 2^k) with k = 31 - s in 1...62 computed as one add and one
-/// arithmetic shift, which equals `roundingShiftRight`'s overflow-free form because |x| <= 2^62 here, so the
-/// add cannot overflow. Requires shifts in -31...30 (checked by `conv2dFastPoolMaxIsExact`).
-@inline(__always)
-func requantizeRow(_ acc: UnsafePointer<Int32>, _ m: UnsafePointer<Int32>, _ s: UnsafePointer<Int32>, _ n: Int,
-                   _ zo: Int32, _ lo: Int32, _ hi: Int32, _ out: UnsafeMutablePointer<Int8>) {
-    var c = 0
-    while c < n {
-        let k = Int64(31 &- s[c])
-        let prod = Int64(acc[c]) &* Int64(m[c])
-        let r = (prod &+ (Int64(1) &<< (k &- 1))) &>> k
-        let sat = r < Int64(Int32.min) ? Int64(Int32.min) : (r > Int64(Int32.max) ? Int64(Int32.max) : r)
-        let v = zo &+ Int32(truncatingIfNeeded: sat)
-        out[c] = Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
-        c &+= 1
     }
 }
 
@@ -310,11 +293,14 @@ func conv2dFastPoolMaxIsExact(bias: Int32, weightAbsSum: Int32, multiplier: Int3
     return hi <= Int64(Int32.max) && lo >= Int64(Int32.min)
 }
 
+/// best[offset ..< offset + 16] = max(best[...], acc), lane by lane (the generic `pointwiseMax` is not inlined).
 @inline(__always)
-func poolMax(_ best: UnsafeMutablePointer<Int32>, _ ox: Int, _ K: Int, _ cb: Int, _ acc: SIMD16<Int32>) {
-    let ptr = UnsafeMutableRawPointer(best + (ox &* K &+ cb))
+func poolMax(_ best: UnsafeMutablePointer<Int32>, _ offset: Int32, _ acc: SIMD16<Int32>) {
+    let ptr = UnsafeMutableRawPointer(best + Int(offset))
     let old = ptr.loadUnaligned(as: SIMD16<Int32>.self)
-    ptr.storeBytes(of: pointwiseMax(old, acc), as: SIMD16<Int32>.self)
+    var r = SIMD16<Int32>()
+    for i in 0..<16 { r[i] = old[i] > acc[i] ? old[i] : acc[i] }
+    ptr.storeBytes(of: r, as: SIMD16<Int32>.self)
 }
 
 /// Sign-extends 16 int8 lanes (written lane by lane: the generic SIMD conversion initializer is not inlined).

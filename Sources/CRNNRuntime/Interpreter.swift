@@ -320,7 +320,7 @@ public final class Interpreter {
             let c = x.dim(x.rank - 1)
             let p = AffineS8Params(positions: x.elementCount / c, channels: c, inputZeroPoint: x.zeroPoint,
                                    outputZeroPoint: y.zeroPoint, activationMin: o.param(0), activationMax: o.param(1))
-            affineS8(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int16Data(o.input(1)),
+            affineS8Fast(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int16Data(o.input(1)),
                      bias: model.int32Data(o.input(2)), requant: requant(o, 3, 4), output: int8Tensor(o.output),
                      scratch: scratch)
         case .reshape:
