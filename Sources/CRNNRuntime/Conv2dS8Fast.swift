@@ -5,8 +5,8 @@
 // and the dispatcher `conv2dS8Dispatch` serve callers without an interpreter. Integers only.
 //
 // Why it is exact (the reference computes acc = bias + sum over VALID taps of (x - z_in) * w):
-// 1. The input is copied into a padded buffer whose border cells hold z_in, so a padded tap contributes
-//    (z_in - z_in) * w = 0 and every output can run over all kh*kw taps:
+// 1. The input rows of each pooled output row are copied into a padded band whose border cells hold z_in,
+//    so a padded tap contributes (z_in - z_in) * w = 0 and every output can run over all kh*kw taps:
 //        acc = (bias - z_in * sum_taps w) + sum_taps x_padded * w
 //    Both sides are equal as integers; with wrapping Int32 arithmetic they are equal modulo 2^32, and the true
 //    value fits in Int32 (inner products <= maxInnerProductLength), so the bits are identical.
@@ -43,7 +43,7 @@ public func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
 /// Byte layout of the fast kernel's two buffers, each part 16-byte aligned.
 /// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights
 /// [kh*kw*Cin x Cout] int8; adjusted bias [Cout] Int32; a status word (1: the fast path applies).
-/// Run scratch (per call): padded input [(H + kh - 1) x (W + kw - 1) x Cin] int8; running pool maximum
+/// Run scratch (per call): padded input band [(poolHeight + kh - 1) x (W + kw - 1) x Cin] int8; running pool maximum
 /// [outputWidth x Cout] Int32; per input column x, the offset (x's pooled column) * Cout into it, Int32.
 struct Conv2dFastLayout {
     let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int, columnBytes: Int
@@ -51,7 +51,7 @@ struct Conv2dFastLayout {
         packedBytes = align16(p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels)
         biasBytes = align16(p.outputChannels &* 4)
         statusBytes = 16
-        paddedBytes = align16((p.inputHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
+        paddedBytes = align16((p.poolHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
         bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
         columnBytes = align16(p.inputWidth &* 4)
     }
@@ -66,12 +66,12 @@ public func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
 }
 
 /// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
-/// 65 x 12 x 32 -> 32 layer with pool 3 needs 30016 + 512 + 48 = 30576 bytes.
+/// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes.
 public func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
 }
 
-/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 39936 for the layer above.
+/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above.
 public func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
 }
@@ -180,32 +180,41 @@ public func conv2dS8FastRun(
     let inp = input.baseAddress!, out = output.baseAddress!
     let zi = p.inputZeroPoint, zo = p.outputZeroPoint
 
-    // Padded input: border cells hold z_in (contribute 0 after the correction), interior is the input.
-    let PW = W &+ kw &- 1, PH = H &+ kh &- 1, top = kh / 2, left = kw / 2
+    // Padded band: the ph + kh - 1 input rows one pooled output row reads, with kw/2 columns either side;
+    // cells outside the image hold z_in (they contribute 0 after the bias correction).
+    let PW = W &+ kw &- 1, top = kh / 2, left = kw / 2
     let ziByte = Int8(truncatingIfNeeded: zi)
-    let paddedRow = PW &* C
-    var i = 0
-    let paddedCount = PH &* paddedRow
-    while i < paddedCount { padded[i] = ziByte; i &+= 1 }
-    for y in 0..<H {
-        let dst = padded + ((y &+ top) &* PW &+ left) &* C, src = inp + y &* W &* C
-        var j = 0
-        while j < W &* C { dst[j] = src[j]; j &+= 1 }
-    }
+    let paddedRow = PW &* C, bandRows = ph &+ kh &- 1
 
     let rowTaps = kw &* C
     let outW = gx.output
     for oy in 0..<gy.output {
         var b = 0
         while b < outW &* K { best[b] = Int32.min; b &+= 1 }
+        let y0 = oy &* ph &- gy.padBefore  // first pre-pool row; band row r is input row y0 - top + r
+        for r in 0..<bandRows {
+            let dst = padded + r &* paddedRow, iy = y0 &- top &+ r
+            if iy < 0 || iy >= H {
+                var j = 0
+                while j < paddedRow { dst[j] = ziByte; j &+= 1 }
+                continue
+            }
+            var j = 0
+            while j < left &* C { dst[j] = ziByte; j &+= 1 }
+            let src = inp + iy &* W &* C, mid = dst + left &* C
+            j = 0
+            while j < W &* C { mid[j] = src[j]; j &+= 1 }
+            j = (left &+ W) &* C
+            while j < paddedRow { dst[j] = ziByte; j &+= 1 }
+        }
         for py in 0..<ph {
-            let y = oy &* ph &+ py &- gy.padBefore
+            let y = y0 &+ py
             if y < 0 || y >= H { continue }
             var cb = 0
             while cb < K {
                 let bias16 = UnsafeRawPointer(adjBias + cb).loadUnaligned(as: SIMD16<Int32>.self)
                 if C == 1 && kh == 3 && kw == 3 {
-                    conv2dFastRow1x3x3(padded + y &* PW, PW, W, packed + cb, K, bias16, best + cb, column)
+                    conv2dFastRow1x3x3(padded + py &* PW, PW, W, packed + cb, K, bias16, best + cb, column)
                     cb &+= 16
                     continue
                 }
@@ -213,7 +222,7 @@ public func conv2dS8FastRun(
                 while x &+ 4 <= W {
                     var a0 = bias16, a1 = bias16, a2 = bias16, a3 = bias16
                     for ky in 0..<kh {
-                        let row = padded + ((y &+ ky) &* PW &+ x) &* C
+                        let row = padded + ((py &+ ky) &* PW &+ x) &* C
                         let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
                         var k = 0
                         while k < rowTaps {
@@ -234,7 +243,7 @@ public func conv2dS8FastRun(
                 while x < W {
                     var a0 = bias16
                     for ky in 0..<kh {
-                        let row = padded + ((y &+ ky) &* PW &+ x) &* C
+                        let row = padded + ((py &+ ky) &* PW &+ x) &* C
                         let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
                         var k = 0
                         while k < rowTaps {
