@@ -25,8 +25,6 @@
 
 /// Output channels per pass (one SIMD16<Int32> accumulator per pixel).
 let conv2dFastChannelBlock = 16
-/// Adjacent output pixels per pass.
-let conv2dFastPixelBlock = 4
 
 /// Whether `conv2dS8Fast` accepts these shapes (else the dispatcher runs `conv2dS8`).
 public func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
