@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Times the runtime's reference kernels on paper-shaped models (validated against the regression logits first).
+# Times the int8 network (reference conv vs dispatching fast conv) and each conv layer on paper-shaped models,
+# after validating both paths against the regression logits. Median of 9 repetitions of 50 calls.
 # Usage: tools/runtime_bench.sh [extra swiftc flags, e.g. -target-cpu native]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swiftc -O -parse-as-library "$@" Sources/CRNNRuntime/*.swift tools/runtime_bench_main.swift -o /tmp/crnn-runtime-bench
+swiftc -O -wmo -parse-as-library "$@" Sources/CRNNRuntime/*.swift tools/runtime_bench_main.swift -o /tmp/crnn-runtime-bench
 /tmp/crnn-runtime-bench

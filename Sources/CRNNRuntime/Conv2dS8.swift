@@ -1,5 +1,6 @@
 // conv2dS8: 2-D convolution, stride 1, 'same' padding, int8 in/out, per-channel requantization, fused
-// clamp (ReLU) and an optional fused max-pool. Reference scalar implementation.
+// clamp (ReLU) and an optional fused max-pool. Reference scalar implementation; the interpreter runs the
+// blocked `conv2dS8FastRun` (Conv2dS8Fast.swift, same output bits, tested against this) where it applies.
 
 /// Shapes and quantization of a `conv2dS8` call.
 ///

@@ -1,8 +1,10 @@
 // Interpreter: runs a validated model with one arena planned at load time. Integers only.
 //
-// Memory: `init` validates nothing new (ModelFile did) but plans every activation tensor and every operator's
-// scratch into ONE arena (`ArenaPlan`), then allocates that arena once or uses a caller-owned one. `invoke`
-// and the `run` helpers allocate nothing: they read the model in place and write only into the arena.
+// Memory: `init` validates nothing new (ModelFile did) but plans every activation tensor, every operator's
+// scratch and every operator's prepared constants (the fast conv's packed weights, alive for the whole run)
+// into ONE arena (`ArenaPlan`), allocates that arena once or uses a caller-owned one, and runs the prepare
+// steps. `invoke` and the `run` helpers allocate nothing: they read the model in place and write only into
+// the arena.
 
 /// The memory plan of one model: arena offsets of every activation and operator scratch buffer. Greedy
 /// liveness-based placement: largest buffer first, lowest 16-aligned offset not overlapping a buffer alive
@@ -17,6 +19,9 @@ public struct ArenaPlan {
     let tensorOffsets: [Int]
     let scratchOffsets: [Int]
     let scratchSizes: [Int]
+    /// Per operator: arena offset and bytes of its prepared constants (0 bytes: none).
+    let preparedOffsets: [Int]
+    let preparedSizes: [Int]
     let softmaxScratchOffset: Int
 
     /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
@@ -47,6 +52,14 @@ public struct ArenaPlan {
         for i in 0..<nO {
             scratchSizes[i] = Interpreter.scratchSize(model, model.op(i))
             if scratchSizes[i] > 0 { sizes.append(scratchSizes[i]); starts.append(i); ends.append(i); owner.append(-1 - i) }
+        }
+        // Prepared constants live from load to the end of every run (owner -1 - nO - op).
+        var preparedSizes = [Int](repeating: 0, count: nO)
+        for i in 0..<nO {
+            preparedSizes[i] = Interpreter.preparedSize(model, model.op(i))
+            if preparedSizes[i] > 0 {
+                sizes.append(preparedSizes[i]); starts.append(-1); ends.append(nO + 1); owner.append(-1 - nO - i)
+            }
         }
         let classes = model.tensor(model.outputTensor).elementCount
         sizes.append(softmaxQ15ScratchSize(classes: classes)); starts.append(nO + 1); ends.append(nO + 1); owner.append(Int.min)
@@ -79,15 +92,20 @@ public struct ArenaPlan {
             peak = max(peak, live)
         }
         var tOff = [Int](repeating: -1, count: nT), sOff = [Int](repeating: 0, count: nO), smOff = 0
+        var pOff = [Int](repeating: 0, count: nO)
         var total = 0
         for b in 0..<sizes.count {
             total += (sizes[b] + 15) / 16 * 16
-            if owner[b] == Int.min { smOff = offsets[b] } else if owner[b] < 0 { sOff[-1 - owner[b]] = offsets[b] } else { tOff[owner[b]] = offsets[b] }
+            if owner[b] == Int.min { smOff = offsets[b] }
+            else if owner[b] < -nO { pOff[-1 - nO - owner[b]] = offsets[b] }
+            else if owner[b] < 0 { sOff[-1 - owner[b]] = offsets[b] }
+            else { tOff[owner[b]] = offsets[b] }
         }
         arenaBytes = (extent + 15) / 16 * 16
         peakLiveBytes = peak
         unplannedBytes = total
         tensorOffsets = tOff; scratchOffsets = sOff; self.scratchSizes = scratchSizes; softmaxScratchOffset = smOff
+        preparedOffsets = pOff; self.preparedSizes = preparedSizes
     }
 
 }
@@ -105,6 +123,8 @@ public final class Interpreter {
     let tensorOffsets: [Int]
     let scratchOffsets: [Int]
     let scratchSizes: [Int]
+    let preparedOffsets: [Int]
+    let preparedSizes: [Int]
     let softmaxScratchOffset: Int
     public let keepsAllActivations: Bool
     let ownsArena: Bool
@@ -143,7 +163,24 @@ public final class Interpreter {
         arenaBytes = plan.arenaBytes; peakLiveBytes = plan.peakLiveBytes; unplannedBytes = plan.unplannedBytes
         tensorOffsets = plan.tensorOffsets; scratchOffsets = plan.scratchOffsets; scratchSizes = plan.scratchSizes
         softmaxScratchOffset = plan.softmaxScratchOffset
+        preparedOffsets = plan.preparedOffsets; preparedSizes = plan.preparedSizes
         arena.initializeMemory(as: UInt8.self, repeating: 0)
+        prepareOperators()
+    }
+
+    /// Prepare steps, once at load: the fast conv's packed weights and adjusted biases.
+    func prepareOperators() {
+        for i in 0..<model.operatorCount where preparedSizes[i] > 0 {
+            let o = model.op(i)
+            if o.opcode == .conv2d {
+                conv2dS8FastPrepare(Interpreter.convParams(model, o), weights: model.int8Data(o.input(1)),
+                                    bias: model.int32Data(o.input(2)), requant: requant(o, 3, 4), prepared: prepared(i))
+            }
+        }
+    }
+
+    func prepared(_ i: Int) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: arena.baseAddress! + preparedOffsets[i], count: preparedSizes[i])
     }
 
     deinit { if ownsArena { arena.deallocate() } }
@@ -153,8 +190,25 @@ public final class Interpreter {
         case .gru, .lstm:
             let p = recurrentParams(model, o)
             return o.opcode == .gru ? gruS8ScratchSize(p) : lstmS8ScratchSize(p)
+        case .conv2d:
+            let p = convParams(model, o)
+            return conv2dS8FastSupports(p) ? conv2dS8FastRunScratchSize(p) : conv2dS8ScratchSize(p)
         default: return 0
         }
+    }
+
+    /// Bytes of an operator's prepared constants in the arena (the fast conv's; 0 for every other kernel).
+    static func preparedSize(_ model: ModelFile, _ o: OperatorInfo) -> Int {
+        o.opcode == .conv2d ? conv2dS8FastPreparedSize(convParams(model, o)) : 0
+    }
+
+    static func convParams(_ model: ModelFile, _ o: OperatorInfo) -> Conv2dS8Params {
+        let x = model.tensor(o.input(0)), w = model.tensor(o.input(1)), y = model.tensor(o.output)
+        return Conv2dS8Params(inputHeight: x.dims.0, inputWidth: x.dims.1, inputChannels: x.dims.2,
+                              outputChannels: w.dims.0, kernelHeight: w.dims.1, kernelWidth: w.dims.2,
+                              inputZeroPoint: x.zeroPoint, outputZeroPoint: y.zeroPoint,
+                              activationMin: o.param(0), activationMax: o.param(1),
+                              poolHeight: Int(o.param(2)), poolWidth: Int(o.param(3)))
     }
 
     static func recurrentParams(_ model: ModelFile, _ o: OperatorInfo) -> RecurrentS8Params {
@@ -248,15 +302,16 @@ public final class Interpreter {
                             features: features, mean: model.int32Data(o.input(1)), requant: requant(o, 2, 3),
                             output: int8Tensor(o.output), scratch: scratch)
         case .conv2d:
-            let w = model.tensor(o.input(1))
-            let p = Conv2dS8Params(inputHeight: x.dims.0, inputWidth: x.dims.1, inputChannels: x.dims.2,
-                                   outputChannels: w.dims.0, kernelHeight: w.dims.1, kernelWidth: w.dims.2,
-                                   inputZeroPoint: x.zeroPoint, outputZeroPoint: y.zeroPoint,
-                                   activationMin: o.param(0), activationMax: o.param(1),
-                                   poolHeight: Int(o.param(2)), poolWidth: Int(o.param(3)))
-            conv2dS8(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int8Data(o.input(1)),
-                     bias: model.int32Data(o.input(2)), requant: requant(o, 3, 4), output: int8Tensor(o.output),
-                     scratch: scratch)
+            let p = Interpreter.convParams(model, o)
+            let input = UnsafeBufferPointer(int8Tensor(o.input(0)))
+            if preparedSizes[i] > 0 {
+                conv2dS8FastRun(p, input: input, weights: model.int8Data(o.input(1)), bias: model.int32Data(o.input(2)),
+                                requant: requant(o, 3, 4), prepared: UnsafeRawBufferPointer(prepared(i)),
+                                output: int8Tensor(o.output), scratch: scratch)
+            } else {
+                conv2dS8(p, input: input, weights: model.int8Data(o.input(1)), bias: model.int32Data(o.input(2)),
+                         requant: requant(o, 3, 4), output: int8Tensor(o.output), scratch: scratch)
+            }
         case .maxPool2d:
             let p = MaxPool2dS8Params(height: x.dims.0, width: x.dims.1, channels: x.dims.2,
                                       poolHeight: Int(o.param(0)), poolWidth: Int(o.param(1)))
@@ -265,7 +320,7 @@ public final class Interpreter {
             let c = x.dim(x.rank - 1)
             let p = AffineS8Params(positions: x.elementCount / c, channels: c, inputZeroPoint: x.zeroPoint,
                                    outputZeroPoint: y.zeroPoint, activationMin: o.param(0), activationMax: o.param(1))
-            affineS8(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int16Data(o.input(1)),
+            affineS8Fast(p, input: UnsafeBufferPointer(int8Tensor(o.input(0))), weights: model.int16Data(o.input(1)),
                      bias: model.int32Data(o.input(2)), requant: requant(o, 3, 4), output: int8Tensor(o.output),
                      scratch: scratch)
         case .reshape:

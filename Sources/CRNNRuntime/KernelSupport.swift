@@ -48,6 +48,37 @@ func clampS8(_ v: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
     Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
 }
 
+/// clamp(z_out &+ multiplyByQuantizedMultiplier(acc, m, s)) as int8, written so that a loop of it vectorizes
+/// (the fast kernels' epilogue): floor((x + 2^(k-1)) / 2^k) with k = 31 - s in 1...62 is one add and one
+/// arithmetic shift, equal to `roundingShiftRight`'s overflow-free form because |x| = |acc * m| <= 2^62, so the
+/// add cannot overflow. Any multiplier; requires `s` in -31...30 (the range the model format validates).
+@inline(__always)
+func requantizeS8(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
+    let k = Int64(31 &- s)
+    let prod = Int64(acc) &* Int64(m)
+    let r = (prod &+ (Int64(1) &<< (k &- 1))) &>> k
+    let sat = r < Int64(Int32.min) ? Int64(Int32.min) : (r > Int64(Int32.max) ? Int64(Int32.max) : r)
+    let v = zo &+ Int32(truncatingIfNeeded: sat)
+    return Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
+}
+
+/// `requantizeS8` over n contiguous channels: out[c] from acc[c], m[c], s[c].
+@inline(__always)
+func requantizeRow(_ acc: UnsafePointer<Int32>, _ m: UnsafePointer<Int32>, _ s: UnsafePointer<Int32>, _ n: Int,
+                   _ zo: Int32, _ lo: Int32, _ hi: Int32, _ out: UnsafeMutablePointer<Int8>) {
+    var c = 0
+    while c < n {
+        out[c] = requantizeS8(acc[c], m[c], s[c], zo, lo, hi)
+        c &+= 1
+    }
+}
+
+/// Whether every shift of the first n channels is in -31...30 (where `requantizeS8` is exact).
+func shiftsInRequantizeRange(_ r: ChannelRequant, _ n: Int) -> Bool {
+    for c in 0..<n where r.shifts[c] < -31 || r.shifts[c] > 30 { return false }
+    return true
+}
+
 /// TF 'same' pooling geometry along one axis: output length ceil(n / pool) and the padding before
 /// (floor of the total padding / 2; the rest goes after). Padded cells never take part in the maximum.
 @inlinable
