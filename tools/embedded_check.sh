@@ -3,6 +3,8 @@
 # and prints the size of each object. Exits non-zero when either compilation fails. Run from the package root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swiftc -target aarch64-none-none-elf -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -Xcc -fPIC -c Sources/CRNNRuntime/*.swift -o /tmp/rt-a64.o
-swiftc -target armv7-none-none-eabi -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -emit-ir Sources/CRNNRuntime/*.swift -o /tmp/rt.ll && /opt/swift/usr/bin/clang --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard -Wno-override-module -O2 -fPIC -c /tmp/rt.ll -o /tmp/rt-v7.o
-size /tmp/rt-a64.o /tmp/rt-v7.o
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+swiftc -target aarch64-none-none-elf -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -Xcc -fPIC -c Sources/CRNNRuntime/*.swift -o $T/rt-a64.o
+swiftc -target armv7-none-none-eabi -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -emit-ir Sources/CRNNRuntime/*.swift -o $T/rt.ll && "$(dirname "$(command -v swiftc)")/clang" --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard -Wno-override-module -O2 -fPIC -c $T/rt.ll -o $T/rt-v7.o
+size $T/rt-a64.o $T/rt-v7.o
