@@ -21,7 +21,7 @@ struct QuantizeCommand: ParsableCommand {
 
             Calibration (--calibration DIR|FEATURES: a dataset folder, whose features are extracted first, or a \
             feature file): when the set holds the checkpoint's tracks, only its TRAINING tracks are used, never \
-            validation or test tracks. Ranges: minmax (default), percentile (--percentile, default 99.99) or mse \
+            validation or test tracks. Ranges: percentile (default; --percentile, default 99.99), minmax or mse \
             (the clipping that minimises the quantization error); the logits always keep their min/max range.
 
             Evaluation runs the int8 model in CRNNRuntime's interpreter on float MFCCs rounded to Q23.8: float and \
@@ -57,8 +57,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Write quantize-report.md and quantize-report.json into this folder.")
     var report: String?
 
-    @Option(help: "Range calibration: minmax, percentile or mse.")
-    var calibrationMethod: MethodName = .minmax
+    @Option(help: "Range calibration: percentile (default: it agreed with the float models at least as well as minmax in every gtzan-mini run measured), minmax or mse.")
+    var calibrationMethod: MethodName = .percentile
 
     @Option(help: "Percentile for --calibration-method percentile (two-sided: p and 100 - p).")
     var percentile: Double = 99.99
