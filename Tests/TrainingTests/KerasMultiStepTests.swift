@@ -224,7 +224,7 @@ final class KerasMultiStepTests: XCTestCase {
     func testInferenceBetweenStepsHasNoSideEffects() throws {
         for kind in [ModelKind.cnnGRU, .cnnLSTM] {
             let (pool, labels) = MultiStepSetup.syntheticPool()
-            let sched = MultiStepSetup.schedule(steps: 12, pool: pool.shape[0])
+            let sched = MultiStepSetup.schedule(steps: 6, pool: pool.shape[0])
             let config = MultiStepSetup.config(kind, dropout: 0.1)
             let a = Model(config: config, seed: 3), b = Model(config: config, seed: 3)
             let la = MultiStepSetup.train(a, Adam(), pool: pool, labels: labels, schedule: sched)
@@ -294,7 +294,8 @@ final class KerasMultiStepTests: XCTestCase {
     func testWorkerSplitDoesNotChangeTraining() throws {
         defer { TrainingThreads.configure(workers: 2) }
         let (pool, labels) = MultiStepSetup.syntheticPool()
-        let sched = MultiStepSetup.schedule(steps: 30, pool: pool.shape[0])
+        let steps = 15  // enough to show the split's rounding noise; the 30-step Keras tests bound the rest
+        let sched = MultiStepSetup.schedule(steps: steps, pool: pool.shape[0])
         var runs: [([Float], [[Float]])] = []
         let initial = Model(config: MultiStepSetup.config(.cnnGRU), seed: MultiStepSetup.modelSeed).parameters
         for w in [1, 2] {
@@ -304,8 +305,8 @@ final class KerasMultiStepTests: XCTestCase {
             runs.append((l, m.parameters.map(\.value)))
         }
         var worst: Float = 0
-        for s in 0..<30 { worst = max(worst, abs(runs[0].0[s] - runs[1].0[s]) / runs[1].0[s]) }
-        print(String(format: "workers 1 vs 2, 30 steps: max relative loss difference %.2e", worst))
+        for s in 0..<steps { worst = max(worst, abs(runs[0].0[s] - runs[1].0[s]) / runs[1].0[s]) }
+        print(String(format: "workers 1 vs 2, %d steps: max relative loss difference %.2e", steps, worst))
         // The float-noise floor of the final-weight comparison with Keras: the same ratio between two of OUR runs.
         for (k, p) in initial.enumerated() {
             let (diff, moved, mx) = Self.distance(runs[0].1[k], runs[1].1[k], p.value)
