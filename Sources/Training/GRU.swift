@@ -43,14 +43,8 @@ public final class GRU: Layer {
         let d = inputSize, u = units, g = 3 * u
         precondition(x.shape[2] == d, "\(name): expected input size \(d), got \(x.shape)")
         inp = x.data
-        // xp (N,T,3U) = inp (N*T,D) @ kernel + input bias.
-        var xp = [Float](repeating: 0, count: n * t * g)
-        for row in 0..<(n * t) { for j in 0..<g { xp[row * g + j] = bias.value[j] } }
-        x.data.withUnsafeBufferPointer { xpIn in
-            xp.withUnsafeMutableBufferPointer { o in
-                sgemm(m: n * t, n: g, k: d, a: xpIn.baseAddress!, b: kernel.value, beta: 1, c: o.baseAddress!)
-            }
-        }
+        // xp (N,T,G) = inp (N*T,D) @ kernel + input bias.
+        let xp = recurrentInputProjection(x.data, rows: n * t, d: d, g: g, kernel: kernel.value, bias: bias.value)
         hs = [Float](repeating: 0, count: (t + 1) * n * u)
         zs = [Float](repeating: 0, count: t * n * u); rs = zs; hhs = zs; hpHs = zs
         var hp = [Float](repeating: 0, count: n * g)
@@ -137,20 +131,7 @@ public final class GRU: Layer {
             swap(&dh, &dhPrev)
         }
         // kernel grad += inp^T @ dxp; input bias += sums; dinp = dxp @ kernel^T.
-        var dx = [Float](repeating: 0, count: n * t * d)
-        for row in 0..<(n * t) { for j in 0..<g { bias.grad[j] += dxp[row * g + j] } }
-        inp.withUnsafeBufferPointer { ip in
-            dxp.withUnsafeBufferPointer { dp in
-                kernel.grad.withUnsafeMutableBufferPointer { gk in
-                    sgemm(transA: true, m: d, n: g, k: n * t, a: ip.baseAddress!, b: dp.baseAddress!, beta: 1,
-                          c: gk.baseAddress!)
-                }
-                dx.withUnsafeMutableBufferPointer { o in
-                    sgemm(transB: true, m: n * t, n: d, k: g, a: dp.baseAddress!, b: kernel.value, beta: 0,
-                          c: o.baseAddress!)
-                }
-            }
-        }
+        let dx = recurrentInputProjectionBackward(inp, dxp, rows: n * t, d: d, g: g, kernel: kernel, bias: bias)
         return Tensor(shape: [n, t, d], data: dx)
     }
 }
