@@ -91,6 +91,29 @@ enum MultiStepSetup {
         return out
     }
 
+    /// The conv biases that batch norm shadows: a conv whose output reaches a training-mode BatchNorm only
+    /// through ReLU, max-pool and dropout (the paper's block order). Adding c to such a bias adds c to every
+    /// pooled value whose window has a positive maximum, and BN subtracts the per-channel batch mean, so
+    /// dL/d(bias) = -sum of dL/d(BN input) over the dead windows (all inputs <= 0) only; its exact value is
+    /// near zero (the last block pools 4x4 windows: few are dead) while its float value is dominated by the
+    /// rounding residue of a sum that is zero in exact arithmetic (BN's input gradient sums to zero per
+    /// channel). Adam divides by sqrt(v), so it turns that residue into full-size steps whose direction
+    /// depends on the summation order, i.e. on the BLAS kernel of the CPU: after 30 steps these biases
+    /// hold amplified rounding noise (measured: ||ours-keras|| / ||keras-init|| 0.22-0.28 on every
+    /// OpenBLAS kernel tried, while one perturbed run of ours lands anywhere from 0.013 to 0.19).
+    /// Their VALUES are therefore not determined and are not compared; what is determined is that they
+    /// do not matter, which `runMultiStep` checks instead.
+    static func batchNormShadowedBiases(_ model: Model) -> [String] {
+        var out: [String] = []
+        for (i, layer) in model.layers.enumerated() {
+            guard let conv = layer as? Conv2D else { continue }
+            var j = i + 1
+            while j < model.layers.count, model.layers[j] is ReLU || model.layers[j] is MaxPool2D || model.layers[j] is Dropout { j += 1 }
+            if j < model.layers.count, model.layers[j] is BatchNorm { out.append(conv.bias.name) }
+        }
+        return out
+    }
+
     static func gather(_ pool: Tensor, _ idx: [Int]) -> Tensor {
         let v = pool.count / pool.shape[0]
         var d = [Float](repeating: 0, count: idx.count * v)
@@ -202,18 +225,48 @@ final class KerasMultiStepTests: XCTestCase {
         }
         report.append(String(format: "  per-step loss: worst %.2f of tolerance", worstLoss))
         var weightFailures: [String] = []
+        let shadowed = MultiStepSetup.batchNormShadowedBiases(model)
+        XCTAssertEqual(shadowed, ["conv2d/bias", "conv2d_1/bias", "conv2d_2/bias"])
         for (k, p) in model.parameters.enumerated() {
             let keras = try XCTUnwrap(g["final/\(p.name)"], "golden lacks final/\(p.name)").data
             let (diff, moved, mx) = Self.distance(p.value, keras, initial[k])
             let floor = Self.distance(noisy.parameters[k].value, p.value, initial[k]).diff
             let bound = Self.floorFactor * floor + Self.weightRel * moved
-            if diff > bound { weightFailures.append(p.name) }
-            report.append(String(format: "  %-38@ ||ours-keras|| %.2e ||keras-init|| %.2e ratio %.4f (perturbed ours: %.4f) max|diff| %.1e",
-                                 p.name as NSString, diff, moved, diff / max(moved, 1e-30), floor / max(moved, 1e-30), mx))
+            let isShadowed = shadowed.contains(p.name)
+            if diff > bound && !isShadowed { weightFailures.append(p.name) }
+            report.append(String(format: "  %-38@ ||ours-keras|| %.2e ||keras-init|| %.2e ratio %.4f (perturbed ours: %.4f) max|diff| %.1e%@",
+                                 p.name as NSString, diff, moved, diff / max(moved, 1e-30), floor / max(moved, 1e-30), mx,
+                                 (isShadowed ? "  [shadowed by BN: not compared]" : "") as NSString))
+        }
+        // What IS determined about the shadowed biases is the function they leave: put Keras' values into our
+        // final model in their place and the training-mode logits on the whole pool must move no more than float
+        // noise moves them (3x the distance to the perturbed run's logits, the same floor as above, now measured
+        // on the function). The whole Keras model is held to the same bound.
+        let probe = Model(config: MultiStepSetup.config(kind), seed: MultiStepSetup.modelSeed)
+        func logits(_ source: Model, kerasFor names: [String]) throws -> [Float] {
+            for p in source.parameters { try probe.setParameter(p.name, to: p.value) }
+            for n in names { try probe.setParameter(n, to: try XCTUnwrap(g["final/\(n)"]).data) }
+            return probe.forward(pool, mode: .training).data
+        }
+        let base = try logits(model, kerasFor: [])
+        func rel(_ a: [Float]) -> Double {
+            var d = 0.0, n = 0.0
+            for i in base.indices { d += Double(a[i] - base[i]) * Double(a[i] - base[i]); n += Double(base[i]) * Double(base[i]) }
+            return (d / n).squareRoot()
+        }
+        let functionFloor = rel(try logits(noisy, kerasFor: []))
+        let shadowEffect = rel(try logits(model, kerasFor: shadowed))
+        let kerasFunction = rel(try logits(model, kerasFor: model.parameters.map(\.name)))
+        report.append(String(format: "  training-mode logits on the pool, relative L2 distance to ours: perturbed ours %.2e; ours with keras' shadowed biases %.2e; keras %.2e (limit %.0fx perturbed)",
+                             functionFloor, shadowEffect, kerasFunction, Self.floorFactor))
+        for n in shadowed {
+            report.append(String(format: "    ours with keras' %@ alone: %.2e", n as NSString, rel(try logits(model, kerasFor: [n]))))
         }
         print(report.joined(separator: "\n"))
         XCTAssertTrue(lossFailures.isEmpty, "per-step loss outside tolerance at steps \(lossFailures)")
         XCTAssertTrue(weightFailures.isEmpty, "final weights outside tolerance: \(weightFailures)")
+        XCTAssertLessThanOrEqual(shadowEffect, Self.floorFactor * functionFloor, "keras' BN-shadowed conv biases change our function beyond float noise")
+        XCTAssertLessThanOrEqual(kerasFunction, Self.floorFactor * functionFloor, "keras' final model computes another function than ours beyond float noise")
     }
 
     func testCNNGRUThirtyStepsMatchKeras() throws { try runMultiStep(.cnnGRU) }
