@@ -103,11 +103,17 @@ final class ResumeCLITests: XCTestCase {
             let child = try Child(common + ["--out", runDir] + (i == 0 ? [] : ["--resume"]), env: env, logs: dir + "/launch\(i)")
             var killed = false
             switch k {
+            // Delays come from the reference run's speed; each launch is also capped in epochs (so that a
+            // machine that got faster meanwhile still reaches the mid-write launches before the end).
             case .after(let s):
-                usleep(UInt32(s * 1e6))
+                let end = Date().addingTimeInterval(s)
+                _ = child.wait(until: { Date() >= end || child.epochLines >= 2 })
                 killed = child.kill()
             case .afterEpoch(let n, let s):
-                if child.wait(until: { child.epochLines >= n }) { usleep(UInt32(s * 1e6)) }
+                if child.wait(until: { child.epochLines >= n }) {
+                    let end = Date().addingTimeInterval(s)
+                    _ = child.wait(until: { Date() >= end || child.epochLines >= n + 1 })
+                }
                 killed = child.kill()
             case .midWrite(let name):
                 // The temporary file of `name` exists and holds the first half of the checkpoint (the hook
