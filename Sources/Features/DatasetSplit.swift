@@ -3,7 +3,9 @@ import Foundation
 /// SplitMix64: a small seeded generator whose sequence is the same on every platform and Swift version
 /// (the standard library's generators are not seedable). Used for splits and shuffling.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    /// The whole generator state (SplitMix64 is one 64-bit counter): `SeededGenerator(seed: g.state)`
+    /// continues exactly where `g` stands (a resumable checkpoint stores this).
+    public private(set) var state: UInt64
     public init(seed: UInt64) { state = seed }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

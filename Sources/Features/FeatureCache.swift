@@ -230,23 +230,75 @@ struct ByteReader {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-public func writeAtomically(_ bytes: [UInt8], to path: String) throws(DatasetError) {
+/// Writes `bytes` so that `path` always holds either its previous complete content or the new one, even
+/// when the process is killed or the machine loses power mid-write: the bytes go to a temporary file in the
+/// same folder (`.NAME.PID.tmp`), which is fsync'ed, then renamed over `path`, then the folder is fsync'ed
+/// (so the rename itself is durable). `midWrite`, when given, runs after the first half of the bytes is in
+/// the temporary file (a test hook: a test can pause there and kill the process mid-write).
+public func writeAtomically(_ bytes: [UInt8], to path: String, midWrite: (() -> Void)? = nil) throws(DatasetError) {
     let url = URL(fileURLWithPath: path)
     let dir = url.deletingLastPathComponent()
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+    func failure(_ what: String) -> DatasetError {
+        let reason = String(cString: strerror(errno))
+        return DatasetError("\(path): \(what) (\(reason))")
+    }
     do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Data(bytes).write(to: tmp)
-        if rename(tmp.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw DatasetError("\(path): cannot rename temporary file into place (\(reason))")
-        }
-    } catch let e as DatasetError {
-        throw e
     } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw DatasetError("\(path): cannot write (\(error.localizedDescription))")
+        throw DatasetError("\(path): cannot create folder (\(error.localizedDescription))")
     }
+    let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw failure("cannot create temporary file") }
+    var ok = true, what = ""
+    bytes.withUnsafeBytes { raw in
+        var done = 0
+        let half = raw.count / 2
+        while done < raw.count {
+            let end = midWrite != nil && done < half ? half : raw.count
+            let n = write(fd, raw.baseAddress! + done, end - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                ok = false; what = "cannot write"; return
+            }
+            done += n
+            if done == half, let midWrite { midWrite() }
+        }
+    }
+    if ok, fsync(fd) != 0 { ok = false; what = "cannot fsync" }
+    if close(fd) != 0, ok { ok = false; what = "cannot close" }
+    guard ok else {
+        let e = failure(what)
+        unlink(tmp.path)
+        throw e
+    }
+    guard rename(tmp.path, url.path) == 0 else {
+        let e = failure("cannot rename temporary file into place")
+        unlink(tmp.path)
+        throw e
+    }
+    // Make the rename durable. A folder that cannot be opened or synced (some network file systems) only
+    // loses durability across a power cut, not atomicity: not an error.
+    let dfd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    if dfd >= 0 {
+        _ = fsync(dfd)
+        _ = close(dfd)
+    }
+}
+
+/// Removes temporary files that `writeAtomically` left in `dir` for the given file names when a process
+/// was killed mid-write (`.NAME.PID.tmp`, any PID but this process's). Returns the names removed.
+@discardableResult
+public func removeStaleTemporaryFiles(in dir: String, for names: [String]) -> [String] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+    let mine = ".\(getpid()).tmp"
+    var removed: [String] = []
+    for e in entries where e.hasSuffix(".tmp") && !e.hasSuffix(mine) {
+        guard names.contains(where: { e.hasPrefix(".\($0).") }) else { continue }
+        let middle = e.dropFirst(1).dropLast(4)          // NAME.PID
+        guard let dot = middle.lastIndex(of: "."), names.contains(String(middle[..<dot])),
+              middle[middle.index(after: dot)...].allSatisfy(\.isNumber) else { continue }
+        if unlink(dir + "/" + e) == 0 { removed.append(e) }
+    }
+    return removed.sorted()
 }

@@ -53,6 +53,13 @@ public struct CheckpointMeta: Codable, Equatable, Sendable {
 }
 
 /// Where a training run stands: enough to resume it exactly (`--resume`). Stored in the OPTS/OPTM sections.
+///
+/// The model's weights (WGHT, including batch norm's moving statistics) and Adam's moments (OPTM) are
+/// stored beside it. The generator that shuffles the training order and draws the augmentation (time and
+/// frequency masks, mixup) is re-seeded at every epoch from `rngState` (the run's seed) and the epoch
+/// number, so it needs no more state; the dropout layers' generators run across epochs and are stored in
+/// `randomStates`. Checkpoints written before `randomStates` and `learningRateBits` existed decode with
+/// them nil.
 public struct TrainingState: Codable, Equatable, Sendable {
     public var completedEpochs: Int
     public var optimizerStep: Int
@@ -60,10 +67,17 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var bestValidationLoss: Double
     public var epochsSinceImprovement: Int
     public var history: [EpochRecord]
+    /// The run's seed (the per-epoch shuffle/augmentation generator is derived from it and the epoch).
     public var rngState: UInt64
     public var options: [String: String]
+    /// Dropout mask generators' states by layer name (`Model.randomStates`), after the last completed epoch.
+    public var randomStates: [String: UInt64]?
+    /// The learning rate in force at the last completed epoch, as the bit pattern of the Float (exact,
+    /// unlike the text in `options["current_lr"]`; the plateau schedule continues from it).
+    public var learningRateBits: UInt32?
     public init(completedEpochs: Int, optimizerStep: Int, bestEpoch: Int, bestValidationLoss: Double,
-                epochsSinceImprovement: Int, history: [EpochRecord], rngState: UInt64, options: [String: String] = [:]) {
+                epochsSinceImprovement: Int, history: [EpochRecord], rngState: UInt64, options: [String: String] = [:],
+                randomStates: [String: UInt64]? = nil, learningRateBits: UInt32? = nil) {
         self.completedEpochs = completedEpochs
         self.optimizerStep = optimizerStep
         self.bestEpoch = bestEpoch
@@ -72,6 +86,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
         self.history = history
         self.rngState = rngState
         self.options = options
+        self.randomStates = randomStates
+        self.learningRateBits = learningRateBits
     }
 }
 
@@ -121,6 +137,8 @@ public struct Checkpoint: Sendable {
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
+        // A run whose validation loss was never finite keeps bestValidationLoss = +inf: store it as text.
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         section("FCFG", featureConfig.encodedBytes)
         section("META", Array(try! enc.encode(meta)))
         section("WGHT", Self.encodeTensors(weights))
@@ -135,10 +153,19 @@ public struct Checkpoint: Sendable {
         return out
     }
 
-    /// Writes atomically: a temporary file in the same folder, then a rename, so a killed run never
-    /// leaves a half-written checkpoint.
+    /// Writes atomically (`writeAtomically`: a temporary file in the same folder, fsync, rename over the
+    /// target, fsync of the folder), so a run killed at any moment leaves the previous complete file.
     public func write(to path: String) throws {
-        do { try writeAtomically(encoded(), to: path) } catch { throw CheckpointError("\(error)") }
+        do { try writeAtomically(encoded(), to: path, midWrite: Self.midWritePause) } catch { throw CheckpointError("\(error)") }
+    }
+
+    /// Test hook: with `CRNN_TEST_CHECKPOINT_PAUSE_MS=N` in the environment, every checkpoint write pauses
+    /// N ms with half of its temporary file written, so a test can kill the process mid-write.
+    static let midWritePauseMilliseconds: UInt32 =
+        ProcessInfo.processInfo.environment["CRNN_TEST_CHECKPOINT_PAUSE_MS"].flatMap { UInt32($0) } ?? 0
+    static var midWritePause: (() -> Void)? {
+        let ms = midWritePauseMilliseconds
+        return ms == 0 ? nil : { usleep(ms * 1000) }
     }
 
     // MARK: Decoding
@@ -187,7 +214,9 @@ public struct Checkpoint: Sendable {
         guard let fc = sections["FCFG"], let config = FeatureConfig(bytes: Array(fc)) else {
             throw CheckpointError("checkpoint has no valid feature configuration")
         }
-        guard let metaBytes = sections["META"], let meta = try? JSONDecoder().decode(CheckpointMeta.self, from: Data(metaBytes)) else {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let metaBytes = sections["META"], let meta = try? dec.decode(CheckpointMeta.self, from: Data(metaBytes)) else {
             throw CheckpointError("checkpoint metadata is missing or unreadable")
         }
         guard let w = sections["WGHT"] else { throw CheckpointError("checkpoint has no weights") }
@@ -195,7 +224,7 @@ public struct Checkpoint: Sendable {
         self.meta = meta
         weights = try Self.decodeTensors(Array(w))
         if let s = sections["OPTS"] {
-            guard let st = try? JSONDecoder().decode(TrainingState.self, from: Data(s)) else {
+            guard let st = try? dec.decode(TrainingState.self, from: Data(s)) else {
                 throw CheckpointError("checkpoint training state is unreadable")
             }
             state = st

@@ -16,6 +16,21 @@ public final class Dropout: Layer {
         self.rng = SeededRNG(seed: seed)
     }
 
+    /// The mask generator's state (saved in a resumable checkpoint so that a resumed run draws the
+    /// same masks as an uninterrupted one).
+    public var generatorState: UInt64 {
+        get { rng.state }
+        set { rng = SeededRNG(seed: newValue) }
+    }
+
+    /// Draws one training-mode forward over `elements` values takes from the generator.
+    public static func draws(elements: Int) -> Int { (elements + 1) / 2 }
+
+    /// Skips `draws` draws (SplitMix64 advances its state by a constant per draw).
+    public func skip(draws: Int) {
+        rng = SeededRNG(seed: rng.state &+ UInt64(truncatingIfNeeded: draws) &* 0x9E37_79B9_7F4A_7C15)
+    }
+
     public var parameters: [Parameter] { [] }
     public func outputShape(for s: [Int]) -> [Int] { s }
 

@@ -247,7 +247,13 @@ public final class Trainer {
         var bestLoss = Double.infinity, bestEpoch = 0, since = 0, startEpoch = 1
         var lr = options.learningRate
         let lastPath = runDir + "/last.ckpt", bestPath = runDir + "/model.ckpt"
-        if resume {
+        // A run killed mid-write leaves its temporary file behind (the target keeps its previous content).
+        for f in removeStaleTemporaryFiles(in: runDir, for: ["last.ckpt", "model.ckpt", "split.json"] + EvaluationReport.files) {
+            log("removed \(f), left by a run killed while writing")
+        }
+        if resume && !FileManager.default.fileExists(atPath: lastPath) {
+            log("no \(lastPath) yet (the run was stopped before its first epoch ended): starting from epoch 1")
+        } else if resume {
             let last = try Checkpoint(contentsOf: lastPath)
             guard let st = last.state else { throw CheckpointError("\(lastPath) holds no training state to resume from") }
             guard last.meta.model == model.config.kind.rawValue, last.meta.trainTracks == split.trainTracks else {
@@ -259,7 +265,39 @@ public final class Trainer {
             bestEpoch = st.bestEpoch
             since = st.epochsSinceImprovement
             startEpoch = st.completedEpochs + 1
-            lr = Float(st.options["current_lr"].flatMap(Double.init) ?? Double(options.learningRate))
+            if let bits = st.learningRateBits {
+                lr = Float(bitPattern: bits)
+            } else {
+                lr = Float(st.options["current_lr"].flatMap(Double.init) ?? Double(options.learningRate))
+            }
+            if let states = st.randomStates {
+                do { try model.setRandomStates(states) } catch {
+                    throw CheckpointError("\(lastPath): dropout generator states do not fit this model (\(error))")
+                }
+            } else {
+                // An older checkpoint: no generator states stored. Dropout draws a fixed number of values per
+                // training step, so the states follow from the steps taken if every epoch ran the full order.
+                let steps = (split.train.count + options.batchSize - 1) / max(1, options.batchSize)
+                if st.optimizerStep == steps * st.completedEpochs {
+                    let epoch = (0..<steps).map { min(options.batchSize, split.train.count - $0 * options.batchSize) }
+                    model.skipRandomDraws(batchSizes: Array(repeating: epoch, count: st.completedEpochs).flatMap { $0 })
+                    log("note: \(lastPath) predates stored dropout generator states; reconstructed them from the \(st.optimizerStep) steps taken (exact if the batch size was the same)")
+                } else {
+                    log("note: \(lastPath) predates stored dropout generator states and its step count does not match this split and batch size; dropout masks after resuming differ from an uninterrupted run")
+                }
+            }
+            if st.rngState != options.seed {
+                log("note: \(lastPath) was trained with seed \(st.rngState), resuming with seed \(options.seed): shuffling and augmentation differ from an uninterrupted run")
+            }
+            var now = options.asDictionary, then = st.options
+            now["seed"] = nil; then["seed"] = nil; then["current_lr"] = nil
+            if options.schedule != .cosine { now["epochs"] = nil; then["epochs"] = nil }
+            let changed = Set(now.keys).union(then.keys).sorted().filter { now[$0] != then[$0] }
+            if !changed.isEmpty {
+                log("note: resuming with other options than the run was started with (" +
+                    changed.map { "\($0) \(then[$0] ?? "?") -> \(now[$0] ?? "?")" }.joined(separator: ", ") +
+                    "): later epochs are not those of an uninterrupted run")
+            }
             log("resuming after epoch \(st.completedEpochs) (best epoch \(bestEpoch), validation loss \(String(format: "%.4f", bestLoss)))")
         }
         var stoppedEarly = since >= options.patience && startEpoch > 1
@@ -333,7 +371,8 @@ public final class Trainer {
             opts["current_lr"] = "\(lr)"
             let state = TrainingState(completedEpochs: epoch, optimizerStep: optimizer.iterations, bestEpoch: bestEpoch,
                                       bestValidationLoss: bestLoss, epochsSinceImprovement: since, history: history,
-                                      rngState: options.seed, options: opts)
+                                      rngState: options.seed, options: opts, randomStates: model.randomStates,
+                                      learningRateBits: lr.bitPattern)
             try checkpoint(state: state, provenance: provenance).write(to: lastPath)
             if since >= options.patience {
                 stoppedEarly = true

@@ -147,6 +147,40 @@ public final class Model {
 
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 
+    // MARK: Random state
+
+    /// The state of every random generator inside the model (the dropout layers' mask generators), by
+    /// layer name. Together with the parameters (which include batch norm's moving statistics) this is
+    /// all the state a model carries from one training step to the next.
+    public var randomStates: [String: UInt64] {
+        get {
+            var out: [String: UInt64] = [:]
+            for case let d as Dropout in layers { out[d.name] = d.generatorState }
+            return out
+        }
+    }
+
+    /// Restores generator states saved by `randomStates`. Throws when a dropout layer has no stored state
+    /// or a stored name is not a dropout layer of this model.
+    public func setRandomStates(_ states: [String: UInt64]) throws {
+        let dropouts = layers.compactMap { $0 as? Dropout }
+        for name in states.keys where !dropouts.contains(where: { $0.name == name }) { throw ModelError.unknownParameter(name) }
+        for d in dropouts {
+            guard let s = states[d.name] else { throw ModelError.unknownParameter("\(d.name) (random state missing)") }
+            d.generatorState = s
+        }
+    }
+
+    /// Advances every dropout generator as far as training-mode forwards over batches of the given sizes
+    /// would have (for resuming from a checkpoint that predates stored generator states).
+    public func skipRandomDraws(batchSizes: [Int]) {
+        for (l, shape) in outputShapes() {
+            guard let d = l as? Dropout, d.rate > 0 else { continue }
+            let perSample = shape.reduce(1, *)
+            d.skip(draws: batchSizes.reduce(0) { $0 + Dropout.draws(elements: $1 * perSample) })
+        }
+    }
+
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
     public var trainableParameterCount: Int { trainableParameters.reduce(0) { $0 + $1.count } }
 

@@ -1,3 +1,4 @@
+import Features
 import Foundation
 
 /// Everything a run's reports show: segment and track accuracy, per-genre precision/recall/F1, confusion
@@ -100,15 +101,19 @@ public struct EvaluationReport: Codable, Sendable {
         return s
     }
 
-    /// Writes metrics.json, report.md, confusion.svg and (with a history) curves.svg into `dir`.
+    /// The files `write(to:title:)` writes.
+    public static let files = ["metrics.json", "report.md", "confusion.svg", "curves.svg"]
+
+    /// Writes metrics.json, report.md, confusion.svg and (with a history) curves.svg into `dir`, each
+    /// atomically (a killed run leaves the previous complete file, never a truncated one).
     public func write(to dir: String, title: String) throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try json().write(to: URL(fileURLWithPath: dir + "/metrics.json"))
-        try Data(markdown(title: title).utf8).write(to: URL(fileURLWithPath: dir + "/report.md"))
-        try Data(SVGPlots.confusion(confusion, labels: labels, title: "\(title): confusion (segments)").utf8)
-            .write(to: URL(fileURLWithPath: dir + "/confusion.svg"))
+        try writeAtomically(Array(json()), to: dir + "/metrics.json")
+        try writeAtomically(Array(markdown(title: title).utf8), to: dir + "/report.md")
+        try writeAtomically(Array(SVGPlots.confusion(confusion, labels: labels, title: "\(title): confusion (segments)").utf8),
+                            to: dir + "/confusion.svg")
         if !history.isEmpty {
-            try Data(SVGPlots.curves(history, title: "\(title): training curves").utf8).write(to: URL(fileURLWithPath: dir + "/curves.svg"))
+            try writeAtomically(Array(SVGPlots.curves(history, title: "\(title): training curves").utf8), to: dir + "/curves.svg")
         }
     }
 }

@@ -169,8 +169,8 @@ struct FitCommand: ParsableCommand {
             try report.write(to: dir, title: "\(model)" + (s.fold.map { " fold \($0 + 1)" } ?? ""))
             let splitJSON: [String: Any] = ["kind": s.kind.rawValue, "fold": s.fold.map { $0 + 1 } ?? 0, "seed": seed,
                                             "train": s.trainTracks, "validation": s.validationTracks, "test": s.testTracks]
-            try JSONSerialization.data(withJSONObject: splitJSON, options: [.prettyPrinted, .sortedKeys])
-                .write(to: URL(fileURLWithPath: dir + "/split.json"))
+            try writeAtomically(Array(JSONSerialization.data(withJSONObject: splitJSON, options: [.prettyPrinted, .sortedKeys])),
+                                to: dir + "/split.json")
             reports.append(report)
             print(String(format: "%@%@: segment accuracy %.2f %%, track accuracy %.2f %% (best epoch %d) -> %@/model.ckpt",
                          model, s.fold.map { " fold \($0 + 1)" } ?? "", 100 * report.segmentAccuracy, 100 * report.trackAccuracy,
@@ -185,7 +185,7 @@ struct FitCommand: ParsableCommand {
                 "segment_accuracy": reports.map(\.segmentAccuracy), "track_accuracy": reports.map(\.trackAccuracy),
             ]
             let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: out + "/kfold.json"))
+            try writeAtomically(Array(data), to: out + "/kfold.json")
             print(String(format: "%@ %d-fold: segment accuracy %.2f ± %.2f %%, track accuracy %.2f ± %.2f %%",
                          model, reports.count, 100 * seg.mean, 100 * seg.std, 100 * trk.mean, 100 * trk.std))
         }
