@@ -70,9 +70,18 @@ final class Output {
         for _ in 0..<decimals { scale *= 10 }
         let negative = numerator < 0
         let m = negative ? -numerator : numerator
-        // round(m * scale / den), computed as quotient/remainder to avoid overflow for large m.
-        let whole = m / denominator, rest = m % denominator
-        let frac = (2 * rest * scale + denominator) / (2 * denominator)  // may reach `scale` (carry)
+        // round(m * scale / den), computed as quotient/remainder to avoid overflow for large m, and the
+        // fraction by long division, one decimal at a time, so that no product exceeds 10 * den: `rest * scale`
+        // overflowed Int64 once rest > 9.2e12 (e.g. a real-time factor above 0.07 in --bench, whose
+        // denominator is a segment in nanoseconds x the rate: 6.6e13).
+        let whole = m / denominator
+        var rest = m % denominator, frac: Int64 = 0
+        for _ in 0..<decimals {
+            rest *= 10
+            frac = frac * 10 + rest / denominator
+            rest %= denominator
+        }
+        if 2 * rest >= denominator { frac += 1 }  // to nearest, ties away from zero; may reach `scale` (carry)
         let total = whole * scale + frac
         if negative && total != 0 { byte(45) }
         put(total / scale)
