@@ -5,7 +5,7 @@
 #   tools/device_parity.sh [DATA_DIR]        (default: ../shared/data/gtzan-mini, relative to the repo root)
 #
 # 1. extracts DATA_DIR's features, trains MODEL (cnn-gru; cnn-lstm also works) briefly with a fixed seed (track
-#    split, seed 42, OPENBLAS_NUM_THREADS=2 so runs repeat);
+#    split, seed 42, OpenBLAS kernel and threads pinned by tools/pin_blas.sh so every machine trains the same model);
 # 2. quantizes it with `--eval DATA_DIR --report`: float vs int8 on the float MFCC, and the device path from the
 #    audio of the checkpoint's TEST clips (int16 PCM -> fixed-point MFCC -> int8 network -> clip scores);
 # 3. converts those test clips to 16-bit WAV with `crnn-train convert` and classifies them with
@@ -23,7 +23,8 @@ MODEL="${MODEL:-cnn-gru}"
 EPOCHS="${EPOCHS:-25}"
 MIN_AGREEMENT="${MIN_AGREEMENT:-0.99}"
 MIN_SNR_DB="${MIN_SNR_DB:-40}"
-export OPENBLAS_NUM_THREADS=2
+# OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
+source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
 
 if [ ! -d "$DATA" ]; then
     echo "device_parity: no data at $DATA" >&2

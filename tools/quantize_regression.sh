@@ -4,7 +4,7 @@
 #   tools/quantize_regression.sh [DATA_DIR]        (default: ../shared/data/gtzan-mini, relative to the repo root)
 #
 # Extracts the features of DATA_DIR, trains cnn-gru and cnn-lstm briefly with a fixed seed (track split,
-# seed 42, OpenBLAS pinned to 2 threads so that runs repeat), quantizes each with calibration on the
+# seed 42, OpenBLAS pinned to its baseline kernel and 2 threads by tools/pin_blas.sh, so that every machine trains the same model), quantizes each with calibration on the
 # checkpoint's TRAINING tracks and evaluates float vs int8 on its held-out TEST tracks (by running
 # CRNNRuntime's interpreter). Prints one line per model and fails (exit 1) when the int8 segment accuracy
 # differs from the float one by more than MAX_CHANGE_POINTS (1.0) points or the top-1 agreement falls under
@@ -16,7 +16,8 @@ DATA="${1:-../shared/data/gtzan-mini}"
 EPOCHS="${EPOCHS:-25}"
 MAX_CHANGE_POINTS="${MAX_CHANGE_POINTS:-1.0}"
 MIN_AGREEMENT="${MIN_AGREEMENT:-0.97}"
-export OPENBLAS_NUM_THREADS=2
+# OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
+source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
 
 if [ ! -d "$DATA" ]; then
     echo "quantize_regression: no data at $DATA" >&2
