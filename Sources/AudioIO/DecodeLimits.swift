@@ -41,7 +41,8 @@ public struct DecodeLimits: Sendable, Equatable {
     /// The most source frames a decode at `rate` may read.
     func maxFrames(rate: Int) -> Int {
         let f = maxSeconds * Double(rate)
-        return f >= Double(Int.max / 2) ? Int.max / 2 : max(0, Int(f))
+        if !(f > 0) { return 0 }  // also NaN
+        return f >= Double(Int.max / 2) ? Int.max / 2 : Int(f)
     }
 }
 
@@ -52,7 +53,7 @@ func monotonicSeconds() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
-/// A human-readable duration for limit messages: "1 h", "90 s", "2.5 min".
+/// A human-readable duration for limit messages: "1 h", "5 min", "90 s", "0.5 s".
 func durationText(_ seconds: Double) -> String {
     if seconds >= 3_600 && seconds.truncatingRemainder(dividingBy: 3_600) == 0 { return "\(Int(seconds / 3_600)) h" }
     if seconds >= 60 && seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60)) min" }
