@@ -90,10 +90,13 @@ public enum AudioDecoder {
     /// ```
     ///
     /// - Throws: `AudioError` naming `path` and the reason: missing file, directory, empty
-    ///   file, a file libsndfile cannot open (with its `sf_strerror` text), zero channels or
-    ///   frames, a read error, no samples decoded, a non-positive rate, or a libsoxr error.
-    public static func decodeMono(path: String, sampleRate: Int) throws(AudioError) -> [Float] {
-        try decode(path: path, sampleRate: sampleRate).samples
+    ///   file, a file libsndfile cannot open (with its `sf_strerror` text), a channel count or sample
+    ///   rate outside `limits`, zero frames, a read error, no samples decoded, a non-finite sample,
+    ///   more audio than `limits.maxSeconds`, a decode slower than `limits.maxWallSeconds`,
+    ///   a non-positive requested rate, or a libsoxr error.
+    public static func decodeMono(path: String, sampleRate: Int,
+                                  limits: DecodeLimits = .standard) throws(AudioError) -> [Float] {
+        try decode(path: path, sampleRate: sampleRate, limits: limits).samples
     }
 
     /// Like `decodeMono`, but also returns the source file's information; with
@@ -103,11 +106,13 @@ public enum AudioDecoder {
     /// let audio = try AudioDecoder.decode(path: "clip.ogg")
     /// print(audio.source.channels, audio.sampleRate, audio.samples.count)
     /// ```
-    public static func decode(path: String, sampleRate: Int? = nil) throws(AudioError) -> DecodedAudio {
+    public static func decode(path: String, sampleRate: Int? = nil,
+                              limits: DecodeLimits = .standard) throws(AudioError) -> DecodedAudio {
         if let sampleRate, sampleRate <= 0 {
             throw AudioError(path: path, reason: "requested sample rate \(sampleRate) Hz is not positive")
         }
-        let file = try SoundFile(path: path)
+        let started = monotonicSeconds()
+        let file = try SoundFile(path: path, limits: limits)
         let info = file.info
         let targetRate = sampleRate ?? info.sampleRate
 
@@ -119,17 +124,29 @@ public enum AudioDecoder {
         }
 
         let channels = info.channels
-        var interleaved = [Float](repeating: 0, count: blockFrames * channels)
-        var mono = [Float](repeating: 0, count: blockFrames)
+        let block = blockFrames(channels: channels)
+        var interleaved = [Float](repeating: 0, count: block * channels)
+        var mono = [Float](repeating: 0, count: block)
         var output: [Float] = []
-        output.reserveCapacity(librosaResampledLength(info.frames, from: info.sampleRate, to: targetRate) + 16)
+        // The header's frame count only sizes the first allocation, and never beyond the duration limit:
+        // a forged header (2^40 frames) must not reserve terabytes.
+        let maxFrames = limits.maxFrames(rate: info.sampleRate)
+        let expected = min(max(info.frames, 0), maxFrames)
+        output.reserveCapacity(librosaResampledLength(expected, from: info.sampleRate, to: targetRate) + 16)
         var framesRead = 0
 
         while true {
             let got = try interleaved.withUnsafeMutableBufferPointer { (buf) throws(AudioError) -> Int in
-                try file.readFrames(into: buf, frames: blockFrames)
+                try file.readFrames(into: buf, frames: block)
             }
             if got == 0 { break }
+            if got > maxFrames - framesRead {
+                throw AudioError(path: path, reason: "longer than the \(durationText(limits.maxSeconds)) decode limit"
+                                 + " (more than \(maxFrames) frames at \(info.sampleRate) Hz; the header says \(info.frames))")
+            }
+            if let bad = firstNonFinite(interleaved, count: got * channels) {
+                throw AudioError(path: path, reason: "frame \(framesRead + bad / channels) holds a non-finite sample (NaN or infinity)")
+            }
             framesRead += got
             downmix(interleaved, channels: channels, frames: got, into: &mono)
             if let resampler {
@@ -142,6 +159,11 @@ public enum AudioDecoder {
                 if let failure { throw AudioError(path: path, reason: failure.text) }
             } else {
                 output.append(contentsOf: mono[0..<got])
+            }
+            let elapsed = monotonicSeconds() - started
+            if elapsed > limits.maxWallSeconds {
+                throw AudioError(path: path, reason: "decoding took longer than the \(durationText(limits.maxWallSeconds)) limit"
+                                 + " (stopped after \(framesRead) frames)")
             }
         }
         if let message = file.pendingError {
@@ -157,6 +179,17 @@ public enum AudioDecoder {
         return DecodedAudio(samples: output, sampleRate: targetRate, source: info)
     }
 
+    /// Frames per read: `blockFrames`, fewer for many channels so that one block stays at most 2^18 floats (1 MB).
+    static func blockFrames(channels: Int) -> Int {
+        max(1, min(blockFrames, (1 << 18) / max(1, channels)))
+    }
+
+    /// Index of the first NaN or infinity in `x[0..<count]`, if any.
+    static func firstNonFinite(_ x: [Float], count: Int) -> Int? {
+        for i in 0..<count where !x[i].isFinite { return i }
+        return nil
+    }
+
     /// Reads only the header: rate, channels, frame count and container name.
     ///
     /// ```swift
@@ -165,8 +198,8 @@ public enum AudioDecoder {
     /// ```
     ///
     /// - Throws: `AudioError` for the same open-time reasons as `decodeMono`.
-    public static func decodeInfo(path: String) throws(AudioError) -> AudioInfo {
-        try SoundFile(path: path).info
+    public static func decodeInfo(path: String, limits: DecodeLimits = .standard) throws(AudioError) -> AudioInfo {
+        try SoundFile(path: path, limits: limits).info
     }
 
     /// Mean of the channels of `frames` interleaved frames, into `mono[0..<frames]`.

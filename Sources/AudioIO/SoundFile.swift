@@ -46,8 +46,9 @@ final class SoundFile {
     let info: AudioInfo
     private let handle: OpaquePointer
 
-    /// Opens `path` for reading and validates what libsndfile reports about it.
-    init(path: String) throws(AudioError) {
+    /// Opens `path` for reading and validates what libsndfile reports about it against `limits`
+    /// (channel count and sample rate in range, at least one frame).
+    init(path: String, limits: DecodeLimits = .standard) throws(AudioError) {
         self.path = path
         try Self.checkPlainFile(path)
 
@@ -65,13 +66,15 @@ final class SoundFile {
         case .failure(let e): throw e
         }
 
-        guard sfInfo.channels > 0 else {
+        guard sfInfo.channels > 0, Int(sfInfo.channels) <= limits.maxChannels else {
             sf_close(handle)
-            throw AudioError(path: path, reason: "the file reports \(sfInfo.channels) channels")
+            throw AudioError(path: path, reason: "the file reports \(sfInfo.channels) channels"
+                             + (sfInfo.channels > 0 ? " (at most \(limits.maxChannels) are accepted)" : ""))
         }
-        guard sfInfo.samplerate > 0 else {
+        guard limits.sampleRates.contains(Int(sfInfo.samplerate)) else {
             sf_close(handle)
-            throw AudioError(path: path, reason: "the file reports a sample rate of \(sfInfo.samplerate) Hz")
+            throw AudioError(path: path, reason: "the file reports a sample rate of \(sfInfo.samplerate) Hz"
+                             + " (accepted: \(limits.sampleRates.lowerBound) to \(limits.sampleRates.upperBound) Hz)")
         }
         guard sfInfo.frames > 0 else {
             sf_close(handle)
@@ -94,6 +97,10 @@ final class SoundFile {
         let got = sf_readf_float(handle, buffer.baseAddress, sf_count_t(frames))
         if got < 0 || (got == 0 && sf_error(handle) != 0) {
             throw AudioError(path: path, reason: "read failed: \(String(cString: sf_strerror(handle)))")
+        }
+        // More than asked for would mean the library wrote past the buffer: stop before using it.
+        if got > sf_count_t(frames) {
+            throw AudioError(path: path, reason: "the decoder returned \(got) frames for a read of \(frames)")
         }
         return Int(got)
     }

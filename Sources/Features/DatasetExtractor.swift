@@ -40,6 +40,13 @@ public enum DatasetExtractor {
         return seg
     }
 
+    /// The first segment whose MFCCs hold a NaN or infinity (a float file with absurd sample values, e.g. 1e30,
+    /// overflows the power spectrum), or nil. Such a clip is refused rather than poisoning training.
+    public static func nonFiniteSegment(_ features: [Float], config: FeatureConfig) -> Int? {
+        guard let i = features.firstIndex(where: { !$0.isFinite }) else { return nil }
+        return i / max(1, config.valuesPerSegment)
+    }
+
     /// Extracts `clips` (all of `index` by default). Unreadable or too-short clips are skipped and
     /// reported in `warnings`; they do not stop the run.
     public static func extract(
@@ -80,7 +87,11 @@ public enum DatasetExtractor {
                         var feats: [Float] = []
                         feats.reserveCapacity(count * config.valuesPerSegment)
                         for k in 0..<count { feats += extractor.mfcc(segment: segment(k, of: audio, config: config)) }
-                        result = .success(feats)
+                        if let bad = nonFiniteSegment(feats, config: config) {
+                            result = .failure(DatasetError("\(path): segment \(bad) gives non-finite MFCCs (samples far outside [-1, 1])"))
+                        } else {
+                            result = .success(feats)
+                        }
                     }
                 } catch {
                     result = .failure(DatasetError(error.description))

@@ -126,6 +126,11 @@ struct PredictCommand: ParsableCommand {
             }
             var values: [Float] = []
             for k in 0..<n { values += extractor.mfcc(segment: DatasetExtractor.segment(k, of: samples, config: config)) }
+            if let bad = DatasetExtractor.nonFiniteSegment(values, config: config) {
+                warn("error: \(path): segment \(bad) gives non-finite MFCCs (samples far outside [-1, 1])")
+                failures += 1
+                continue
+            }
             let cache = FeatureCache(config: config, labels: ckpt.meta.labels,
                                      tracks: [FeatureTrack(trackID: path, relativePath: path, label: 0, firstSegment: 0, segmentCount: n)],
                                      values: values)
