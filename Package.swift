@@ -45,7 +45,7 @@ let executables: [Target] = [
     .executableTarget(
         name: "crnn-train",
         dependencies: [
-            "AudioIO", "Features", "Training", "CRNNRuntime",
+            "AudioIO", "Features", "Training", "CRNNRuntime", "Quantization",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     .executableTarget(

@@ -14,7 +14,7 @@ struct CRNNTrain: ParsableCommand {
             Start with `crnn-train demo`, which needs no data: it generates a small synthetic dataset and \
             extracts its features.
             """,
-        subcommands: [DemoCommand.self, FeaturesCommand.self, MergeFeaturesCommand.self, FitCommand.self, EvalCommand.self, PredictCommand.self, MFCCCommand.self, ConvertCommand.self, BenchMFCCCommand.self, BenchTrainCommand.self])
+        subcommands: [DemoCommand.self, FeaturesCommand.self, MergeFeaturesCommand.self, FitCommand.self, EvalCommand.self, OutOfPoolCommand.self, OutOfPoolSummaryCommand.self, PredictCommand.self, MFCCCommand.self, ConvertCommand.self, BenchMFCCCommand.self, BenchTrainCommand.self])
 }
 
 /// Writes a line to standard error.
