@@ -11,7 +11,7 @@
 # feature-file and checkpoint readers are compiled from their own files only (Features: FeatureCache.swift +
 # DatasetIndex.swift; Training: Checkpoint.swift + Plots.swift) as modules of the same names, so the targets
 # import them unchanged without FFTW, libsndfile, soxr or OpenBLAS. Work corpora grow in the scratch folder;
-# fuzz/corpus/NAME (committed seeds) is only read.
+# fuzz/corpus/NAME (committed seeds) and fuzz/regressions/NAME (inputs that once crashed) are only read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -19,6 +19,8 @@ targets=(model wav pcm_stream frontend_tables feature_file checkpoint)
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 obj=$scratch/obj
 flags=(-O -g -sanitize=fuzzer,address -parse-as-library)
+# A Swift trap must reach libFuzzer's deadly-signal handler (which saves the input), not the Swift backtracer.
+export SWIFT_BACKTRACE=enable=no
 
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1; }
 
@@ -98,13 +100,16 @@ build_target "$name"
 work=$scratch/corpus/$name artifacts=$scratch/artifacts/$name
 mkdir -p "$work" "$artifacts"
 limit=()
+# Inputs that once crashed (fuzz/regressions/NAME) are replayed at every start, as part of the corpus.
+regressions=()
+[ -d "fuzz/regressions/$name" ] && regressions=("fuzz/regressions/$name")
 [ "$seconds" -gt 0 ] && limit=(-max_total_time="$seconds")
 log=$scratch/$name.log
 echo "fuzz: $name for ${seconds}s (corpus $work + fuzz/corpus/$name, dict fuzz/dict/$name.dict, log $log)"
 status=0
 "$scratch/bin/$name" "${limit[@]}" -dict="fuzz/dict/$name.dict" -artifact_prefix="$artifacts/" \
     -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$@" \
-    "$work" "fuzz/corpus/$name" >"$log" 2>&1 || status=$?
+    "$work" "fuzz/corpus/$name" "${regressions[@]}" >"$log" 2>&1 || status=$?
 grep -E '^(#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
 if [ $status -ne 0 ]; then
     grep -E 'ERROR: (libFuzzer|AddressSanitizer)|Fatal error|SUMMARY|artifact_prefix|Test unit written' "$log" | head -20
