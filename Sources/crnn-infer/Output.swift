@@ -70,9 +70,13 @@ final class Output {
         for _ in 0..<decimals { scale *= 10 }
         let negative = numerator < 0
         let m = negative ? -numerator : numerator
-        // round(m * scale / den), computed as quotient/remainder to avoid overflow for large m.
-        let whole = m / denominator, rest = m % denominator
-        let frac = (2 * rest * scale + denominator) / (2 * denominator)  // may reach `scale` (carry)
+        // round(m * scale / den), computed as quotient/remainder to avoid overflow for large m, and the
+        // fraction one decimal at a time: `rest * scale` overflowed Int64 for --bench's nanosecond denominator
+        // (6.6e13 per 3-s segment) once a segment took more than ~0.2 s (found under AddressSanitizer).
+        let whole = m / denominator
+        var rest = m % denominator, frac: Int64 = 0
+        for _ in 0..<decimals { rest *= 10; frac = frac * 10 + rest / denominator; rest %= denominator }
+        if 2 * rest >= denominator { frac += 1 }  // round half up; may reach `scale` (carry)
         let total = whole * scale + frac
         if negative && total != 0 { byte(45) }
         put(total / scale)
