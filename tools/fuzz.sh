@@ -37,8 +37,15 @@ module() {
     fi
     [ $stale -eq 0 ] && return 0
     echo "fuzz: compiling module $name" >&2
-    (cd "$out" && swiftc -emit-module -emit-object -wmo -parse-as-library -module-name "$name" -I . "${mflags[@]}" \
-        "${@/#/$root/}" -o "$name.o")
+    quiet "$out/$name.build.log" bash -c 'cd "$0" && shift && exec swiftc "$@"' "$out" -emit-module -emit-object -wmo \
+        -parse-as-library -module-name "$name" -I . "${mflags[@]}" "${@/#/$root/}" -o "$name.o"
+}
+
+# quiet LOG COMMAND...: runs COMMAND with its output in LOG, shown only on failure (the ASan link prints
+# hundreds of harmless ld.gold "Cannot export local symbol" warnings).
+quiet() {
+    local log=$1; shift
+    "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "fuzz: build failed (log $log)" >&2; exit 1; }
 }
 
 runtime_sources() { ls Sources/CRNNRuntime/*.swift; }
@@ -68,7 +75,7 @@ build_target() {
         [ $stale -eq 0 ] && return 0
     fi
     echo "fuzz: linking target $name" >&2
-    swiftc "${flags[@]}" -I "$obj" -module-name "fuzz_$name" "${src[@]}" "${objs[@]}" -o "$bin"
+    quiet "$scratch/bin/$name.build.log" swiftc "${flags[@]}" -I "$obj" -module-name "fuzz_$name" "${src[@]}" "${objs[@]}" -o "$bin"
 }
 
 valid() { for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
