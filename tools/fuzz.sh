@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-targets=(model wav pcm_stream frontend_tables feature_file checkpoint)
+targets=(model model_invoke wav pcm_stream frontend_tables feature_file checkpoint)
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 obj=$scratch/obj
 flags=(-O -g -sanitize=fuzzer,address -parse-as-library)

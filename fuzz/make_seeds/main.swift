@@ -39,6 +39,12 @@ if let s = frontendSectionEntry(withTables) {
     write("frontend_tables", "tiny-gru.frontend", Array(withTables[s.offset..<(s.offset + length)]))
 }
 
+// MARK: model_invoke: [model 0 gru / 1 lstm / 2 cnn][3-byte patches: u16 offset after the header, value]
+
+write("model_invoke", "gru.patch", [0])
+write("model_invoke", "lstm.patch", [1])
+write("model_invoke", "cnn-two-patches.patch", [2, 0x00, 0x09, 0x7F, 0x10, 0x08, 0x80])
+
 // MARK: wav
 
 func le(_ v: UInt32, _ n: Int, big: Bool = false) -> [UInt8] {

@@ -3,10 +3,17 @@
 // invoke on a fixed input and the Q15 softmax. Each input runs twice: as given (so the CRC check itself is
 // fuzzed) and with its CRC32 field recomputed (so mutations reach the section, tensor and operator checks).
 import CRNNRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Harness limit, not a runtime rule: models whose planned arena exceeds this are validated and planned
 /// but not run (a valid file may legitimately declare large activations; running them only costs time).
 let maxArenaBytes = 64 << 20
+
+/// Executions that reached `invoke`, printed at exit (libFuzzer's `-runs=N` ends with exit()).
+nonisolated(unsafe) var invokeCount = 0
+nonisolated(unsafe) var registeredReport = false
 
 func exercise(_ bytes: [UInt8]) {
     bytes.withUnsafeBufferPointer { p in
@@ -25,6 +32,7 @@ func exercise(_ bytes: [UInt8]) {
                 for i in 0..<q.count { q[i] = Int8(truncatingIfNeeded: i &* 37) }
                 it.invoke(from: it.quantizedInputTensor == model.inputTensor ? 0 : 1)
             }
+            invokeCount += 1
             var probabilities = [Int16](repeating: 0, count: it.output.count)
             probabilities.withUnsafeMutableBufferPointer { it.probabilitiesQ15(into: $0) }
             _ = it.top1
@@ -34,6 +42,10 @@ func exercise(_ bytes: [UInt8]) {
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzModel(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    if !registeredReport {
+        registeredReport = true
+        atexit { fputs("model: \(invokeCount) invokes\n", stderr) }
+    }
     var bytes = Array(UnsafeBufferPointer(start: data, count: size))
     exercise(bytes)
     fixModelCRC(&bytes)
