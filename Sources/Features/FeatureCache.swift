@@ -160,9 +160,10 @@ public struct FeatureCache: Sendable {
             tracks.append(FeatureTrack(trackID: id, relativePath: rel, label: label, firstSegment: first, segmentCount: count))
         }
         guard next == segmentCount else { throw DatasetError("feature file track table does not cover its \(segmentCount) segments") }
-        let floatCount = segmentCount * config.valuesPerSegment
-        guard r.remaining == floatCount * 4 + 4 else {
-            throw DatasetError("feature file size disagrees with its header (\(r.remaining - 4) data bytes, expected \(floatCount * 4))")
+        // A valid configuration can declare 2^40 values per segment: check the product before using it.
+        let (floatCount, overflow) = segmentCount.multipliedReportingOverflow(by: config.valuesPerSegment)
+        guard !overflow, floatCount <= (r.remaining - 4) / 4, r.remaining == floatCount * 4 + 4 else {
+            throw DatasetError("feature file size disagrees with its header (\(r.remaining - 4) data bytes for \(segmentCount) segments of \(config.valuesPerSegment) values)")
         }
         var values = [Float](repeating: 0, count: floatCount)
         values.withUnsafeMutableBytes { dst in

@@ -1,0 +1,137 @@
+// Shared by the fuzz targets and the seed generator (fuzz/make_seeds/main.swift): a tiny model with a small
+// feature configuration and its fixed-point frontend tables, built with CRNNRuntime's ModelBuilder, and a
+// 16-byte aligned copy of the fuzzer's input (ModelFile requires an aligned buffer).
+import CRNNRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small frontend: 1024-sample segments at 8 kHz, n_fft 256, hop 128 -> 9 frames x 8 MFCCs (16 mel bands).
+/// Small enough that a stream target can classify many windows per second.
+let fuzzFeatureConfig = FeatureConfig(sampleRate: 8000, segmentSamples: 1024, nFFT: 256, hopLength: 128,
+                                      nMels: 16, nMFCC: 8)
+
+/// Calls `body` with `bytes` copied to 16-byte aligned memory (valid only inside `body`).
+func withAligned<R>(_ data: UnsafePointer<UInt8>?, _ size: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+    defer { buffer.deallocate() }
+    if size > 0, let data { buffer.copyMemory(from: UnsafeRawBufferPointer(start: data, count: size)) }
+    return body(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<size]))
+}
+
+/// Periodic Hann window, triangular mel-like bands evenly spaced in Hz (area-normalised), ortho DCT-II, each
+/// rounded to Q15 with the smallest exponent that fits (as the host's FrontendTables does; values differ).
+func fuzzFrontendTables(_ c: FeatureConfig) -> FrontendTables {
+    let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC)
+    func exponent(_ vs: [Double]) -> Int32 {
+        let m = vs.map { abs($0) }.max() ?? 0
+        var e: Int32 = -16
+        while e < 16 && (m * pow(2, Double(15 - e))).rounded() > 32767 { e += 1 }
+        return e
+    }
+    func q15(_ v: Double, _ e: Int32) -> Int16 { Int16(max(-32768, min(32767, (v * pow(2, Double(15 - e))).rounded()))) }
+    let window = (0..<n).map { q15(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)), 0) }
+    let fMin = Double(c.fMinHz), fMax = Double(c.effectiveFMaxHz), binHz = Double(c.sampleRate) / Double(n)
+    let edges = (0..<(nMels + 2)).map { fMin + (fMax - fMin) * Double($0) / Double(nMels + 1) }
+    var spans: [(firstBin: UInt16, binCount: UInt16)] = [], weights: [Double] = []
+    for m in 0..<nMels {
+        var first = -1, values: [Double] = []
+        for k in 0..<bins {
+            let f = Double(k) * binHz
+            let up = (f - edges[m]) / (edges[m + 1] - edges[m]), down = (edges[m + 2] - f) / (edges[m + 2] - edges[m + 1])
+            let tri = max(0, min(up, down))
+            if tri > 0 { if first < 0 { first = k }; values.append(tri * 2 / (edges[m + 2] - edges[m])) }
+        }
+        spans.append((UInt16(max(first, 0)), UInt16(values.count)))
+        weights += values
+    }
+    var dct: [Double] = []
+    for k in 0..<nMFCC {
+        let s = (k == 0 ? 1.0 : 2.0) / Double(nMels)
+        for i in 0..<nMels { dct.append(s.squareRoot() * cos(Double.pi * Double(k) * Double(2 * i + 1) / Double(2 * nMels))) }
+    }
+    let eMel = exponent(weights), eDct = exponent(dct)
+    return FrontendTables(window: window, melSpans: spans, melWeights: weights.map { q15($0, eMel) },
+                          melWeightExponent: eMel, dct: dct.map { q15($0, eDct) }, dctExponent: eDct)
+}
+
+enum FuzzModelKind { case gru, lstm, cnn }
+
+/// A tiny CRNN on `fuzzFeatureConfig`: int32 MFCC [9, 8] -> input quantize -> conv 3x3 (2 filters, fused pool 2x2,
+/// ReLU) -> affine -> separate max-pool (1, 2) -> reshape [T, W*C] -> GRU or LSTM (4 units, last step) or
+/// flatten -> fully connected (3 classes). Weights from an integer LCG; `frontend` adds the tables section.
+func fuzzTinyModel(_ kind: FuzzModelKind, frontend: Bool) -> [UInt8] {
+    var state: UInt32 = kind == .gru ? 1 : (kind == .lstm ? 2 : 3)
+    func next() -> UInt32 { state = state &* 1_664_525 &+ 1_013_904_223; return state }
+    func int8s(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next() >> 24) } }
+    func multipliers(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(1 << 30) + Int32(next() >> 3) } }
+    func biases(_ n: Int, _ shift: UInt32) -> [Int32] { (0..<n).map { _ in Int32(truncatingIfNeeded: next() >> shift) - (1 << (31 - Int32(shift))) } }
+    let c = fuzzFeatureConfig, frames = c.frameCount, coeffs = Int(c.nMFCC), filters = 2, units = 4, classes = 3
+    var b = ModelBuilder()
+    b.featureConfig = c
+    let input = b.addActivation(.int32, shape: [frames, coeffs], scaleMultiplier: 1 << 30, scaleShift: -7)
+    var x = b.addInputQuantize(input: input, mean: biases(coeffs, 16), multipliers: multipliers(coeffs),
+                               shifts: [Int32](repeating: -8, count: coeffs), outputZeroPoint: -3)
+    x = b.addConv2d(input: x, weights: int8s(filters * 9), kernel: (3, 3), outputChannels: filters,
+                    bias: biases(filters, 20), multipliers: multipliers(filters), shifts: [Int32](repeating: -9, count: filters),
+                    outputZeroPoint: -100, activationMin: -100, activationMax: 127, pool: (2, 2))
+    x = b.addAffine(input: x, weights: (0..<filters).map { _ in Int16(truncatingIfNeeded: next() >> 16) },
+                    bias: biases(filters, 12), multipliers: multipliers(filters), shifts: [Int32](repeating: -15, count: filters),
+                    outputZeroPoint: 5)
+    x = b.addMaxPool2d(input: x, pool: (1, 2))
+    let h = (frames + 1) / 2, w = ((coeffs + 1) / 2 + 1) / 2
+    let features: Int
+    switch kind {
+    case .cnn:
+        x = b.addReshape(input: x, shape: [h * w * filters])
+        features = h * w * filters
+    case .gru, .lstm:
+        x = b.addReshape(input: x, shape: [h, w * filters])
+        let rows = (kind == .gru ? 3 : 4) * units
+        x = b.addRecurrent(lstm: kind == .lstm, input: x, units: units, inputWeights: int8s(rows * w * filters),
+                           recurrentWeights: int8s(rows * units), inputBias: biases(rows, 18),
+                           recurrentBias: kind == .gru ? biases(rows, 18) : [Int32](repeating: 0, count: rows),
+                           inputMultipliers: multipliers(rows), inputShifts: [Int32](repeating: -2, count: rows),
+                           recurrentMultipliers: multipliers(rows), recurrentShifts: [Int32](repeating: -1, count: rows),
+                           returnSequences: false, cellFractionBits: 11)
+        x = b.addReshape(input: x, shape: [units])
+        features = units
+    }
+    x = b.addFullyConnected(input: x, weights: int8s(classes * features), outputs: classes, bias: biases(classes, 20),
+                            multipliers: multipliers(classes), shifts: [Int32](repeating: -6, count: classes), outputZeroPoint: 0)
+    b.inputTensor = input
+    b.outputTensor = x
+    b.labels = (0..<classes).map { Array("genre\($0)".utf8) }
+    b.softmaxMultiplier = 1 << 30
+    b.softmaxShift = 13
+    if frontend { b.frontend = fuzzFrontendTables(c) }
+    return b.encode()
+}
+
+/// The frontend-tables section of `model` (the last section, as ModelBuilder writes it): (table entry offset,
+/// section offset), or nil.
+func frontendSectionEntry(_ model: [UInt8]) -> (entry: Int, offset: Int)? {
+    func u32(_ o: Int) -> Int { Int(model[o]) | Int(model[o + 1]) << 8 | Int(model[o + 2]) << 16 | Int(model[o + 3]) << 24 }
+    let count = u32(ModelLayout.Header.sectionCount), table = u32(ModelLayout.Header.sectionTableOffset)
+    for i in 0..<count {
+        let e = table + i * ModelLayout.sectionEntryBytes
+        if u32(e + ModelLayout.SectionEntry.kind) == Int(SectionKind.frontend.rawValue) {
+            return (e, u32(e + ModelLayout.SectionEntry.offset))
+        }
+    }
+    return nil
+}
+
+/// Writes `v` little-endian at `at`.
+func store32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
+    for k in 0..<4 { b[at + k] = UInt8(truncatingIfNeeded: v >> UInt32(8 * k)) }
+}
+
+/// Recomputes the header's CRC32 field of a model file in place (no-op when shorter than the header).
+func fixModelCRC(_ b: inout [UInt8]) {
+    guard b.count >= ModelLayout.headerBytes else { return }
+    let declared = Int(b[16]) | Int(b[17]) << 8 | Int(b[18]) << 16 | Int(b[19]) << 24
+    let end = min(max(declared, ModelLayout.headerBytes), b.count)
+    let crc = b.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[ModelLayout.headerBytes..<end])) }
+    store32(&b, ModelLayout.Header.crc32, crc)
+}

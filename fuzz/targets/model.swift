@@ -1,0 +1,54 @@
+// Fuzz target `model`: an untrusted int8 model file through everything crnn-infer does with it before audio:
+// ModelFile validation, the label and frontend-table accessors, ArenaPlan, Interpreter (prepare steps), then one
+// invoke on a fixed input and the Q15 softmax. Each input runs twice: as given (so the CRC check itself is
+// fuzzed) and with its CRC32 field recomputed (so mutations reach the section, tensor and operator checks).
+import CRNNRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Harness limit, not a runtime rule: models whose planned arena exceeds this are validated and planned
+/// but not run (a valid file may legitimately declare large activations; running them only costs time).
+let maxArenaBytes = 64 << 20
+
+/// Executions that reached `invoke`, printed at exit (libFuzzer's `-runs=N` ends with exit()).
+nonisolated(unsafe) var invokeCount = 0
+nonisolated(unsafe) var registeredReport = false
+
+func exercise(_ bytes: [UInt8]) {
+    bytes.withUnsafeBufferPointer { p in
+        withAligned(p.baseAddress, p.count) { raw in
+            guard let model = try? ModelFile(bytes: raw) else { return }
+            for i in 0..<model.labelCount { _ = model.label(i).count }
+            _ = model.frontendTables()
+            let plan = ArenaPlan(model: model)
+            precondition(plan.arenaBytes >= plan.peakLiveBytes, "plan smaller than its peak")
+            guard plan.arenaBytes <= maxArenaBytes, let it = try? Interpreter(model: model) else { return }
+            if let features = it.featureInput {
+                for i in 0..<features.count { features[i] = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: i) &* 2_654_435_761) >> 12 }
+                it.invoke()
+            } else {
+                let q = it.int8Tensor(it.quantizedInputTensor)
+                for i in 0..<q.count { q[i] = Int8(truncatingIfNeeded: i &* 37) }
+                it.invoke(from: it.quantizedInputTensor == model.inputTensor ? 0 : 1)
+            }
+            invokeCount += 1
+            var probabilities = [Int16](repeating: 0, count: it.output.count)
+            probabilities.withUnsafeMutableBufferPointer { it.probabilitiesQ15(into: $0) }
+            _ = it.top1
+        }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzModel(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    if !registeredReport {
+        registeredReport = true
+        atexit { fputs("model: \(invokeCount) invokes\n", stderr) }
+    }
+    var bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    exercise(bytes)
+    fixModelCRC(&bytes)
+    exercise(bytes)
+    return 0
+}
