@@ -38,7 +38,8 @@ module() {
     [ $stale -eq 0 ] && return 0
     echo "fuzz: compiling module $name" >&2
     quiet "$out/$name.build.log" bash -c 'cd "$0" && shift && exec swiftc "$@"' "$out" -emit-module -emit-object -wmo \
-        -parse-as-library -module-name "$name" -I . "${mflags[@]}" "${@/#/$root/}" -o "$name.o"
+        -parse-as-library -module-name "$name" -I . "${mflags[@]}" "${@/#/$root/}" \
+        -emit-module-path "$name.swiftmodule" -o "$name.o"
 }
 
 # quiet LOG COMMAND...: runs COMMAND with its output in LOG, shown only on failure (the ASan link prints
