@@ -94,6 +94,19 @@ public struct FloatArchitecture: Sendable {
 }
 
 public enum Quantizer {
+    /// Refuses checkpoints whose input stage the int8 format cannot represent: the model file's input stage is
+    /// `(x - mean[c]) / std[c]` with constants, so a per-segment normalisation (`crnn-train fit --normalize
+    /// segment` / `segment-mean`, statistics of each 3-s segment) would be silently dropped and every int8 output
+    /// wrong. docs/out-of-pool.md says what the runtime would need.
+    public static func checkInputRepresentable(_ meta: CheckpointMeta) throws(QuantizationError) {
+        if let seg = meta.inputSegmentNormalization {
+            throw QuantizationError("this checkpoint normalises each segment by its own statistics (per-segment \(seg)); "
+                + "the int8 model format and CRNNRuntime have no such input stage yet, so crnn-quantize cannot make a "
+                + "faithful int8 model from it. Evaluate it in float (crnn-train eval / oop), or train with the default "
+                + "--normalize coefficient (or --no-normalize) for an int8 model")
+        }
+    }
+
     /// Builds the int8 model from a checkpoint and calibrated ranges. Deterministic: the same checkpoint and
     /// ranges give the same bytes (only IEEE-exact Double arithmetic: +, *, /, sqrt, rounding).
     public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges) throws(QuantizationError) -> QuantizedModel {
@@ -118,6 +131,7 @@ public enum Quantizer {
         // Input: Q23.8 MFCC, standardised and quantized per coefficient (section 5).
         let graphInput = b.addActivation(.int32, shape: [T, F], scaleMultiplier: 1 << 30, scaleShift: -7)  // 2^-8
         let qIn = try ranges.quantization("input")
+        try Self.checkInputRepresentable(c.meta)
         let mean = c.meta.inputMean.isEmpty ? [Float](repeating: 0, count: F) : c.meta.inputMean
         let std = c.meta.inputStd.isEmpty ? [Float](repeating: 1, count: F) : c.meta.inputStd
         guard mean.count == F, std.count == F else { throw QuantizationError("checkpoint's input normalisation has \(mean.count) coefficients, expected \(F)") }
