@@ -110,6 +110,7 @@ public enum Quantizer {
     /// Builds the int8 model from a checkpoint and calibrated ranges. Deterministic: the same checkpoint and
     /// ranges give the same bytes (only IEEE-exact Double arithmetic: +, *, /, sqrt, rounding).
     public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges) throws(QuantizationError) -> QuantizedModel {
+        try checkInputRepresentable(c.meta)
         let arch = try FloatArchitecture(c)
         func weight(_ name: String) throws(QuantizationError) -> NamedTensor {
             guard let t = c.weight(name) else { throw QuantizationError("checkpoint has no \(name)") }
@@ -131,7 +132,6 @@ public enum Quantizer {
         // Input: Q23.8 MFCC, standardised and quantized per coefficient (section 5).
         let graphInput = b.addActivation(.int32, shape: [T, F], scaleMultiplier: 1 << 30, scaleShift: -7)  // 2^-8
         let qIn = try ranges.quantization("input")
-        try Self.checkInputRepresentable(c.meta)
         let mean = c.meta.inputMean.isEmpty ? [Float](repeating: 0, count: F) : c.meta.inputMean
         let std = c.meta.inputStd.isEmpty ? [Float](repeating: 1, count: F) : c.meta.inputStd
         guard mean.count == F, std.count == F else { throw QuantizationError("checkpoint's input normalisation has \(mean.count) coefficients, expected \(F)") }
