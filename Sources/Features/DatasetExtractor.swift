@@ -49,13 +49,30 @@ public struct AugmentationPlan: Sendable, Equatable {
     public static func parse(_ list: String) throws(DatasetError) -> [Degradation] {
         var out: [Degradation] = []
         for name in list.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            guard let d = known.first(where: { $0.description == name }) else {
-                throw DatasetError("unknown degradation \"\(name)\" (known: \(known.map(\.description).joined(separator: ", ")))")
+            guard let d = known.first(where: { $0.description == name }) ?? Self.parametric(name) else {
+                throw DatasetError("unknown degradation \"\(name)\" (known: \(known.map(\.description).joined(separator: ", ")); "
+                    + "also gain<+|->Ndb, noise-snrNdb, resample-Nk with other numbers)")
             }
             if !out.contains(d) { out.append(d) }
         }
         if out.isEmpty { throw DatasetError("--augment needs at least one degradation name") }
         return out
+    }
+
+    /// Other levels of the parametric conditions: `gain-10db`, `gain+6db`, `noise-snr30db`, `resample-11k`
+    /// (names as `Degradation.description` writes them).
+    static func parametric(_ name: String) -> Degradation? {
+        func number(_ s: Substring) -> Double? { Double(s).flatMap { $0.isFinite ? $0 : nil } }
+        if name.hasPrefix("gain"), name.hasSuffix("db"), let g = number(name.dropFirst(4).dropLast(2)), abs(g) <= 60 {
+            return .gain(dB: g)
+        }
+        if name.hasPrefix("noise-snr"), name.hasSuffix("db"), let snr = number(name.dropFirst(9).dropLast(2)), (-20...80).contains(snr) {
+            return .noise(snrDB: snr)
+        }
+        if name.hasPrefix("resample-"), name.hasSuffix("k"), let k = Int(name.dropFirst(9).dropLast()), (4...48).contains(k) {
+            return .resampleThrough(rate: k * 1000)
+        }
+        return nil
     }
 
     /// The degradations applied to a clip (its relative path seeds the draw, so shards and thread order

@@ -14,7 +14,7 @@ final class RecipeCLITests: XCTestCase {
         // 20 clips x 2 segments clean, and 2 copies of each: the summary line keeps its documented start.
         XCTAssertTrue(f.stdout.hasPrefix("clips: 20, segments: 40, skipped: 0, "), f.stdout)
         XCTAssertTrue(f.stdout.contains("augmented: 80"), f.stdout)
-        let bad = try run(["features", "--data", dir + "/data", "--out", dir + "/x.bin", "--augment", "resample-7k"])
+        let bad = try run(["features", "--data", dir + "/data", "--out", dir + "/x.bin", "--augment", "resample-7x"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("unknown degradation"), bad.stderr)
 

@@ -134,7 +134,11 @@ final class AugmentedFeatureTests: XCTestCase {
     func testPlanParsingAndSeededPerClipChoice() throws {
         let all = try AugmentationPlan.parse("resample-16k, resample-8k,bandpass-300-3400,noise-snr20db")
         XCTAssertEqual(all.map(\.description), ["resample-16k", "resample-8k", "bandpass-300-3400", "noise-snr20db"])
-        XCTAssertThrowsError(try AugmentationPlan.parse("resample-7k")) { XCTAssertTrue("\($0)".contains("unknown degradation")) }
+        XCTAssertEqual(try AugmentationPlan.parse("gain-10db,gain+6db,noise-snr30db,resample-11k"),
+                       [.gain(dB: -10), .gain(dB: 6), .noise(snrDB: 30), .resampleThrough(rate: 11_000)])
+        for bad in ["resample-7x", "gain-10", "gainXdb", "gain-100db", "noise-snrdb", "resample-1k", "telephone"] {
+            XCTAssertThrowsError(try AugmentationPlan.parse(bad), bad) { XCTAssertTrue("\($0)".contains("unknown degradation")) }
+        }
         XCTAssertThrowsError(try AugmentationPlan.parse(","))
         let plan = AugmentationPlan(degradations: all, perClip: 1, seed: 3)
         var counts: [String: Int] = [:]
