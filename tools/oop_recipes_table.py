@@ -28,6 +28,18 @@ for c in conds:
         rows = [r for t in tables for r in t["rows"] if r["condition"] == c]
         cells.append(pm([r["float_track_accuracy"] for r in rows]))
     print(f"| {c} | " + " | ".join(cells) + " |")
+# Per seed, the mean over the degraded rows (and over those no recipe here trained on), then mean ± sd over seeds.
+UNSEEN = {"ogg-vorbis-q0.3", "mp3-q0.5", "gain-20db", "speed+3%", "speed-3%"}
+for title, keep in [("mean of all degraded rows", lambda r: True),
+                    ("mean of ogg, mp3, gain, speed ±3 % (trained on by no recipe)", lambda r: r["condition"] in UNSEEN)]:
+    cells = []
+    for _, tables in recipes:
+        per_seed = []
+        for t in tables:
+            rows = [r for r in t["rows"] if r["kind"] == "degraded" and keep(r)]
+            per_seed.append(statistics.mean(r["float_track_accuracy"] for r in rows))
+        cells.append(pm(per_seed))
+    print(f"| *{title}* | " + " | ".join(cells) + " |")
 print()
 print("Device agreement (int8 device top-1 == float top-1, per segment), mean over seeds, % (– = no int8 model):")
 print()
