@@ -18,9 +18,36 @@ public struct FeatureTrack: Equatable, Sendable {
     }
 }
 
+/// The segments of one degraded copy of a clip (`crnn-train features --augment`): training material only.
+///
+/// It belongs to the clean track `tracks[source]` and carries that track's id and label, so a split by track
+/// keeps it on its source's side. Its segments are numbered after all clean segments
+/// (`firstSegment >= FeatureCache.segmentCount`), so every consumer that walks `0 ..< segmentCount`,
+/// `tracks`, `segmentLabels` or `segmentTracks` sees the clean data only, exactly as before augmentation existed.
+public struct AugmentedTrack: Equatable, Sendable {
+    /// Index of the clean source track in `FeatureCache.tracks`.
+    public var source: Int
+    /// The degradation's name (`Degradation.description`, e.g. `resample-8k`).
+    public var condition: String
+    public var trackID: String
+    public var label: Int
+    /// Global segment index (after the clean segments) and count.
+    public var firstSegment: Int
+    public var segmentCount: Int
+    public init(source: Int, condition: String, trackID: String, label: Int, firstSegment: Int, segmentCount: Int) {
+        self.source = source
+        self.condition = condition
+        self.trackID = trackID
+        self.label = label
+        self.firstSegment = firstSegment
+        self.segmentCount = segmentCount
+    }
+}
+
 /// MFCC features of a whole dataset, as extracted once by `crnn-train features` and read back by training.
 ///
-/// File layout (little-endian), version 1:
+/// File layout (little-endian), version 1 (written whenever the file holds no augmented segments, so older
+/// builds keep reading such files); version 2 is version 1 plus an augmentation section before the checksum:
 /// ```
 /// 0   magic "CRNNFEAT" (8 bytes)
 /// 8   u32 version (1)
@@ -30,13 +57,17 @@ public struct FeatureTrack: Equatable, Sendable {
 /// 104 labels: u32 byte length + UTF-8 each
 ///     tracks: u32 len + UTF-8 track id, u32 len + UTF-8 relative path, u32 label, u32 first segment, u32 count
 ///     segment data: segment count x frames x coefficients float32 (frame-major per segment)
+///     [version 2 only] u32 augmented-copy count A, u32 augmented segment count S
+///         A x (u32 source track index, u32 len + UTF-8 condition, u32 first (from 0, in the augmented
+///         segments), u32 count), then S x frames x coefficients float32
 ///     u32 FNV-1a checksum of everything before it
 /// ```
 /// The reader checks magic, version, every count against the file size and the checksum, and gives a
 /// `DatasetError` naming the file and the problem.
 public struct FeatureCache: Sendable {
     public static let magic: [UInt8] = Array("CRNNFEAT".utf8)
-    public static let version: UInt32 = 1
+    /// The newest version this build writes (and every version it reads: 1 and 2).
+    public static let version: UInt32 = 2
 
     public var config: FeatureConfig
     public var labels: [String]
@@ -45,19 +76,52 @@ public struct FeatureCache: Sendable {
     public var values: [Float]
     public var shardIndex: Int
     public var shardCount: Int
+    /// Degraded copies of clean tracks (training material only; see `AugmentedTrack`). Empty unless the file
+    /// was extracted with `--augment`.
+    public var augmented: [AugmentedTrack]
+    /// `augmentedSegmentCount * valuesPerSegment` floats: the segments of `augmented`, in order.
+    public var augmentedValues: [Float]
 
     public init(config: FeatureConfig, labels: [String], tracks: [FeatureTrack], values: [Float],
-                shardIndex: Int = 1, shardCount: Int = 1) {
+                shardIndex: Int = 1, shardCount: Int = 1, augmented: [AugmentedTrack] = [], augmentedValues: [Float] = []) {
         self.config = config
         self.labels = labels
         self.tracks = tracks
         self.values = values
         self.shardIndex = shardIndex
         self.shardCount = shardCount
+        self.augmented = augmented
+        self.augmentedValues = augmentedValues
     }
 
     public var valuesPerSegment: Int { config.valuesPerSegment }
+    /// The number of CLEAN segments (augmented ones are numbered after them).
     public var segmentCount: Int { values.count / max(1, valuesPerSegment) }
+    public var augmentedSegmentCount: Int { augmentedValues.count / max(1, valuesPerSegment) }
+
+    /// The label of every segment, clean then augmented (indexable by any segment number).
+    public var allSegmentLabels: [Int] {
+        var out = segmentLabels
+        out.reserveCapacity(segmentCount + augmentedSegmentCount)
+        for a in augmented { out += [Int](repeating: a.label, count: a.segmentCount) }
+        return out
+    }
+
+    /// The augmented segments whose source track id is in `trackIDs` and in none of `excluding` (so a track
+    /// whose clean segments also sit in validation or test, as in the leaky random split, contributes none).
+    public func augmentedSegments(ofTracks trackIDs: [String], excluding: [String] = []) -> [Int] {
+        let want = Set(trackIDs).subtracting(excluding)
+        return augmented.filter { want.contains($0.trackID) }.flatMap { $0.firstSegment ..< $0.firstSegment + $0.segmentCount }
+    }
+
+    /// Appends the segments of a degraded copy of `tracks[source]` (frame-major values, whole segments).
+    public mutating func appendAugmented(source: Int, condition: String, values v: [Float]) {
+        let n = v.count / max(1, valuesPerSegment)
+        augmented.append(AugmentedTrack(source: source, condition: condition, trackID: tracks[source].trackID,
+                                        label: tracks[source].label, firstSegment: segmentCount + augmentedSegmentCount,
+                                        segmentCount: n))
+        augmentedValues += v
+    }
 
     /// The label of every segment, in order.
     public var segmentLabels: [Int] {
@@ -74,8 +138,12 @@ public struct FeatureCache: Sendable {
     }
 
     /// The features of segment `s` (frame-major, `frameCount x nMFCC`).
+    /// Segment numbers from `segmentCount` on are augmented ones.
     public func segment(_ s: Int) -> ArraySlice<Float> {
-        values[s * valuesPerSegment ..< (s + 1) * valuesPerSegment]
+        let v = valuesPerSegment
+        if s < segmentCount { return values[s * v ..< (s + 1) * v] }
+        let a = s - segmentCount
+        return augmentedValues[a * v ..< (a + 1) * v]
     }
 
     // MARK: Writing
@@ -83,7 +151,7 @@ public struct FeatureCache: Sendable {
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.bytes(Self.magic)
-        w.u32(Self.version)
+        w.u32(augmented.isEmpty ? 1 : 2)
         w.u32(UInt32(shardIndex))
         w.u32(UInt32(shardCount))
         w.bytes(config.encodedBytes)
@@ -101,6 +169,17 @@ public struct FeatureCache: Sendable {
             w.u32(UInt32(t.segmentCount))
         }
         values.withUnsafeBytes { w.bytes($0) }  // float32 little-endian on every supported host
+        if !augmented.isEmpty {
+            w.u32(UInt32(augmented.count))
+            w.u32(UInt32(augmentedSegmentCount))
+            for a in augmented {
+                w.u32(UInt32(a.source))
+                w.string(a.condition)
+                w.u32(UInt32(a.firstSegment - segmentCount))
+                w.u32(UInt32(a.segmentCount))
+            }
+            augmentedValues.withUnsafeBytes { w.bytes($0) }
+        }
         w.u32(fnv1a(w.data))
         return w.data
     }
@@ -126,8 +205,8 @@ public struct FeatureCache: Sendable {
         }
         r.offset = 8
         let version = try r.u32()
-        guard version == Self.version else {
-            throw DatasetError("feature file version \(version) is not supported (this build reads version \(Self.version)); re-extract with this crnn-train")
+        guard version == 1 || version == 2 else {
+            throw DatasetError("feature file version \(version) is not supported (this build reads versions 1 and 2); re-extract with this crnn-train")
         }
         guard bytes.count >= 4 else { throw DatasetError("truncated feature file") }
         let stored = bytes[bytes.count - 4 ..< bytes.count].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
@@ -161,17 +240,47 @@ public struct FeatureCache: Sendable {
         }
         guard next == segmentCount else { throw DatasetError("feature file track table does not cover its \(segmentCount) segments") }
         // A valid configuration can declare 2^40 values per segment: check the product before using it.
+        // Version 2 appends the augmentation section after the clean values.
         let (floatCount, overflow) = segmentCount.multipliedReportingOverflow(by: config.valuesPerSegment)
-        guard !overflow, floatCount <= (r.remaining - 4) / 4, r.remaining == floatCount * 4 + 4 else {
+        guard !overflow, floatCount <= (r.remaining - 4) / 4,
+              version == 2 ? r.remaining >= floatCount * 4 + 4 : r.remaining == floatCount * 4 + 4 else {
             throw DatasetError("feature file size disagrees with its header (\(r.remaining - 4) data bytes for \(segmentCount) segments of \(config.valuesPerSegment) values)")
         }
-        var values = [Float](repeating: 0, count: floatCount)
-        values.withUnsafeMutableBytes { dst in
-            bytes.withUnsafeBytes { src in
-                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[r.offset ..< r.offset + floatCount * 4]))
+        func floats(_ count: Int, _ r: inout ByteReader) -> [Float] {
+            var out = [Float](repeating: 0, count: count)
+            out.withUnsafeMutableBytes { dst in
+                bytes.withUnsafeBytes { src in
+                    dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[r.offset ..< r.offset + count * 4]))
+                }
             }
+            r.offset += count * 4
+            return out
         }
-        self.init(config: config, labels: labels, tracks: tracks, values: values, shardIndex: shardIndex, shardCount: shardCount)
+        let values = floats(floatCount, &r)
+        var augmented: [AugmentedTrack] = []
+        var augmentedValues: [Float] = []
+        if version == 2 {
+            let count = Int(try r.u32()), augSegments = Int(try r.u32())
+            guard count <= 100_000_000, augSegments <= 1_000_000_000 else { throw DatasetError("feature file augmentation counts are implausible (corrupt)") }
+            var nextAug = 0
+            for _ in 0..<count {
+                let source = Int(try r.u32()), condition = try r.string()
+                let first = Int(try r.u32()), n = Int(try r.u32())
+                guard source < tracks.count, first == nextAug else {
+                    throw DatasetError("feature file augmentation table is inconsistent (copy \(condition) of track \(source))")
+                }
+                nextAug += n
+                augmented.append(AugmentedTrack(source: source, condition: condition, trackID: tracks[source].trackID,
+                                                label: tracks[source].label, firstSegment: segmentCount + first, segmentCount: n))
+            }
+            let (augFloats, augOverflow) = augSegments.multipliedReportingOverflow(by: config.valuesPerSegment)
+            guard nextAug == augSegments, !augOverflow, augFloats <= (r.remaining - 4) / 4, r.remaining == augFloats * 4 + 4 else {
+                throw DatasetError("feature file augmentation section disagrees with its size")
+            }
+            augmentedValues = floats(augFloats, &r)
+        }
+        self.init(config: config, labels: labels, tracks: tracks, values: values, shardIndex: shardIndex, shardCount: shardCount,
+                  augmented: augmented, augmentedValues: augmentedValues)
     }
 
     // MARK: Concatenation of shards
@@ -187,6 +296,16 @@ public struct FeatureCache: Sendable {
             let base = out.segmentCount
             for var t in p.tracks { t.firstSegment += base; out.tracks.append(t) }
             out.values.append(contentsOf: p.values)
+        }
+        // Augmented copies follow all clean segments: renumber sources and segments.
+        var trackBase = 0
+        for p in parts {
+            for a in p.augmented {
+                let v = p.valuesPerSegment, from = a.firstSegment - p.segmentCount
+                out.appendAugmented(source: trackBase + a.source, condition: a.condition,
+                                    values: Array(p.augmentedValues[from * v ..< (from + a.segmentCount) * v]))
+            }
+            trackBase += p.tracks.count
         }
         let ids = out.tracks.map(\.relativePath)
         if Set(ids).count != ids.count { throw DatasetError("the parts overlap: some tracks appear twice") }

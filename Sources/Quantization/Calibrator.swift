@@ -68,8 +68,7 @@ public struct FloatModel {
         checkpoint = c
         model = try Model(checkpoint: c)
         let F = Int(c.featureConfig.nMFCC)
-        normalization = c.meta.inputMean.isEmpty ? .identity(coefficients: F)
-            : InputNormalization(mean: c.meta.inputMean, std: c.meta.inputStd)
+        normalization = try InputNormalization(meta: c.meta, coefficients: F)
         architecture = try FloatArchitecture(c)
     }
 

@@ -94,9 +94,23 @@ public struct FloatArchitecture: Sendable {
 }
 
 public enum Quantizer {
+    /// Refuses checkpoints whose input stage the int8 format cannot represent: the model file's input stage is
+    /// `(x - mean[c]) / std[c]` with constants, so a per-segment normalisation (`crnn-train fit --normalize
+    /// segment` / `segment-mean`, statistics of each 3-s segment) would be silently dropped and every int8 output
+    /// wrong. docs/out-of-pool.md says what the runtime would need.
+    public static func checkInputRepresentable(_ meta: CheckpointMeta) throws(QuantizationError) {
+        if let seg = meta.inputSegmentNormalization {
+            throw QuantizationError("this checkpoint normalises each segment by its own statistics (per-segment \(seg)); "
+                + "the int8 model format and CRNNRuntime have no such input stage yet, so crnn-quantize cannot make a "
+                + "faithful int8 model from it. Evaluate it in float (crnn-train eval / oop), or train with the default "
+                + "--normalize coefficient (or --no-normalize) for an int8 model")
+        }
+    }
+
     /// Builds the int8 model from a checkpoint and calibrated ranges. Deterministic: the same checkpoint and
     /// ranges give the same bytes (only IEEE-exact Double arithmetic: +, *, /, sqrt, rounding).
     public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges) throws(QuantizationError) -> QuantizedModel {
+        try checkInputRepresentable(c.meta)
         let arch = try FloatArchitecture(c)
         func weight(_ name: String) throws(QuantizationError) -> NamedTensor {
             guard let t = c.weight(name) else { throw QuantizationError("checkpoint has no \(name)") }

@@ -24,6 +24,9 @@ public struct CheckpointMeta: Codable, Equatable, Sendable {
     /// Per-MFCC-coefficient standardisation from the training tracks; empty when not normalised.
     public var inputMean: [Float]
     public var inputStd: [Float]
+    /// Per-segment normalisation applied before the standardisation (`SegmentNormalization` raw value:
+    /// `mean` or `mean-variance`); nil (absent from the JSON) = none, as in every checkpoint before it existed.
+    public var inputSegmentNormalization: String?
     public var split: String
     public var splitSeed: UInt64
     public var fold: Int?
@@ -34,7 +37,7 @@ public struct CheckpointMeta: Codable, Equatable, Sendable {
     public var provenance: [String: String]
 
     public init(model: String, modelOptions: [String: String] = [:], labels: [String], inputMean: [Float] = [],
-                inputStd: [Float] = [], split: String = "", splitSeed: UInt64 = 0, fold: Int? = nil,
+                inputStd: [Float] = [], inputSegmentNormalization: String? = nil, split: String = "", splitSeed: UInt64 = 0, fold: Int? = nil,
                 trainTracks: [String] = [], validationTracks: [String] = [], testTracks: [String] = [],
                 provenance: [String: String] = [:]) {
         self.model = model
@@ -42,6 +45,7 @@ public struct CheckpointMeta: Codable, Equatable, Sendable {
         self.labels = labels
         self.inputMean = inputMean
         self.inputStd = inputStd
+        self.inputSegmentNormalization = inputSegmentNormalization
         self.split = split
         self.splitSeed = splitSeed
         self.fold = fold

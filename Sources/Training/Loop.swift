@@ -32,26 +32,96 @@ public struct TrainOptions: Codable, Equatable, Sendable {
     /// because batch norm's moving averages (momentum 0.99) keep 0.99^300 = 5 % of their initial values
     /// after 300 steps; validation loss measured before that judges stale statistics, not the model.
     public var minEpochs: Int? = nil
+    /// Per-segment normalisation applied before the per-coefficient standardisation (`--normalize segment`,
+    /// `segment-mean`); `.none` (the default) keeps the input exactly as before.
+    public var segmentNormalization: SegmentNormalization = .none
+    /// Also train on the augmented (degraded) segments of the training tracks that the feature file holds
+    /// (`crnn-train features --augment`). Validation and test never see them.
+    public var useAugmented = true
+    /// Class-balanced loss: weight each training example by `N / (K * n_class)` over the training segments
+    /// (`--balance weights`). Off by default.
+    public var classBalancedLoss = false
 
     public init() {}
 
+    /// Options as text (stored in resumable checkpoints). Options added after the first release appear only
+    /// when they differ from their default, so older checkpoints resume without a spurious "options changed" note.
     public var asDictionary: [String: String] {
-        ["epochs": "\(epochs)", "batch": "\(batchSize)", "patience": "\(patience)", "lr": "\(learningRate)",
+        var d = ["epochs": "\(epochs)", "batch": "\(batchSize)", "patience": "\(patience)", "lr": "\(learningRate)",
          "schedule": schedule.rawValue, "seed": "\(seed)", "normalize": "\(normalize)", "time_mask": "\(timeMask)",
          "frequency_mask": "\(frequencyMask)", "mixup": "\(mixupAlpha)",
          "min_epochs": minEpochs.map(String.init) ?? "auto"]
+        if segmentNormalization != .none { d["segment_normalization"] = segmentNormalization.rawValue }
+        if !useAugmented { d["use_augmented"] = "false" }
+        if classBalancedLoss { d["balance"] = "weights" }
+        return d
     }
 }
 
-/// Per-coefficient input standardisation: `(x - mean[c]) / std[c]`.
+/// Normalisation of each 3-s segment by its own statistics, per MFCC coefficient over the segment's frames
+/// (cepstral mean / mean-and-variance normalisation). Needs no audio outside the segment, so streaming can do it.
+public enum SegmentNormalization: String, CaseIterable, Codable, Sendable {
+    /// Nothing per segment.
+    case none
+    /// Subtract each coefficient's mean over the segment's frames (CMN).
+    case mean
+    /// Subtract the mean and divide by the standard deviation (floored at 1e-3) per coefficient (CMVN).
+    case meanVariance = "mean-variance"
+
+    /// The floor of the per-segment deviation in `meanVariance` (MFCC units): a constant coefficient (silence,
+    /// a band emptied by a low-pass) stays 0 instead of amplifying rounding noise.
+    public static let stdFloor: Double = 1e-3
+
+    /// Applies the normalisation in place to one frame-major `frames x coefficients` segment at `offset`.
+    public func apply(_ x: inout [Float], offset: Int, frames: Int, coefficients c: Int) {
+        guard self != .none, frames > 0 else { return }
+        for k in 0..<c {
+            var sum = 0.0, sq = 0.0
+            for t in 0..<frames { let v = Double(x[offset + t * c + k]); sum += v; sq += v * v }
+            let mean = sum / Double(frames)
+            var scale = 1.0
+            if self == .meanVariance {
+                scale = 1 / max(Self.stdFloor, max(0, sq / Double(frames) - mean * mean).squareRoot())
+            }
+            for t in 0..<frames { let i = offset + t * c + k; x[i] = Float((Double(x[i]) - mean) * scale) }
+        }
+    }
+}
+
+/// Input normalisation: first the per-segment step (`segment`, off by default), then the per-coefficient
+/// standardisation `(x - mean[c]) / std[c]` (identity for raw MFCCs).
 public struct InputNormalization: Equatable, Sendable {
     public var mean: [Float]
     public var std: [Float]
+    public var segment: SegmentNormalization
 
-    public init(mean: [Float], std: [Float]) {
+    public init(mean: [Float], std: [Float], segment: SegmentNormalization = .none) {
         precondition(mean.count == std.count)
         self.mean = mean
         self.std = std
+        self.segment = segment
+    }
+
+    /// The normalisation a checkpoint was trained with (its stored mean/std and per-segment step).
+    public init(meta: CheckpointMeta, coefficients: Int) throws {
+        let seg: SegmentNormalization
+        if let name = meta.inputSegmentNormalization {
+            guard let s = SegmentNormalization(rawValue: name) else {
+                throw CheckpointError("unknown per-segment input normalisation \"\(name)\" in the checkpoint (made by a newer crnn-train?)")
+            }
+            seg = s
+        } else {
+            seg = .none
+        }
+        if meta.inputMean.isEmpty {
+            self = .identity(coefficients: coefficients)
+            segment = seg
+        } else {
+            guard meta.inputMean.count == coefficients, meta.inputStd.count == coefficients else {
+                throw CheckpointError("checkpoint's input normalisation has \(meta.inputMean.count) coefficients, expected \(coefficients)")
+            }
+            self.init(mean: meta.inputMean, std: meta.inputStd, segment: seg)
+        }
     }
 
     /// Identity (for `--no-normalize`).
@@ -59,24 +129,28 @@ public struct InputNormalization: Equatable, Sendable {
         InputNormalization(mean: [Float](repeating: 0, count: coefficients), std: [Float](repeating: 1, count: coefficients))
     }
 
-    /// Mean and deviation per coefficient over the given segments (float64 accumulation).
-    public static func fit(_ cache: FeatureCache, segments: [Int]) -> InputNormalization {
+    /// Mean and deviation per coefficient over the given segments (float64 accumulation), measured after the
+    /// per-segment step `segment` (so the standardisation sees what it will be applied to).
+    public static func fit(_ cache: FeatureCache, segments: [Int], segment: SegmentNormalization = .none) -> InputNormalization {
         let c = Int(cache.config.nMFCC), f = cache.config.frameCount
         var sum = [Double](repeating: 0, count: c), sq = [Double](repeating: 0, count: c)
         for s in segments {
-            let seg = cache.segment(s)
-            var i = seg.startIndex
+            var seg = Array(cache.segment(s))
+            segment.apply(&seg, offset: 0, frames: f, coefficients: c)
+            var i = 0
             for _ in 0..<f { for k in 0..<c { let v = Double(seg[i + k]); sum[k] += v; sq[k] += v * v }; i += c }
         }
         let n = Double(max(1, segments.count * f))
         let mean = sum.map { $0 / n }
         let std = (0..<c).map { k in max(1e-6, (sq[k] / n - mean[k] * mean[k]).squareRoot()) }
-        return InputNormalization(mean: mean.map(Float.init), std: std.map(Float.init))
+        return InputNormalization(mean: mean.map(Float.init), std: std.map(Float.init), segment: segment)
     }
 
-    /// Applies the standardisation in place to frame-major `frames x coefficients` values.
+    /// Applies the normalisation in place to frame-major `frames x coefficients` values: the per-segment step
+    /// (over all of `count`, which must be one whole segment when it is on), then the standardisation.
     public func apply(_ x: inout [Float], offset: Int = 0, count: Int) {
         let c = mean.count
+        if segment != .none { segment.apply(&x, offset: offset, frames: count / max(1, c), coefficients: c) }
         for i in 0..<count { let k = i % c; x[offset + i] = (x[offset + i] - mean[k]) / std[k] }
     }
 }
@@ -128,9 +202,14 @@ public final class Trainer {
         self.cache = cache
         self.split = split
         self.options = options
-        normalization = options.normalize
-            ? InputNormalization.fit(cache, segments: split.train)
-            : .identity(coefficients: Int(cache.config.nMFCC))
+        switch (options.normalize, options.segmentNormalization) {
+        case (true, let seg):
+            normalization = InputNormalization.fit(cache, segments: split.train, segment: seg)
+        case (false, let seg):
+            var n = InputNormalization.identity(coefficients: Int(cache.config.nMFCC))
+            n.segment = seg
+            normalization = n
+        }
         optimizer = Adam(learningRate: options.learningRate)
         batches = BatchMaker(cache: cache, normalization: normalization)
     }
@@ -143,6 +222,7 @@ public final class Trainer {
                            "classes": "\(model.config.classes)", "dropout": "\(model.config.dropoutRate)",
                            "normalized": "\(options.normalize)"],
             labels: cache.labels, inputMean: normalization.mean, inputStd: normalization.std,
+            inputSegmentNormalization: normalization.segment == .none ? nil : normalization.segment.rawValue,
             split: split.kind.rawValue, splitSeed: options.seed, fold: split.fold,
             trainTracks: split.trainTracks, validationTracks: split.validationTracks, testTracks: split.testTracks,
             provenance: provenance)
@@ -238,11 +318,44 @@ public final class Trainer {
         return g1 / (g1 + g2)
     }
 
+    /// The segments trained on: the split's training segments, then (with `useAugmented`) the augmented
+    /// segments of its training tracks, never of a track that also has segments in validation or test.
+    public var trainingSegments: [Int] {
+        guard options.useAugmented, !cache.augmented.isEmpty else { return split.train }
+        return split.train + cache.augmentedSegments(ofTracks: split.trainTracks, excluding: split.validationTracks + split.testTracks)
+    }
+
+    /// Per-class loss weights for `classBalancedLoss`: `N / (K * n_c)` over the labels of `segments` (K = classes
+    /// present); 1 for every class when off or for absent classes.
+    public func classWeights(_ segments: [Int]) -> [Float] {
+        var w = [Float](repeating: 1, count: cache.labels.count)
+        guard options.classBalancedLoss, !segments.isEmpty else { return w }
+        let labels = cache.allSegmentLabels
+        var n = [Int](repeating: 0, count: w.count)
+        for s in segments { n[labels[s]] += 1 }
+        let present = n.filter { $0 > 0 }.count
+        for c in w.indices where n[c] > 0 { w[c] = Float(Double(segments.count) / Double(present * n[c])) }
+        return w
+    }
+
     /// Trains. `runDir` receives `model.ckpt` (best weights, at every improvement) and `last.ckpt`
     /// (resumable state, every epoch). With `resume`, continues from `runDir/last.ckpt`.
     public func fit(runDir: String, resume: Bool = false, progress: Bool = true,
                     provenance: [String: String] = [:], log: (String) -> Void = { _ in }) throws -> FitResult {
-        let labels = cache.segmentLabels
+        let labels = cache.allSegmentLabels
+        let trainSegments = trainingSegments
+        let weights = classWeights(trainSegments)
+        if trainSegments.count > split.train.count {
+            log("training on \(split.train.count) clean + \(trainSegments.count - split.train.count) augmented segments of the training tracks")
+        }
+        if options.classBalancedLoss {
+            log("class-balanced loss weights: " + zip(cache.labels, weights).map { "\($0) \(String(format: "%.2f", $1))" }.joined(separator: ", "))
+        }
+        func weighted(_ g: inout Tensor, _ y: [Int], _ scale: Float = 1) {
+            guard options.classBalancedLoss else { return }
+            let k = g.shape[1]
+            for (r, label) in y.enumerated() { for j in 0..<k { g.data[r * k + j] *= weights[label] * scale } }
+        }
         var history: [EpochRecord] = []
         var bestLoss = Double.infinity, bestEpoch = 0, since = 0, startEpoch = 1
         var lr = options.learningRate
@@ -277,9 +390,9 @@ public final class Trainer {
             } else {
                 // An older checkpoint: no generator states stored. Dropout draws a fixed number of values per
                 // training step, so the states follow from the steps taken if every epoch ran the full order.
-                let steps = (split.train.count + options.batchSize - 1) / max(1, options.batchSize)
+                let steps = (trainSegments.count + options.batchSize - 1) / max(1, options.batchSize)
                 if st.optimizerStep == steps * st.completedEpochs {
-                    let epoch = (0..<steps).map { min(options.batchSize, split.train.count - $0 * options.batchSize) }
+                    let epoch = (0..<steps).map { min(options.batchSize, trainSegments.count - $0 * options.batchSize) }
                     model.skipRandomDraws(batchSizes: Array(repeating: epoch, count: st.completedEpochs).flatMap { $0 })
                     log("note: \(lastPath) predates stored dropout generator states; reconstructed them from the \(st.optimizerStep) steps taken (exact if the batch size was the same)")
                 } else {
@@ -307,7 +420,7 @@ public final class Trainer {
             optimizer.learningRate = lr
             let t0 = Date()
             var rng = SeededGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
-            var order = split.train
+            var order = trainSegments
             order.shuffle(using: &rng)
             let steps = (order.count + options.batchSize - 1) / options.batchSize
             let warmup = options.minEpochs ?? (300 + steps - 1) / max(1, steps)
@@ -331,12 +444,16 @@ public final class Trainer {
                     let (l1, g1) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
                     let (l2, g2) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: perm.map { y[$0] })
                     loss = lam * l1 + (1 - lam) * l2
+                    var w1 = g1, w2 = g2
+                    weighted(&w1, y)
+                    weighted(&w2, perm.map { y[$0] })
                     var g = g1
-                    for i in g.data.indices { g.data[i] = lam * g1.data[i] + (1 - lam) * g2.data[i] }
+                    for i in g.data.indices { g.data[i] = lam * w1.data[i] + (1 - lam) * w2.data[i] }
                     model.backward(g)
                 } else {
                     logits = model.forward(x, mode: .training)
-                    let (l, g) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
+                    var (l, g) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
+                    weighted(&g, y)
                     loss = l
                     model.backward(g)
                 }

@@ -110,6 +110,7 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         let ckpt: Checkpoint
         do { ckpt = try Checkpoint(contentsOf: checkpoint) } catch { throw badInput(error.description) }
+        do { try Quantizer.checkInputRepresentable(ckpt.meta) } catch { throw badInput("\(checkpoint): \(error.description)") }
         let fm: FloatModel
         do { fm = try FloatModel(ckpt) } catch { throw badInput("\(checkpoint): \(error)") }
 

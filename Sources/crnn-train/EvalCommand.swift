@@ -12,8 +12,7 @@ func loadModel(_ path: String) throws -> (Checkpoint, Model, InputNormalization)
     do {
         let m = try Model(checkpoint: ckpt)
         let c = Int(ckpt.featureConfig.nMFCC)
-        let norm = ckpt.meta.inputMean.isEmpty ? InputNormalization.identity(coefficients: c)
-            : InputNormalization(mean: ckpt.meta.inputMean, std: ckpt.meta.inputStd)
+        let norm = try InputNormalization(meta: ckpt.meta, coefficients: c)
         return (ckpt, m, norm)
     } catch { throw badInput("\(path): \(error)") }
 }

@@ -15,7 +15,15 @@ struct FeaturesCommand: ParsableCommand {
 
             Large datasets: `--shard i/N` extracts the i-th of N contiguous slices of the clip list (e.g. one \
             per machine); `crnn-train merge-features` concatenates the shards in order. \
-            Ends with: clips: N, segments: N, skipped: N, audio: H h, speed: Nx real time.
+            Ends with: clips: N, segments: N, skipped: N, audio: H h, speed: Nx real time (and augmented: N \
+            with --augment).
+
+            Augmentation (--augment LIST): besides its clean segments, each clip is also degraded (the \
+            conditions of docs/out-of-pool.md: resample-16k, resample-8k, ogg-vorbis-q0.3, mp3-q0.5, gain-20db, \
+            noise-snr20db, speed+3%, speed-3%, bandpass-300-3400), rounded to 16-bit PCM and featurised. These \
+            segments carry their source clip's track id and label and are stored apart from the clean ones: \
+            `fit` trains on those of its training tracks only; validation, test, eval, calibration and every other \
+            reader see the clean segments only. The file is then version 2 (this build reads 1 and 2).
             """)
 
     @Option(help: "Dataset folder: one sub-folder per genre with audio files.")
@@ -36,6 +44,15 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("Also store degraded copies of every clip for training, e.g. resample-16k,resample-8k,bandpass-300-3400,noise-snr20db.", valueName: "list"))
+    var augment: String?
+
+    @Option(help: "With --augment: this many distinct degradations per clip, drawn at random (seeded) from the list (default: all of them).")
+    var augmentPerClip: Int?
+
+    @Option(help: "With --augment: seed of the per-clip draw and of the noise.")
+    var augmentSeed: UInt64 = 1
+
     @Flag(help: "No progress bar.")
     var quiet = false
 
@@ -48,6 +65,14 @@ struct FeaturesCommand: ParsableCommand {
         config.segmentSamples = Int32(samples)
         if let m = maxSegments, m < 1 { throw ValidationError("--max-segments must be at least 1") }
         let (si, sn) = try parseShard(shard)
+        var plan: AugmentationPlan?
+        if let a = augment {
+            do { plan = AugmentationPlan(degradations: try AugmentationPlan.parse(a), perClip: augmentPerClip, seed: augmentSeed) }
+            catch { throw ValidationError(error.description) }
+            if let k = augmentPerClip, k < 1 { throw ValidationError("--augment-per-clip must be at least 1") }
+        } else if augmentPerClip != nil {
+            throw ValidationError("--augment-per-clip needs --augment")
+        }
 
         let index: DatasetIndex
         do { index = try DatasetIndex(root: data) } catch { throw badInput(error.description) }
@@ -58,11 +83,12 @@ struct FeaturesCommand: ParsableCommand {
 
         let (cache, summary) = try DatasetExtractor.extract(
             index: index, clips: clips, config: config, maxSegments: maxSegments, threads: max(1, threads),
-            shard: (si, sn), showProgress: !quiet)
+            shard: (si, sn), showProgress: !quiet, augment: plan)
         for w in summary.warnings { warn("warning: skipped \(w)") }
         if summary.segments == 0 { throw badInput("no segment could be extracted from \(data)") }
         do { try cache.write(to: out) } catch { throw badInput(error.description) }
-        warn("wrote \(out): \(cache.segmentCount) segments x \(config.frameCount) frames x \(config.nMFCC) MFCCs")
+        warn("wrote \(out): \(cache.segmentCount) segments x \(config.frameCount) frames x \(config.nMFCC) MFCCs"
+             + (cache.augmented.isEmpty ? "" : " + \(cache.augmentedSegmentCount) augmented (training only) from \(cache.augmented.count) degraded copies"))
         print(summary.line)
     }
 }

@@ -34,6 +34,16 @@ struct FeatureSource: ParsableArguments {
     }
 }
 
+/// The input representation of a run, for its report.
+func inputDescription(_ o: TrainOptions) -> String {
+    switch (o.segmentNormalization, o.normalize) {
+    case (.none, true): return "per-coefficient standardised MFCCs"
+    case (.none, false): return "raw MFCCs (--no-normalize)"
+    case (.meanVariance, _): return "per-segment mean and variance normalised MFCCs (--normalize segment)" + (o.normalize ? ", then standardised" : "")
+    case (.mean, _): return "per-segment mean removed, then per-coefficient standardised MFCCs (--normalize segment-mean)" + (o.normalize ? "" : " (no standardisation)")
+    }
+}
+
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
@@ -92,8 +102,17 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
-    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones.")
+    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones (= --normalize none).")
     var noNormalize = false
+
+    @Option(help: ArgumentHelp("Input normalisation: coefficient (default: per-coefficient standardisation with the training tracks' statistics), none (raw MFCCs, = --no-normalize), segment (each segment's own mean and deviation per coefficient, CMVN; float only: crnn-quantize refuses it), segment-mean (each segment's own mean per coefficient removed, then per-coefficient standardisation; float only).", valueName: "mode"))
+    var normalize: String?
+
+    @Flag(inversion: .prefixedNo, help: "Also train on the augmented (degraded) segments of the training tracks when the feature file has them (crnn-train features --augment); validation and test always use clean segments only.")
+    var useAugmented = true
+
+    @Option(help: ArgumentHelp("Class balance for imbalanced folders: none (default) or weights (each training example's loss weighted by N / (K * n_genre) over the training segments).", valueName: "mode"))
+    var balance: String = "none"
 
     @Option(help: "Augmentation: mask up to this many frames per example (0 = off).")
     var timeMask: Int = 0
@@ -118,6 +137,21 @@ struct FitCommand: ParsableCommand {
         guard epochs >= 1, batch >= 1, patience >= 1, filters >= 1, lr > 0 else {
             throw ValidationError("--epochs, --batch, --patience, --filters must be at least 1 and --lr positive")
         }
+        _ = try inputMode()
+        guard ["none", "weights"].contains(balance) else { throw ValidationError("--balance must be none or weights") }
+    }
+
+    /// (standardise per coefficient, per-segment step) from --normalize / --no-normalize.
+    func inputMode() throws -> (Bool, SegmentNormalization) {
+        let mode = normalize ?? (noNormalize ? "none" : "coefficient")
+        if noNormalize && mode != "none" { throw ValidationError("--no-normalize contradicts --normalize \(mode)") }
+        switch mode {
+        case "coefficient": return (true, .none)
+        case "none": return (false, .none)
+        case "segment": return (false, .meanVariance)
+        case "segment-mean": return (true, .mean)
+        default: throw ValidationError("--normalize must be coefficient, none, segment or segment-mean")
+        }
     }
 
     func run() throws {
@@ -129,7 +163,9 @@ struct FitCommand: ParsableCommand {
         opts.learningRate = lr
         opts.schedule = lrSchedule
         opts.seed = seed
-        opts.normalize = !noNormalize
+        (opts.normalize, opts.segmentNormalization) = try inputMode()
+        opts.useAugmented = useAugmented
+        opts.classBalancedLoss = balance == "weights"
         opts.timeMask = timeMask
         opts.frequencyMask = freqMask
         opts.mixupAlpha = mixup
@@ -157,7 +193,7 @@ struct FitCommand: ParsableCommand {
             let ev = trainer.evaluate(evalSegments)
             let st = cache.segmentTracks, sl = cache.segmentLabels
             var notes = [s.summary, "evaluated on the \(s.test.isEmpty ? "validation" : "test") part",
-                         "input: \(opts.normalize ? "per-coefficient standardised MFCCs" : "raw MFCCs (--no-normalize)")"]
+                         "input: " + inputDescription(opts)]
             if opts.timeMask + opts.frequencyMask > 0 || opts.mixupAlpha > 0 {
                 notes.append("augmentation: time mask \(opts.timeMask), frequency mask \(opts.frequencyMask), mixup \(opts.mixupAlpha)")
             }

@@ -128,7 +128,8 @@ struct OutOfPoolCommand: ParsableCommand {
         }
 
         let table = OutOfPoolTable(model: ckpt.meta.model, checkpoint: checkpoint, int8Model: int8,
-                                   input: ckpt.meta.inputMean.isEmpty ? "raw" : "standardised",
+                                   input: (ckpt.meta.inputSegmentNormalization.map { "per-segment \($0), then " } ?? "")
+                                       + (ckpt.meta.inputMean.isEmpty ? "raw" : "standardised"),
                                    heldOutTracks: clean.map(\.trackID), degradationSeed: seed, rows: rows)
         if let dir = out {
             do {
