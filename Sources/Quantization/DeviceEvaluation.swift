@@ -97,11 +97,8 @@ public enum DeviceEvaluator {
             scores.reset()
             var segmentTop1: [Int] = []
             for j in 0..<count {
-                // The device: exactly SegmentClassifier's steps as crnn-infer takes them for a WAV file.
                 let start = j * L, n = min(L, pcm.count - start)
-                for i in 0..<n { classifier.segment[i] = pcm[start + i] }
-                scores.add(classifier.classifySegment(validSamples: n))
-                let device = classifier.top1
+                let device = classifier.classifyDeviceSegment(j, of: pcm, into: &scores)
                 segmentTop1.append(device)
                 let fixed = Array(classifier.features)
 
@@ -140,5 +137,17 @@ public enum DeviceEvaluator {
             int8OnFloatMFCCSegmentAccuracy: Double(int8Right) / n,
             mfccSNRMinDB: snrs.min(), mfccSNRMeanDB: snrs.isEmpty ? nil : snrs.reduce(0, +) / Double(snrs.count),
             exactSegments: exact, mfccMaxAbsError: maxAbs, scope: data.scope)
+    }
+}
+
+extension SegmentClassifier {
+    /// The device path on segment `j` of a clip's 16-bit PCM: exactly SegmentClassifier's steps as crnn-infer
+    /// takes them for a WAV file (the segment's samples, zero-padded when the last one is short, then the
+    /// fixed-point MFCC and the int8 network). Adds the segment's probabilities to `scores`; returns its top-1.
+    func classifyDeviceSegment(_ j: Int, of pcm: [Int16], into scores: inout ClipScores) -> Int {
+        let start = j * segmentSamples, n = min(segmentSamples, pcm.count - start)
+        for i in 0..<n { segment[i] = pcm[start + i] }
+        scores.add(classifySegment(validSamples: n))
+        return top1
     }
 }

@@ -186,7 +186,6 @@ public final class OutOfPoolEvaluator {
     public func evaluate(condition: String, kind: String, count: Int, clip: (Int) throws -> OutOfPoolClip,
                          progress: ProgressBar? = nil) throws -> OutOfPoolRow {
         let config = checkpoint.featureConfig, labels = checkpoint.meta.labels, k = labels.count
-        let L = Int(config.segmentSamples)
         var segTruth: [Int] = [], segFloat: [Int] = [], segDevice: [Int] = []
         var trackTruth: [Int] = [], trackFloat: [Int] = [], trackDevice: [Int] = []
         var scores = ClipScores(classes: k)
@@ -214,14 +213,8 @@ public final class OutOfPoolEvaluator {
             segFloat += top
 
             if let cl = classifier {
-                // Exactly SegmentClassifier's steps as crnn-infer takes them for a WAV file (see DeviceEvaluator).
                 scores.reset()
-                for j in 0..<n {
-                    let start = j * L, m = min(L, pcm.count - start)
-                    for t in 0..<m { cl.segment[t] = pcm[start + t] }
-                    scores.add(cl.classifySegment(validSamples: m))
-                    segDevice.append(cl.top1)
-                }
+                for j in 0..<n { segDevice.append(cl.classifyDeviceSegment(j, of: pcm, into: &scores)) }
                 trackDevice.append(scores.top1)
             }
             progress?.advance(n)

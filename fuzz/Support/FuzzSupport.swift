@@ -135,3 +135,24 @@ func fixModelCRC(_ b: inout [UInt8]) {
     let crc = b.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[ModelLayout.headerBytes..<end])) }
     store32(&b, ModelLayout.Header.crc32, crc)
 }
+
+/// What the model targets do with a model that validated: plan its arena (the plan must cover its peak), and
+/// when it fits in `maxArenaBytes` prepare an interpreter, fill the input with a fixed pattern, invoke, and read
+/// the Q15 probabilities. Returns whether it invoked.
+func planAndInvoke(_ model: ModelFile, maxArenaBytes: Int = 64 << 20) -> Bool {
+    let plan = ArenaPlan(model: model)
+    precondition(plan.arenaBytes >= plan.peakLiveBytes, "plan smaller than its peak")
+    guard plan.arenaBytes <= maxArenaBytes, let it = try? Interpreter(model: model) else { return false }
+    if let features = it.featureInput {
+        for i in 0..<features.count { features[i] = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: i) &* 2_654_435_761) >> 12 }
+        it.invoke()
+    } else {
+        let q = it.int8Tensor(it.quantizedInputTensor)
+        for i in 0..<q.count { q[i] = Int8(truncatingIfNeeded: i &* 37) }
+        it.invoke(from: it.quantizedInputTensor == model.inputTensor ? 0 : 1)
+    }
+    var probabilities = [Int16](repeating: 0, count: it.output.count)
+    probabilities.withUnsafeMutableBufferPointer { it.probabilitiesQ15(into: $0) }
+    _ = it.top1
+    return true
+}

@@ -21,21 +21,7 @@ func exercise(_ bytes: [UInt8]) {
             guard let model = try? ModelFile(bytes: raw) else { return }
             for i in 0..<model.labelCount { _ = model.label(i).count }
             _ = model.frontendTables()
-            let plan = ArenaPlan(model: model)
-            precondition(plan.arenaBytes >= plan.peakLiveBytes, "plan smaller than its peak")
-            guard plan.arenaBytes <= maxArenaBytes, let it = try? Interpreter(model: model) else { return }
-            if let features = it.featureInput {
-                for i in 0..<features.count { features[i] = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: i) &* 2_654_435_761) >> 12 }
-                it.invoke()
-            } else {
-                let q = it.int8Tensor(it.quantizedInputTensor)
-                for i in 0..<q.count { q[i] = Int8(truncatingIfNeeded: i &* 37) }
-                it.invoke(from: it.quantizedInputTensor == model.inputTensor ? 0 : 1)
-            }
-            invokeCount += 1
-            var probabilities = [Int16](repeating: 0, count: it.output.count)
-            probabilities.withUnsafeMutableBufferPointer { it.probabilitiesQ15(into: $0) }
-            _ = it.top1
+            if planAndInvoke(model, maxArenaBytes: maxArenaBytes) { invokeCount += 1 }
         }
     }
 }

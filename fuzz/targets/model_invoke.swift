@@ -33,20 +33,7 @@ public func fuzzModelInvoke(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     bytes.withUnsafeBufferPointer { p in
         withAligned(p.baseAddress, p.count) { raw in
             guard let model = try? ModelFile(bytes: raw) else { return }
-            let plan = ArenaPlan(model: model)
-            precondition(plan.arenaBytes >= plan.peakLiveBytes, "plan smaller than its peak")
-            guard plan.arenaBytes <= 64 << 20, let it = try? Interpreter(model: model) else { return }
-            if let features = it.featureInput {
-                for k in 0..<features.count { features[k] = Int32(truncatingIfNeeded: UInt32(truncatingIfNeeded: k) &* 2_654_435_761) >> 12 }
-                it.invoke()
-            } else {
-                let q = it.int8Tensor(it.quantizedInputTensor)
-                for k in 0..<q.count { q[k] = Int8(truncatingIfNeeded: k &* 37) }
-                it.invoke(from: it.quantizedInputTensor == model.inputTensor ? 0 : 1)
-            }
-            invokeCount += 1
-            var probabilities = [Int16](repeating: 0, count: it.output.count)
-            probabilities.withUnsafeMutableBufferPointer { it.probabilitiesQ15(into: $0) }
+            if planAndInvoke(model) { invokeCount += 1 }
         }
     }
     return 0
