@@ -45,6 +45,19 @@ public struct AugmentationPlan: Sendable, Equatable {
         return d
     }
 
+    /// The default recipe's degraded copies (docs/out-of-pool.md, "Recipes measured": `aug5`): resampled through
+    /// 16 kHz and 8 kHz, a 300-3400 Hz band-pass, white noise at 20 dB SNR and -10 dB gain, one copy each per clip.
+    public static let recipeDefaultList = "resample-16k,resample-8k,bandpass-300-3400,noise-snr20db,gain-10db"
+
+    /// The plan an `--augment` value names: `default` (the recipe's list), `none` (nil: no copies) or a list.
+    public static func named(_ value: String, perClip: Int? = nil, seed: UInt64 = 1) throws(DatasetError) -> AugmentationPlan? {
+        switch value {
+        case "none": return nil
+        case "default": return AugmentationPlan(degradations: try parse(recipeDefaultList), perClip: perClip, seed: seed)
+        default: return AugmentationPlan(degradations: try parse(value), perClip: perClip, seed: seed)
+        }
+    }
+
     /// Parses a comma-separated list of names (`resample-16k,resample-8k,bandpass-300-3400,noise-snr20db`).
     public static func parse(_ list: String) throws(DatasetError) -> [Degradation] {
         var out: [Degradation] = []

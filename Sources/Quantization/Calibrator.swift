@@ -18,8 +18,11 @@ public struct SegmentSelection: Sendable {
     }
 
     /// Calibration data: when the file holds any of the checkpoint's tracks, only its TRAINING tracks (never
-    /// validation or test); otherwise every track. `limit` keeps an evenly spaced subset.
-    public static func calibration(_ cache: FeatureCache, checkpoint c: Checkpoint, limit: Int? = nil) throws(QuantizationError) -> SegmentSelection {
+    /// validation or test); otherwise every track. With `augmented`, the degraded copies of those tracks the file
+    /// holds (`crnn-train features --augment`, what the default recipe trains on) are added after the clean
+    /// segments. `limit` keeps an evenly spaced subset.
+    public static func calibration(_ cache: FeatureCache, checkpoint c: Checkpoint, limit: Int? = nil,
+                                   augmented: Bool = false) throws(QuantizationError) -> SegmentSelection {
         let known = Set(c.meta.trainTracks + c.meta.validationTracks + c.meta.testTracks)
         let st = cache.segmentTracks
         var segments = Array(0..<cache.segmentCount)
@@ -29,6 +32,15 @@ public struct SegmentSelection: Sendable {
             segments = segments.filter { train.contains(cache.tracks[st[$0]].trackID) }
             let n = Set(segments.map { st[$0] }).count
             scope = "the checkpoint's training tracks (\(n) tracks)"
+        }
+        if augmented && !cache.augmented.isEmpty {
+            let tracks = Set(segments.map { cache.tracks[st[$0]].trackID })
+            let copies = cache.augmentedSegments(ofTracks: Array(tracks),
+                                                 excluding: c.meta.validationTracks + c.meta.testTracks)
+            if !copies.isEmpty {
+                segments += copies
+                scope += " + \(copies.count) segments of their degraded copies"
+            }
         }
         if let limit, limit > 0, segments.count > limit {
             segments = (0..<limit).map { segments[$0 * segments.count / limit] }

@@ -38,9 +38,12 @@ public struct OutOfPoolRow: Codable, Sendable, Equatable {
     /// Track recall per genre present in the row (float path), genre name -> fraction.
     public var floatRecall: [String: Double]
     public var deviceRecall: [String: Double]?
+    /// Per track: its label and each path's genre and confidence (for calibrating the `uncertain` threshold).
+    /// nil in tables written before it existed.
+    public var trackResults: [OutOfPoolTrackResult]?
 
     enum CodingKeys: String, CodingKey {
-        case condition, kind, tracks, segments
+        case condition, kind, tracks, segments, trackResults = "track_results"
         case floatTrackAccuracy = "float_track_accuracy", floatSegmentAccuracy = "float_segment_accuracy"
         case deviceTrackAccuracy = "device_track_accuracy", deviceSegmentAccuracy = "device_segment_accuracy"
         case deviceAgreement = "device_agreement", floatRecall = "float_recall", deviceRecall = "device_recall"
@@ -58,6 +61,26 @@ public struct OutOfPoolRow: Codable, Sendable, Equatable {
         try c.encode(deviceAgreement, forKey: .deviceAgreement)
         try c.encode(floatRecall, forKey: .floatRecall)
         try c.encode(deviceRecall, forKey: .deviceRecall)
+        try c.encodeIfPresent(trackResults, forKey: .trackResults)
+    }
+}
+
+/// One track of a row: label and genre (checkpoint order), and the confidence of the decision: the genre's mean
+/// segment probability and its lead over the runner-up (0-1; the device's are its Q15 figures / 32768).
+public struct OutOfPoolTrackResult: Codable, Sendable, Equatable {
+    public var trackID: String
+    public var label: Int
+    public var floatGenre: Int
+    public var floatConfidence: Double
+    public var floatMargin: Double
+    public var deviceGenre: Int?
+    public var deviceConfidence: Double?
+    public var deviceMargin: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case trackID = "track_id", label, floatGenre = "float_genre", floatConfidence = "float_confidence"
+        case floatMargin = "float_margin", deviceGenre = "device_genre", deviceConfidence = "device_confidence"
+        case deviceMargin = "device_margin"
     }
 }
 
@@ -189,6 +212,7 @@ public final class OutOfPoolEvaluator {
         var segTruth: [Int] = [], segFloat: [Int] = [], segDevice: [Int] = []
         var trackTruth: [Int] = [], trackFloat: [Int] = [], trackDevice: [Int] = []
         var scores = ClipScores(classes: k)
+        var results: [OutOfPoolTrackResult] = []
         for i in 0..<count {
             let c = try clip(i)
             // The clip as a 16-bit copy would hold it: both paths see exactly these samples.
@@ -207,7 +231,12 @@ public final class OutOfPoolEvaluator {
             let top = argmaxRows(probs, classCount: k)
             var sums = [Double](repeating: 0, count: k)
             for s in 0..<n { for j in 0..<k { sums[j] += Double(probs[s * k + j]) } }
-            trackFloat.append(sums.indices.max { sums[$0] < sums[$1] }!)
+            let floatGenre = sums.indices.max { sums[$0] < sums[$1] }!
+            trackFloat.append(floatGenre)
+            let ranked = sums.sorted(by: >)
+            var result = OutOfPoolTrackResult(trackID: c.trackID, label: c.label, floatGenre: floatGenre,
+                                              floatConfidence: ranked[0] / Double(n),
+                                              floatMargin: (ranked[0] - (k > 1 ? ranked[1] : 0)) / Double(n))
             trackTruth.append(c.label)
             segTruth += [Int](repeating: c.label, count: n)
             segFloat += top
@@ -216,7 +245,12 @@ public final class OutOfPoolEvaluator {
                 scores.reset()
                 for j in 0..<n { segDevice.append(cl.classifyDeviceSegment(j, of: pcm, into: &scores)) }
                 trackDevice.append(scores.top1)
+                let conf = ClipConfidence(scores)
+                result.deviceGenre = conf.top1
+                result.deviceConfidence = Double(conf.probabilityQ15) / 32768
+                result.deviceMargin = Double(conf.marginQ15) / 32768
             }
+            results.append(result)
             progress?.advance(n)
         }
         func frac(_ a: [Int], _ b: [Int]) -> Double {
@@ -237,7 +271,7 @@ public final class OutOfPoolEvaluator {
             deviceTrackAccuracy: dev ? frac(trackDevice, trackTruth) : nil,
             deviceSegmentAccuracy: dev ? frac(segDevice, segTruth) : nil,
             deviceAgreement: dev ? frac(segDevice, segFloat) : nil,
-            floatRecall: recall(trackFloat), deviceRecall: dev ? recall(trackDevice) : nil)
+            floatRecall: recall(trackFloat), deviceRecall: dev ? recall(trackDevice) : nil, trackResults: results)
     }
 
     /// The seed of clip `i`'s random degradation: a fixed function of the run's seed and the clip's position.

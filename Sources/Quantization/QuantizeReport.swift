@@ -53,6 +53,15 @@ public struct QuantizeReport: Encodable, Sendable {
     public var layers: [Layer]
     public var ranges: [String: [Double]]
     public var lstmCellFractionBits: [String: Int32]
+    /// Out of pool (`--eval` folder's evaluated tracks degraded, `--eval-extra` folders): one row per condition;
+    /// nil when not run (no audio, or `--eval-conditions none` and no extra folder).
+    public var outOfPool: [OutOfPoolRow]?
+    /// What the out-of-pool rows are, or why they did not run.
+    public var outOfPoolScope: String?
+    /// Device top-1 == float top-1 over all out-of-pool segments (degraded and other-folder rows pooled).
+    public var outOfPoolDeviceAgreement: Double? { outOfPool.flatMap { OutOfPoolRunner.pooledAgreement($0) } }
+    /// The lowest per-row device agreement out of pool.
+    public var outOfPoolDeviceAgreementMin: Double? { outOfPool?.compactMap(\.deviceAgreement).min() }
 
     public init(model: String, checkpoint: String, output: String, ranges: CalibratedRanges, calibrationScope: String,
                 sizes: ModelSizes, sqnr: [LayerSQNR], accuracy: AccuracyComparison?, labels: [String] = [],
@@ -101,7 +110,8 @@ public struct QuantizeReport: Encodable, Sendable {
              trackAccuracyChangePoints, agreement, evaluationSegments, evaluationTracks, devicePath, deviceSegmentAccuracy,
              deviceTrackAccuracy, deviceAgreement, deviceVsInt8Agreement, int8Pcm16FloatMfccSegmentAccuracy, mfccSnrDbMin,
              mfccSnrDbMean, mfccMaxAbsError, deviceSegments, labels, deviceTracks, modelBytes, networkBytes,
-             frontendBytes, floatWeightBytes, networkFraction, arenaBytes, layers, ranges, lstmCellFractionBits
+             frontendBytes, floatWeightBytes, networkFraction, arenaBytes, layers, ranges, lstmCellFractionBits,
+             outOfPool, outOfPoolScope, outOfPoolDeviceAgreement, outOfPoolDeviceAgreementMin
     }
 
     /// Encodes every key, with null for absent values (so a reader always finds the documented keys).
@@ -166,6 +176,31 @@ public struct QuantizeReport: Encodable, Sendable {
         }
         try c.encode(ranges, forKey: .ranges)
         try c.encode(lstmCellFractionBits, forKey: .lstmCellFractionBits)
+        try c.encode(outOfPoolScope, forKey: .outOfPoolScope)
+        try c.encode(outOfPoolDeviceAgreement, forKey: .outOfPoolDeviceAgreement)
+        try c.encode(outOfPoolDeviceAgreementMin, forKey: .outOfPoolDeviceAgreementMin)
+        if let rows = outOfPool {
+            // Figures only (no per-genre dictionaries: no key strategy may touch a genre name).
+            var list = c.nestedUnkeyedContainer(forKey: .outOfPool)
+            for r in rows {
+                var o = list.nestedContainer(keyedBy: OutOfPoolKeys.self)
+                try o.encode(r.condition, forKey: .condition)
+                try o.encode(r.kind, forKey: .kind)
+                try o.encode(r.tracks, forKey: .tracks)
+                try o.encode(r.segments, forKey: .segments)
+                try o.encode(r.floatTrackAccuracy, forKey: .floatTrackAccuracy)
+                try o.encode(r.floatSegmentAccuracy, forKey: .floatSegmentAccuracy)
+                try o.encode(r.deviceTrackAccuracy, forKey: .deviceTrackAccuracy)
+                try o.encode(r.deviceSegmentAccuracy, forKey: .deviceSegmentAccuracy)
+                try o.encode(r.deviceAgreement, forKey: .deviceAgreement)
+            }
+        } else {
+            try c.encodeNil(forKey: .outOfPool)
+        }
+    }
+    enum OutOfPoolKeys: String, CodingKey {
+        case condition, kind, tracks, segments, floatTrackAccuracy, floatSegmentAccuracy, deviceTrackAccuracy,
+             deviceSegmentAccuracy, deviceAgreement
     }
     enum LayerKeys: String, CodingKey { case name, floatLayer, sqnrDb, values }
     enum DeviceTrackKeys: String, CodingKey { case trackId, relativePath, truth, genre, scoresQ15, segments, segmentGenres }
@@ -205,6 +240,16 @@ public struct QuantizeReport: Encodable, Sendable {
                 l.append("  fixed vs float MFCC (int8 net on both, same int16 audio): agreement \(Self.pct(deviceVsInt8Agreement)); SNR min \(Self.db(mfccSnrDbMin)), mean \(Self.db(mfccSnrDbMean)); max abs error \(mfccMaxAbsError.map { String(format: "%.4f", $0) } ?? "-")")
             } else if let why = devicePath {
                 l.append("device path: \(why)")
+            }
+            if let rows = outOfPool, let pooled = outOfPoolDeviceAgreement {
+                l.append("out of pool (\(outOfPoolScope ?? "")):")
+                for r in rows {
+                    l.append("  " + r.condition.padding(toLength: 20, withPad: " ", startingAt: 0)
+                             + "track accuracy float \(Self.pct(r.floatTrackAccuracy)), device \(Self.pct(r.deviceTrackAccuracy)); device agreement \(Self.pct(r.deviceAgreement)) of \(r.segments) segments")
+                }
+                l.append("  device agreement out of pool: \(Self.pct(pooled)) of \(rows.map(\.segments).reduce(0, +)) segments (lowest row \(Self.pct(outOfPoolDeviceAgreementMin)))")
+            } else if let why = outOfPoolScope {
+                l.append("out of pool: \(why)")
             }
         } else {
             l.append("no evaluation set (give --eval, or a calibration set that holds the checkpoint's test tracks)")
@@ -246,6 +291,18 @@ public struct QuantizeReport: Encodable, Sendable {
             }
         } else {
             s += "No evaluation set.\n\n"
+        }
+        if let rows = outOfPool {
+            s += "## Out of pool (device path vs float)\n\n\(outOfPoolScope ?? "").\n\n"
+            s += "| condition | kind | tracks | segments | float track | device track | float segment | device segment | device = float |\n"
+            s += "|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+            for r in rows {
+                s += "| \(r.condition) | \(r.kind) | \(r.tracks) | \(r.segments) | \(Self.pct(r.floatTrackAccuracy)) | \(Self.pct(r.deviceTrackAccuracy)) | "
+                s += "\(Self.pct(r.floatSegmentAccuracy)) | \(Self.pct(r.deviceSegmentAccuracy)) | \(Self.pct(r.deviceAgreement)) |\n"
+            }
+            s += "\nPooled device agreement: \(Self.pct(outOfPoolDeviceAgreement)) (lowest row \(Self.pct(outOfPoolDeviceAgreementMin))).\n\n"
+        } else if let why = outOfPoolScope {
+            s += "## Out of pool\n\nNot evaluated: \(why).\n\n"
         }
         s += "## Sizes\n\n| part | bytes |\n|---|---|\n"
         s += "| model file | \(modelBytes) |\n"

@@ -13,6 +13,21 @@ struct CRNNQuantize: ParsableCommand {
             """,
         subcommands: [QuantizeCommand.self, InspectCommand.self],
         defaultSubcommand: QuantizeCommand.self)
+
+    /// As ArgumentParser's, but a usage error exits with 1 (the project's convention: 0 ok, 1 usage, 2 bad input)
+    /// instead of its 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Writes a line to standard error.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AudioIO
 import CRNNRuntime
 import Features
 import Foundation
@@ -72,12 +73,40 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Write the calibrated ranges as JSON (to rebuild the same model bit for bit with --ranges).")
     var saveRanges: String?
 
+    @Flag(inversion: .prefixedNo, help: "Also calibrate on the degraded copies of the calibration tracks when the feature file has them (crnn-train features --augment, the default recipe), so the int8 ranges cover the audio the model was trained for.")
+    var calibrateAugmented = true
+
+    @Option(help: ArgumentHelp("Out of pool: the --eval folder's evaluated tracks degraded under these conditions (comma-separated: resample-16k, resample-8k, ogg-vorbis-q0.3, mp3-q0.5, gain-20db, noise-snr20db, speed+3%, speed-3%, bandpass-300-3400), or all (default), or none; device path vs float per condition (docs/out-of-pool.md). Needs --eval to be a dataset folder.", valueName: "list"))
+    var evalConditions: String = "all"
+
+    @Option(help: "Out of pool: another dataset folder of tracks the model has not seen (repeatable), e.g. ../shared/data/gtzan-extra: device path vs float on every clip not trained on.")
+    var evalExtra: [String] = []
+
+    @Option(help: "Seed of the random degradations (noise) of the out-of-pool rows.")
+    var evalSeed: UInt64 = 1
+
     @Flag(help: "No progress bars.")
     var quiet = false
 
     func validate() throws {
         if !(50 < percentile && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
         if let n = calibrationSegments, n < 1 { throw ValidationError("--calibration-segments must be at least 1") }
+        _ = try evalConditionSet()
+    }
+
+    /// The --eval-conditions names (nil = all, empty = none).
+    func evalConditionSet() throws -> Set<String>? {
+        switch evalConditions {
+        case "all": return nil
+        case "none": return []
+        default:
+            let names = Set(evalConditions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            if let bad = names.first(where: { n in !AugmentationPlan.known.contains { $0.description == n } }) {
+                throw ValidationError("--eval-conditions: unknown condition \(bad) (all, none, or names of docs/out-of-pool.md: "
+                                      + AugmentationPlan.known.map(\.description).joined(separator: ", ") + ")")
+            }
+            return names
+        }
     }
 
     /// Loads a dataset folder (extracting its features with the checkpoint's configuration) or a feature file,
@@ -116,7 +145,7 @@ struct QuantizeCommand: ParsableCommand {
 
         let (calCache, calAudio) = try loadSet(calibration, for: ckpt, role: "calibration")
         let cal: SegmentSelection
-        do { cal = try SegmentSelection.calibration(calCache, checkpoint: ckpt, limit: calibrationSegments) } catch {
+        do { cal = try SegmentSelection.calibration(calCache, checkpoint: ckpt, limit: calibrationSegments, augmented: calibrateAugmented) } catch {
             throw badInput("\(calibration): \(error.description)")
         }
         warn("calibration: \(cal.scope)")
@@ -198,14 +227,46 @@ struct QuantizeCommand: ParsableCommand {
             }
         }
 
-        let r = QuantizeReport(model: ckpt.meta.model, checkpoint: checkpoint, output: out, ranges: calibrated,
+        var r = QuantizeReport(model: ckpt.meta.model, checkpoint: checkpoint, output: out, ranges: calibrated,
                                calibrationScope: cal.scope, sizes: sizes, sqnr: sqnr, accuracy: accuracy,
                                labels: ckpt.meta.labels, device: device, devicePath: devicePath)
+        (r.outOfPool, r.outOfPoolScope) = try outOfPool(ckpt, model: qm.bytes, evalSet: evalSet, evalAudio: evalAudio)
         print("\(ckpt.meta.model): \(out), calibration \(calibrated.method)")
         for line in r.summaryLines { print(line) }
         if let dir = report {
             do { try r.write(to: dir) } catch { throw badInput("\(dir): \(error)") }
             warn("wrote \(dir)/quantize-report.md and quantize-report.json")
         }
+    }
+
+    /// The out-of-pool rows: the evaluated tracks of the --eval folder under each degradation, and --eval-extra
+    /// folders; or why there are none.
+    func outOfPool(_ ckpt: Checkpoint, model: [UInt8], evalSet: SegmentSelection?, evalAudio: String?) throws -> ([OutOfPoolRow]?, String?) {
+        let wanted = try evalConditionSet()
+        let degrade = wanted.map { !$0.isEmpty } ?? true
+        guard degrade || !evalExtra.isEmpty else { return (nil, "not run (--eval-conditions none and no --eval-extra)") }
+        let ev: OutOfPoolEvaluator
+        do { ev = try OutOfPoolEvaluator(checkpoint: ckpt, int8: model) } catch { throw badInput("\(error)") }
+        let q = quiet
+        let runner = OutOfPoolRunner(evaluator: ev, seed: evalSeed, conditions: wanted,
+                                     progress: { q ? nil : ProgressBar(total: $1, label: "oop " + $0, unit: "segments") })
+        var rows: [OutOfPoolRow] = []
+        var scope: [String] = []
+        do {
+            if degrade, let es = evalSet, let root = evalAudio {
+                let ids = Set(es.segments.map { es.cache.tracks[es.cache.segmentTracks[$0]].trackID })
+                let clips = try runner.decodeClips(root: root, trackIDs: ids)
+                rows += try runner.heldOutRows(clips, includeClean: false)
+                scope.append("the \(clips.count) evaluated tracks of \(root) degraded (seed \(evalSeed))")
+            } else if degrade {
+                scope.append("no degraded rows (they need --eval to be a dataset folder)")
+            }
+            for dir in evalExtra {
+                let (row, leftOut) = try runner.otherFolderRow(dir)
+                rows.append(row)
+                scope.append("\(row.tracks) clips of \(dir)" + (leftOut > 0 ? " (\(leftOut) trained on, left out)" : ""))
+            }
+        } catch { throw badInput(error.description) }
+        return (rows.isEmpty ? nil : rows, scope.joined(separator: "; "))
     }
 }

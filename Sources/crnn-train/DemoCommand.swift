@@ -9,7 +9,8 @@ struct DemoCommand: ParsableCommand {
         abstract: "Run the pipeline on a generated demo dataset (needs no outside data).",
         discussion: """
             Writes a small synthetic folder-per-genre dataset (4 genres of generated signals) under --out/data, \
-            extracts its MFCC features into --out/features.bin exactly as `crnn-train features` does for GTZAN, \
+            extracts its MFCC features (and the default recipe's degraded training copies) into --out/features.bin \
+            exactly as `crnn-train features` does for GTZAN, \
             then trains a cnn-gru on a track-level split (`crnn-train fit`) into --out/run: model.ckpt, \
             report.md, metrics.json, curves.svg, confusion.svg.
             """)
@@ -26,6 +27,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Training epochs (0: features only).")
     var epochs: Int = 30
 
+    @Option(help: ArgumentHelp("Degraded training copies: default (the recipe's), none, or a list (as `crnn-train features --augment`).", valueName: "default|none|list"))
+    var augment: String = "default"
+
     @Option(help: "Seed of the signal generator.")
     var seed: UInt64 = 1
 
@@ -36,7 +40,8 @@ struct DemoCommand: ParsableCommand {
         warn("generated \(n) clips (\(DemoDataset.genres.joined(separator: ", "))) in \(dataDir)")
         let index: DatasetIndex
         do { index = try DatasetIndex(root: dataDir) } catch { throw badInput(error.description) }
-        let (cache, summary) = try DatasetExtractor.extract(index: index)
+        // The default recipe: clean segments plus the degraded training copies (as `crnn-train features`).
+        let (cache, summary) = try DatasetExtractor.extract(index: index, augment: try AugmentationPlan.named(augment))
         for w in summary.warnings { warn("warning: skipped \(w)") }
         if summary.segments == 0 { throw badInput("no segment could be extracted from the demo data") }
         do { try cache.write(to: out + "/features.bin") } catch { throw badInput(error.description) }

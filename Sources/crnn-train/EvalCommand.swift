@@ -101,8 +101,15 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "Audio files (any format libsndfile reads).")
     var audio: [String]
 
-    @Flag(help: "One JSON object per file: file, genre, scores (genre -> probability), segments.")
+    @Flag(help: "One JSON object per file: file, genre, scores (genre -> probability), segments, confidence, margin, uncertain.")
     var json = false
+
+    @Option(help: "Flag a file uncertain when its top genre's mean probability is below this (0-1; default 0.5, calibrated out of pool: docs/out-of-pool.md).")
+    var uncertainBelow: Double = Double(ClipConfidence.defaultThresholdQ15) / 32768
+
+    func validate() throws {
+        guard (0...1).contains(uncertainBelow) else { throw ValidationError("--uncertain-below must be in [0, 1]") }
+    }
 
     func run() throws {
         guard !audio.isEmpty else { throw ValidationError("give at least one audio file") }
@@ -138,13 +145,19 @@ struct PredictCommand: ParsableCommand {
             var mean = [Double](repeating: 0, count: k)
             for s in 0..<n { for c in 0..<k { mean[c] += Double(probs[s * k + c]) / Double(n) } }
             let best = mean.indices.max { mean[$0] < mean[$1] }!
+            // How sure: the top genre's mean probability and its lead over the runner-up (as crnn-infer's).
+            let ranked = mean.sorted(by: >)
+            let confidence = ranked[0], margin = ranked[0] - (k > 1 ? ranked[1] : 0)
+            let uncertain = confidence < uncertainBelow
             if json {
                 let scores = zip(ckpt.meta.labels, mean).map { "\(jsonString($0.0)):\(String(format: "%.6f", $0.1))" }.joined(separator: ",")
-                print("{\"file\":\(jsonString(path)),\"genre\":\(jsonString(ckpt.meta.labels[best])),\"scores\":{\(scores)},\"segments\":\(n)}")
+                print("{\"file\":\(jsonString(path)),\"genre\":\(jsonString(ckpt.meta.labels[best])),\"scores\":{\(scores)},\"segments\":\(n)"
+                      + String(format: ",\"confidence\":%.6f,\"margin\":%.6f,\"uncertain\":%@}", confidence, margin, uncertain ? "true" : "false"))
             } else {
                 let top = mean.indices.sorted { mean[$0] > mean[$1] }.prefix(3)
                     .map { String(format: "%@ %.1f %%", ckpt.meta.labels[$0], 100 * mean[$0]) }.joined(separator: ", ")
-                print("\(path): \(ckpt.meta.labels[best])  (\(top); \(n) segments)")
+                print("\(path): \(ckpt.meta.labels[best])  (\(top); \(n) segments)"
+                      + (uncertain ? String(format: "  uncertain (top genre %.1f %% < %.1f %%)", 100 * confidence, 100 * uncertainBelow) : ""))
             }
         }
         if failures > 0 { throw ExitCode(2) }

@@ -16,11 +16,15 @@ struct FeaturesCommand: ParsableCommand {
             Large datasets: `--shard i/N` extracts the i-th of N contiguous slices of the clip list (e.g. one \
             per machine); `crnn-train merge-features` concatenates the shards in order. \
             Ends with: clips: N, segments: N, skipped: N, audio: H h, speed: Nx real time (and augmented: N \
-            with --augment).
+            unless --augment none).
 
-            Augmentation (--augment LIST): besides its clean segments, each clip is also degraded (the \
-            conditions of docs/out-of-pool.md: resample-16k, resample-8k, ogg-vorbis-q0.3, mp3-q0.5, gain-20db, \
-            noise-snr20db, speed+3%, speed-3%, bandpass-300-3400), rounded to 16-bit PCM and featurised. These \
+            Augmentation (the default recipe; --augment default|none|LIST): besides its clean segments, each clip \
+            is also degraded, rounded to 16-bit PCM and featurised. `default` (what `fit` trains on by default, \
+            chosen out of pool in docs/out-of-pool.md) makes 5 copies: resample-16k, resample-8k, \
+            bandpass-300-3400, noise-snr20db, gain-10db. A LIST names conditions of docs/out-of-pool.md \
+            (resample-16k, resample-8k, ogg-vorbis-q0.3, mp3-q0.5, gain-20db, noise-snr20db, speed+3%, speed-3%, \
+            bandpass-300-3400; also gain<+|->Ndb, noise-snrNdb, resample-Nk). `none` stores clean segments only (the \
+            paper's recipe; a version-1 file, as before). These \
             segments carry their source clip's track id and label and are stored apart from the clean ones: \
             `fit` trains on those of its training tracks only; validation, test, eval, calibration and every other \
             reader see the clean segments only. The file is then version 2 (this build reads 1 and 2).
@@ -44,8 +48,8 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Also store degraded copies of every clip for training, e.g. resample-16k,resample-8k,bandpass-300-3400,noise-snr20db.", valueName: "list"))
-    var augment: String?
+    @Option(help: ArgumentHelp("Degraded copies of every clip for training: default (the recipe's 5: resample-16k,resample-8k,bandpass-300-3400,noise-snr20db,gain-10db), none (clean only, the paper's recipe), or a comma-separated list.", valueName: "default|none|list"))
+    var augment: String = "default"
 
     @Option(help: "With --augment: this many distinct degradations per clip, drawn at random (seeded) from the list (default: all of them).")
     var augmentPerClip: Int?
@@ -66,13 +70,10 @@ struct FeaturesCommand: ParsableCommand {
         if let m = maxSegments, m < 1 { throw ValidationError("--max-segments must be at least 1") }
         let (si, sn) = try parseShard(shard)
         var plan: AugmentationPlan?
-        if let a = augment {
-            do { plan = AugmentationPlan(degradations: try AugmentationPlan.parse(a), perClip: augmentPerClip, seed: augmentSeed) }
-            catch { throw ValidationError(error.description) }
-            if let k = augmentPerClip, k < 1 { throw ValidationError("--augment-per-clip must be at least 1") }
-        } else if augmentPerClip != nil {
-            throw ValidationError("--augment-per-clip needs --augment")
-        }
+        do { plan = try AugmentationPlan.named(augment, perClip: augmentPerClip, seed: augmentSeed) }
+        catch { throw ValidationError(error.description) }
+        if let k = augmentPerClip, k < 1 { throw ValidationError("--augment-per-clip must be at least 1") }
+        if plan == nil && augmentPerClip != nil { throw ValidationError("--augment-per-clip contradicts --augment none") }
 
         let index: DatasetIndex
         do { index = try DatasetIndex(root: data) } catch { throw badInput(error.description) }

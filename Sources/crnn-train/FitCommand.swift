@@ -15,13 +15,14 @@ struct FeatureSource: ParsableArguments {
     @Option(help: "Feature file written by `crnn-train features`.")
     var features: String?
 
-    func load(quiet: Bool) throws -> FeatureCache {
+    /// `augment`: the degraded copies to extract with --data (nil: clean only); a feature file has its own.
+    func load(quiet: Bool, augment: AugmentationPlan? = nil) throws -> FeatureCache {
         switch (data, features) {
         case (let d?, nil):
             let index: DatasetIndex
             do { index = try DatasetIndex(root: d) } catch { throw badInput(error.description) }
             let (cache, summary): (FeatureCache, ExtractionSummary)
-            do { (cache, summary) = try DatasetExtractor.extract(index: index, showProgress: !quiet) } catch { throw badInput(error.description) }
+            do { (cache, summary) = try DatasetExtractor.extract(index: index, showProgress: !quiet, augment: augment) } catch { throw badInput(error.description) }
             for w in summary.warnings { warn("warning: skipped \(w)") }
             warn(summary.line)
             if summary.segments == 0 { throw badInput("no segment could be extracted from \(d)") }
@@ -54,11 +55,24 @@ struct FitCommand: ParsableCommand {
             per-genre precision/recall/F1, confusion matrices), curves.svg and confusion.svg. With --split kfold \
             it trains one model per fold in --out/fold-N and reports the mean and standard deviation.
 
+            The default recipe (chosen out of pool, docs/out-of-pool.md): per-coefficient standardised MFCCs, and \
+            training on degraded copies of the training tracks (resampled through 16 and 8 kHz, a 300-3400 Hz \
+            band-pass, 20 dB SNR noise, -10 dB gain) besides the clean ones. With --data they are extracted now \
+            (--augment); with --features they come from the file (`crnn-train features` stores them by default; a \
+            file without them trains on clean segments only, with a note). --recipe paper is the paper's recipe: raw \
+            MFCCs, no degraded copies.
+
             Splits: track (by track, stratified per genre; the honest one), random (by segment as in the paper: \
             leaky), kfold (track-level), filtered (the fault-filtered GTZAN split; needs the full GTZAN).
             """)
 
     @OptionGroup var source: FeatureSource
+
+    @Option(help: ArgumentHelp("Recipe: default (standardised MFCCs + degraded training copies, chosen out of pool) or paper (raw MFCCs, no degraded copies: = --normalize none --augment none --no-use-augmented).", valueName: "default|paper"))
+    var recipe: String = "default"
+
+    @Option(help: ArgumentHelp("With --data: the degraded training copies to extract (default: the recipe's 5; none; or a list as `crnn-train features --augment`).", valueName: "default|none|list"))
+    var augment: String?
 
     @Option(help: "Model: cnn-gru, cnn-lstm or cnn.")
     var model: String = "cnn-gru"
@@ -138,12 +152,18 @@ struct FitCommand: ParsableCommand {
             throw ValidationError("--epochs, --batch, --patience, --filters must be at least 1 and --lr positive")
         }
         _ = try inputMode()
+        guard ["default", "paper"].contains(recipe) else { throw ValidationError("--recipe must be default or paper") }
+        if recipe == "paper" {
+            if let n = normalize, n != "none" { throw ValidationError("--recipe paper feeds raw MFCCs: it contradicts --normalize \(n)") }
+            if let a = augment, a != "none" { throw ValidationError("--recipe paper trains on clean segments: it contradicts --augment \(a)") }
+        }
+        if augment != nil && source.data == nil { throw ValidationError("--augment applies to --data (a feature file has its own copies: crnn-train features --augment)") }
         guard ["none", "weights"].contains(balance) else { throw ValidationError("--balance must be none or weights") }
     }
 
     /// (standardise per coefficient, per-segment step) from --normalize / --no-normalize.
     func inputMode() throws -> (Bool, SegmentNormalization) {
-        let mode = normalize ?? (noNormalize ? "none" : "coefficient")
+        let mode = normalize ?? (noNormalize || recipe == "paper" ? "none" : "coefficient")
         if noNormalize && mode != "none" { throw ValidationError("--no-normalize contradicts --normalize \(mode)") }
         switch mode {
         case "coefficient": return (true, .none)
@@ -155,7 +175,14 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let cache = try source.load(quiet: quiet)
+        let plan: AugmentationPlan?
+        do { plan = recipe == "paper" ? nil : try AugmentationPlan.named(augment ?? "default") } catch { throw ValidationError(error.description) }
+        let cache = try source.load(quiet: quiet, augment: plan)
+        let augmented = recipe != "paper" && useAugmented
+        if augmented && source.features != nil && cache.augmented.isEmpty {
+            warn("note: \(source.features!) holds no degraded copies: training on clean segments only, not the default recipe "
+                 + "(re-extract with `crnn-train features`, which stores them by default; --recipe paper says this on purpose)")
+        }
         var opts = TrainOptions()
         opts.epochs = epochs
         opts.batchSize = batch
@@ -164,7 +191,7 @@ struct FitCommand: ParsableCommand {
         opts.schedule = lrSchedule
         opts.seed = seed
         (opts.normalize, opts.segmentNormalization) = try inputMode()
-        opts.useAugmented = useAugmented
+        opts.useAugmented = augmented
         opts.classBalancedLoss = balance == "weights"
         opts.timeMask = timeMask
         opts.frequencyMask = freqMask
@@ -175,7 +202,8 @@ struct FitCommand: ParsableCommand {
             splits = try cache.splits(split, options: SplitOptions(validationFraction: valFraction, testFraction: testFraction,
                                                                    folds: folds, seed: seed))
         } catch { throw badInput(error.description) }
-        let provenance = ["command": CommandLine.arguments.joined(separator: " "),
+        // The program by name, not by the build folder of the machine that ran it.
+        let provenance = ["command": (["crnn-train"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
                           "date": ISO8601DateFormatter().string(from: Date()),
                           "source": source.data ?? source.features ?? ""]
         var reports: [EvaluationReport] = []
@@ -194,6 +222,8 @@ struct FitCommand: ParsableCommand {
             let st = cache.segmentTracks, sl = cache.segmentLabels
             var notes = [s.summary, "evaluated on the \(s.test.isEmpty ? "validation" : "test") part",
                          "input: " + inputDescription(opts)]
+            let copies = Set(cache.augmented.map(\.condition)).sorted()
+            notes.append("degraded training copies: " + (augmented && !copies.isEmpty ? copies.joined(separator: ", ") : "none"))
             if opts.timeMask + opts.frequencyMask > 0 || opts.mixupAlpha > 0 {
                 notes.append("augmentation: time mask \(opts.timeMask), frequency mask \(opts.frequencyMask), mixup \(opts.mixupAlpha)")
             }

@@ -63,69 +63,33 @@ struct OutOfPoolCommand: ParsableCommand {
         }
         let ev: OutOfPoolEvaluator
         do { ev = try OutOfPoolEvaluator(checkpoint: ckpt, int8: bytes) } catch { throw badInput("\(error)") }
-        let labels = ckpt.meta.labels, rate = Int(ckpt.featureConfig.sampleRate)
+        var wanted: Set<String>?
+        if let c = conditions { wanted = Set(c.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        let q = quiet
+        let runner = OutOfPoolRunner(evaluator: ev, seed: seed, conditions: wanted,
+                                     progress: { q ? nil : ProgressBar(total: $1, label: $0, unit: "segments") })
 
         // The held-out clips of --data, decoded once.
         let held = Set(ckpt.meta.validationTracks + ckpt.meta.testTracks)
-        let index: DatasetIndex
-        do { index = try DatasetIndex(root: data) } catch { throw badInput(error.description) }
-        var clean: [OutOfPoolClip] = []
-        for c in index.clips where held.contains(c.trackID) {
-            guard let label = labels.firstIndex(of: index.labels[c.label]) else { continue }
-            do { clean.append(OutOfPoolClip(trackID: c.trackID, label: label, audio: try AudioDecoder.decodeMono(path: index.path(of: c), sampleRate: rate))) } catch {
-                throw badInput(error.description)
-            }
-        }
+        let clean: [OutOfPoolClip]
+        do { clean = try runner.decodeClips(root: data, trackIDs: held) } catch { throw badInput(error.description) }
         guard !clean.isEmpty else {
             throw badInput("\(data) holds none of the checkpoint's \(held.count) held-out tracks (is it the folder it was trained on?)")
         }
         if clean.count < held.count { warn("warning: \(held.count - clean.count) of the \(held.count) held-out tracks are not in \(data)") }
 
-        var wanted: Set<String>?
-        if let c = conditions { wanted = Set(c.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
-        func want(_ name: String) -> Bool { wanted.map { $0.contains(name) } ?? true }
-
         var rows: [OutOfPoolRow] = []
-        func row(_ name: String, kind: String, count: Int, segments: Int, _ clip: (Int) throws -> OutOfPoolClip) throws {
-            let bar = quiet ? nil : ProgressBar(total: segments, label: name, unit: "segments")
-            do { rows.append(try ev.evaluate(condition: name, kind: kind, count: count, clip: clip, progress: bar)) } catch {
-                throw badInput("\(name): \(error)")
+        do {
+            rows = try runner.heldOutRows(clean)
+            if let w = wanted, w.contains(where: { $0.hasPrefix("mp3") }), !Degradation.canWriteMP3(sampleRate: Int(ckpt.featureConfig.sampleRate)) {
+                warn("warning: this libsndfile cannot write MP3; the mp3 condition is left out")
             }
-            bar?.finish()
-        }
-        let cleanSegments = clean.map { ckpt.featureConfig.segmentCount(sampleCount: $0.audio.count) }.reduce(0, +)
-        if want("clean") { try row("clean", kind: "held-out", count: clean.count, segments: cleanSegments) { clean[$0] } }
-        for d in Degradation.standard where want(d.description) {
-            try row(d.description, kind: "degraded", count: clean.count, segments: cleanSegments) { i in
-                var c = clean[i]
-                c.audio = try d.apply(c.audio, sampleRate: rate, seed: OutOfPoolEvaluator.clipSeed(seed, i))
-                return c
+            for dir in extra {
+                let (row, leftOut) = try runner.otherFolderRow(dir)
+                if leftOut > 0 { warn("\(dir): \(leftOut) clips left out (the model was trained on them)") }
+                rows.append(row)
             }
-        }
-        if let w = wanted, w.contains(where: { $0.hasPrefix("mp3") }), !Degradation.canWriteMP3(sampleRate: rate) {
-            warn("warning: this libsndfile cannot write MP3; the mp3 condition is left out")
-        }
-
-        let trained = Set(ckpt.meta.trainTracks)
-        for dir in extra {
-            let xi: DatasetIndex
-            do { xi = try DatasetIndex(root: dir) } catch { throw badInput(error.description) }
-            var clips: [(DatasetClip, Int)] = []
-            for c in xi.clips {
-                guard let label = labels.firstIndex(of: xi.labels[c.label]) else {
-                    throw badInput("\(dir): genre \(xi.labels[c.label]) is not one of the checkpoint's \(labels)")
-                }
-                if trained.contains(c.trackID) { continue }
-                clips.append((c, label))
-            }
-            let skipped = xi.clips.count - clips.count
-            if skipped > 0 { warn("\(dir): \(skipped) clips left out (the model was trained on them)") }
-            let name = URL(fileURLWithPath: dir).standardizedFileURL.lastPathComponent
-            try row(name, kind: "other-folder", count: clips.count, segments: clips.count * 10) { i in
-                let (c, label) = clips[i]
-                return OutOfPoolClip(trackID: c.trackID, label: label, audio: try AudioDecoder.decodeMono(path: xi.path(of: c), sampleRate: rate))
-            }
-        }
+        } catch { throw badInput(error.description) }
 
         let table = OutOfPoolTable(model: ckpt.meta.model, checkpoint: checkpoint, int8Model: int8,
                                    input: (ckpt.meta.inputSegmentNormalization.map { "per-segment \($0), then " } ?? "")

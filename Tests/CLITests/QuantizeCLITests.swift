@@ -18,7 +18,9 @@ final class QuantizeCLITests: XCTestCase {
 
         // Quantize: calibration from the feature file (training tracks only), evaluation on the dataset folder
         // (extracted now; its held-out test tracks only).
-        let q = try quantize([ckpt, "--calibration", feats, "--eval", dir + "/data", "--out", model, "--report", reportDir, "--quiet"])
+        // (The out-of-pool rows have their own test below.)
+        let q = try quantize([ckpt, "--calibration", feats, "--eval", dir + "/data", "--out", model, "--report", reportDir,
+                              "--eval-conditions", "none", "--quiet"])
         XCTAssertEqual(q.status, 0, q.stderr)
         XCTAssertTrue(q.stderr.contains("segments of the checkpoint's training tracks"), q.stderr)
         for s in ["per-layer SQNR", "conv2d_2 (+relu, max-pool 4)", "gru_1", "segment accuracy: float", "top-1 agreement", "arena"] {
@@ -124,5 +126,56 @@ final class QuantizeCLITests: XCTestCase {
             XCTAssertEqual(h.status, 0, "\(args)")
             XCTAssertTrue(h.stdout.contains("USAGE"), h.stdout)
         }
+    }
+
+    /// `--eval DIR` also measures the device path out of pool: the evaluated tracks degraded (--eval-conditions)
+    /// and other folders (--eval-extra), in the summary, quantize-report.json and .md.
+    func testEvalReportsDeviceAgreementOutOfPool() throws {
+        let dir = tempDir()
+        let demo = try run(["demo", "--out", dir, "--clips-per-genre", "4", "--seconds", "3.1", "--epochs", "0"])
+        XCTAssertEqual(demo.status, 0, demo.stderr)
+        let feats = dir + "/features.bin", runDir = dir + "/run"
+        let fit = try run(["fit", "--features", feats, "--filters", "4", "--units", "4", "--epochs", "1", "--min-epochs", "1",
+                           "--batch", "8", "--val-fraction", "0.25", "--test-fraction", "0.25", "--quiet", "--out", runDir])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let reportDir = dir + "/report"
+        let q = try quantize([runDir + "/model.ckpt", "--calibration", feats, "--eval", dir + "/data", "--out", dir + "/m.crnn",
+                              "--eval-conditions", "gain-20db,resample-8k", "--eval-extra", dir + "/data", "--report", reportDir, "--quiet"])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        // The demo's default features hold the degraded copies: calibration uses those of the training tracks too.
+        XCTAssertTrue(q.stderr.contains("segments of their degraded copies"), q.stderr)
+        XCTAssertTrue(q.stdout.contains("device agreement out of pool:"), q.stdout)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: reportDir + "/quantize-report.json"))) as! [String: Any]
+        let rows = try XCTUnwrap(json["out_of_pool"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { $0["condition"] as? String }, ["resample-8k", "gain-20db", "data"])
+        XCTAssertEqual(rows.map { $0["kind"] as? String }, ["degraded", "degraded", "other-folder"])
+        // Per genre 4 clips of 1 segment: 2 training, 1 validation, 1 test track. Degraded: the 4 test tracks; the
+        // other folder (the same one here): its 16 clips minus the 8 trained on.
+        XCTAssertEqual(rows.map { $0["segments"] as? Int }, [4, 4, 8])
+        var pooled = 0.0
+        for r in rows {
+            let a = try XCTUnwrap(r["device_agreement"] as? Double)
+            XCTAssertTrue((0...1).contains(a))
+            pooled += a * Double(r["segments"] as! Int)
+        }
+        XCTAssertEqual(try XCTUnwrap(json["out_of_pool_device_agreement"] as? Double), pooled / 16, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(json["out_of_pool_device_agreement_min"] as? Double),
+                       rows.map { $0["device_agreement"] as! Double }.min()!)
+        XCTAssertTrue(try XCTUnwrap(json["out_of_pool_scope"] as? String).contains("8 trained on, left out"))
+        let md = try String(contentsOfFile: reportDir + "/quantize-report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("## Out of pool (device path vs float)"), md)
+
+        // none: no rows, and the keys say so with nulls; an unknown name is a usage error before any work.
+        let n = try quantize([runDir + "/model.ckpt", "--calibration", feats, "--eval", dir + "/data", "--out", dir + "/n.crnn",
+                              "--eval-conditions", "none", "--no-calibrate-augmented", "--report", dir + "/n", "--quiet"])
+        XCTAssertEqual(n.status, 0, n.stderr)
+        XCTAssertFalse(n.stderr.contains("degraded copies"), n.stderr)
+        let nj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/n/quantize-report.json"))) as! [String: Any]
+        XCTAssertTrue(nj["out_of_pool"] is NSNull)
+        XCTAssertTrue(nj["out_of_pool_device_agreement"] is NSNull)
+        let bad = try quantize([runDir + "/model.ckpt", "--calibration", feats, "--out", dir + "/b.crnn", "--eval-conditions", "loud"])
+        XCTAssertEqual(bad.status, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("unknown condition loud"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b.crnn"))
     }
 }

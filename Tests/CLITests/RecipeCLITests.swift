@@ -43,6 +43,54 @@ final class RecipeCLITests: XCTestCase {
         XCTAssertTrue(clash.stderr.contains("contradicts"), clash.stderr)
         let help = try run(["fit", "--help"])
         for opt in ["--normalize <mode>", "--balance <mode>", "--no-use-augmented"] { XCTAssertTrue(help.stdout.contains(opt), opt) }
-        XCTAssertTrue(try run(["features", "--help"]).stdout.contains("--augment <list>"))
+        XCTAssertTrue(try run(["features", "--help"]).stdout.contains("--augment <default|none|list>"))
+    }
+
+    /// The default recipe: `features` stores the 5 degraded copies unless `--augment none`; `fit` trains on them
+    /// (and says so when a file has none); `--recipe paper` is raw MFCCs on clean segments and refuses what
+    /// contradicts it.
+    func testDefaultRecipeAugmentsAndPaperRecipeDoesNot() throws {
+        let dir = tempDir()
+        let demo = try run(["demo", "--out", dir, "--clips-per-genre", "4", "--seconds", "3.1", "--epochs", "0", "--augment", "none"])
+        XCTAssertEqual(demo.status, 0, demo.stderr)
+        let def = try run(["features", "--data", dir + "/data", "--out", dir + "/def.bin", "--quiet"])
+        XCTAssertEqual(def.status, 0, def.stderr)
+        // 16 clips x 1 segment, and 5 copies of each.
+        XCTAssertTrue(def.stdout.hasPrefix("clips: 16, segments: 16, skipped: 0, "), def.stdout)
+        XCTAssertTrue(def.stdout.contains("augmented: 80"), def.stdout)
+        let clean = try run(["features", "--data", dir + "/data", "--out", dir + "/clean.bin", "--augment", "none", "--quiet"])
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        XCTAssertFalse(clean.stdout.contains("augmented"), clean.stdout)
+        // The clean file is the demo's (also --augment none): byte for byte.
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/clean.bin")),
+                       try Data(contentsOf: URL(fileURLWithPath: dir + "/features.bin")))
+
+        let common = ["--epochs", "1", "--min-epochs", "1", "--filters", "4", "--units", "4", "--batch", "8", "--quiet",
+                      "--val-fraction", "0.25", "--test-fraction", "0.25"]
+        let fit = try run(["fit", "--features", dir + "/def.bin", "--out", dir + "/r1"] + common)
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        // 2 training tracks per genre x 4 genres x 5 copies x 1 segment.
+        XCTAssertTrue(fit.stderr.contains("training on 8 clean + 40 augmented segments"), fit.stderr)
+        let report = try String(contentsOfFile: dir + "/r1/report.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("degraded training copies: bandpass-300-3400, gain-10db, noise-snr20db, resample-16k, resample-8k"), report)
+
+        let noCopies = try run(["fit", "--features", dir + "/clean.bin", "--out", dir + "/r2"] + common)
+        XCTAssertEqual(noCopies.status, 0, noCopies.stderr)
+        XCTAssertTrue(noCopies.stderr.contains("holds no degraded copies: training on clean segments only"), noCopies.stderr)
+
+        let paper = try run(["fit", "--features", dir + "/def.bin", "--recipe", "paper", "--out", dir + "/r3"] + common)
+        XCTAssertEqual(paper.status, 0, paper.stderr)
+        XCTAssertFalse(paper.stderr.contains("augmented segments"), paper.stderr)
+        XCTAssertFalse(paper.stderr.contains("holds no degraded copies"), paper.stderr)
+        let paperReport = try String(contentsOfFile: dir + "/r3/report.md", encoding: .utf8)
+        XCTAssertTrue(paperReport.contains("raw MFCCs"), paperReport)
+        XCTAssertTrue(paperReport.contains("degraded training copies: none"), paperReport)
+
+        for bad in [["--recipe", "paper", "--normalize", "coefficient"], ["--recipe", "nope"], ["--augment", "none"]] {
+            let r = try run(["fit", "--features", dir + "/def.bin", "--out", dir + "/rx"] + bad)
+            XCTAssertEqual(r.status, 1, "\(bad): \(r.stderr)")  // a usage error
+        }
+        let help = try run(["fit", "--help"])
+        for opt in ["--recipe <default|paper>", "--augment <default|none|list>"] { XCTAssertTrue(help.stdout.contains(opt), opt) }
     }
 }
