@@ -38,8 +38,8 @@ public struct SegmentSelection: Sendable {
             let copies = cache.augmentedSegments(ofTracks: Array(tracks),
                                                  excluding: c.meta.validationTracks + c.meta.testTracks)
             if !copies.isEmpty {
+                scope += " (\(segments.count) clean, \(copies.count) of their degraded copies)"
                 segments += copies
-                scope += " + \(copies.count) segments of their degraded copies"
             }
         }
         if let limit, limit > 0, segments.count > limit {
@@ -52,17 +52,22 @@ public struct SegmentSelection: Sendable {
         return SegmentSelection(cache: cache, segments: segments, scope: "\(segments.count) segments of " + scope)
     }
 
-    /// Evaluation data: when the file holds any of the checkpoint's tracks, only its TEST tracks; otherwise every
-    /// track. nil when the file holds the model's tracks but none of its test tracks.
+    /// Evaluation data: when the file holds any of the checkpoint's tracks, only its TEST tracks (its validation
+    /// tracks when it was trained without a test part, as the shipped models are: early stopping has seen them,
+    /// and the scope says so); otherwise every track. nil when the file holds the model's tracks but none of
+    /// those.
     public static func evaluation(_ cache: FeatureCache, checkpoint c: Checkpoint) -> SegmentSelection? {
         let known = Set(c.meta.trainTracks + c.meta.validationTracks + c.meta.testTracks)
         let st = cache.segmentTracks
         var segments = Array(0..<cache.segmentCount)
         var scope = "all \(cache.tracks.count) tracks of the evaluation set"
         if cache.tracks.contains(where: { known.contains($0.trackID) }) {
-            let test = Set(c.meta.testTracks)
-            segments = segments.filter { test.contains(cache.tracks[st[$0]].trackID) }
-            scope = "the checkpoint's held-out test tracks (\(Set(segments.map { st[$0] }).count) tracks)"
+            let noTestPart = c.meta.testTracks.isEmpty
+            let held = Set(noTestPart ? c.meta.validationTracks : c.meta.testTracks)
+            segments = segments.filter { held.contains(cache.tracks[st[$0]].trackID) }
+            scope = noTestPart
+                ? "the checkpoint's validation tracks (\(Set(segments.map { st[$0] }).count) tracks; it has no test part, and early stopping has seen these)"
+                : "the checkpoint's held-out test tracks (\(Set(segments.map { st[$0] }).count) tracks)"
         }
         if segments.isEmpty { return nil }
         return SegmentSelection(cache: cache, segments: segments, scope: "\(segments.count) segments of " + scope)

@@ -155,7 +155,7 @@ struct QuantizeCommand: ParsableCommand {
             let (cache, audio) = try loadSet(e, for: ckpt, role: "evaluation")
             evalAudio = audio
             guard let s = SegmentSelection.evaluation(cache, checkpoint: ckpt) else {
-                throw badInput("\(e): this set holds the model's tracks but none of its test tracks")
+                throw badInput("\(e): this set holds the model's tracks but none of its held-out (test, or without a test part validation) tracks")
             }
             evalSet = s
         } else {
