@@ -1,5 +1,5 @@
-// ModelBuilder: the integer-only encoder of the model file (docs/model-format.md), using ModelFormat.swift's
-// layout constants. The host quantizer fills it from the float math it does on the host; tests use it to
+// ModelBuilder: the integer-only encoder of the model file (docs/model-format.md), using ModelLayout.swift's
+// layout constants and the operators' named slots (Ops/). The host quantizer fills it from the float math it does on the host; tests use it to
 // make models. Embedded-compatible (no floating point, no Foundation).
 
 /// The precomputed fixed-point frontend tables (section 7). See docs/model-format.md for their meaning.
@@ -108,6 +108,14 @@ public struct ModelBuilder {
         operators.append(Operator(opcode: opcode, inputs: inputs, output: output, params: params))
     }
 
+    /// Operator inputs or parameters by named slot (`Conv2dOp.Input.weights`, `Conv2dOp.Param.poolHeight`...):
+    /// `count` values, each slot set once, unset ones 0.
+    func slotted<T: FixedWidthInteger>(_ count: Int, _ assignments: [(slot: Int, value: T)]) -> [T] {
+        var out = [T](repeating: 0, count: count)
+        for a in assignments { out[a.slot] = a.value }
+        return out
+    }
+
     // MARK: Operators (typed helpers: create the constant tensors and the output activation)
 
     /// Per-channel requantization as two int32 vectors.
@@ -125,7 +133,9 @@ public struct ModelBuilder {
         // Output [frames, coefficients, 1]: an image with one channel, ready for conv2d.
         let y = addActivation(.int8, shape: t.dims + [1], zeroPoint: outputZeroPoint,
                               scaleMultiplier: outputScale.0, scaleShift: outputScale.1)
-        addOperator(.inputQuantize, inputs: [input, m, rm, rs], output: y)
+        let I = InputQuantizeOp.Input.self
+        addOperator(.inputQuantize, inputs: slotted(I.count, [(I.features, input), (I.mean, m), (I.multipliers, rm), (I.shifts, rs)]),
+                    output: y)
         return y
     }
 
@@ -141,8 +151,10 @@ public struct ModelBuilder {
         let y = addActivation(.int8, shape: [samePoolGeometry(length: x[0], pool: pool.0).output,
                                              samePoolGeometry(length: x[1], pool: pool.1).output, outputChannels],
                               zeroPoint: outputZeroPoint, scaleMultiplier: outputScale.0, scaleShift: outputScale.1)
-        addOperator(.conv2d, inputs: [input, w, b, rm, rs], output: y,
-                    params: [activationMin, activationMax, Int32(pool.0), Int32(pool.1)])
+        let I = Conv2dOp.Input.self, P = Conv2dOp.Param.self
+        addOperator(.conv2d, inputs: slotted(I.count, [(I.data, input), (I.weights, w), (I.bias, b), (I.multipliers, rm), (I.shifts, rs)]),
+                    output: y, params: slotted(P.count, [(P.activationMin, activationMin), (P.activationMax, activationMax),
+                                                         (P.poolHeight, Int32(pool.0)), (P.poolWidth, Int32(pool.1))]))
         return y
     }
 
@@ -151,7 +163,9 @@ public struct ModelBuilder {
         let y = addActivation(.int8, shape: [samePoolGeometry(length: t.dims[0], pool: pool.0).output,
                                              samePoolGeometry(length: t.dims[1], pool: pool.1).output, t.dims[2]],
                               zeroPoint: t.zeroPoint, scaleMultiplier: t.scaleMultiplier, scaleShift: t.scaleShift)
-        addOperator(.maxPool2d, inputs: [input], output: y, params: [Int32(pool.0), Int32(pool.1)])
+        let I = MaxPool2dOp.Input.self, P = MaxPool2dOp.Param.self
+        addOperator(.maxPool2d, inputs: slotted(I.count, [(I.data, input)]), output: y,
+                    params: slotted(P.count, [(P.poolHeight, Int32(pool.0)), (P.poolWidth, Int32(pool.1))]))
         return y
     }
 
@@ -165,7 +179,9 @@ public struct ModelBuilder {
         let (rm, rs) = addRequant(multipliers, shifts)
         let y = addActivation(.int8, shape: t.dims, zeroPoint: outputZeroPoint,
                               scaleMultiplier: outputScale.0, scaleShift: outputScale.1)
-        addOperator(.affine, inputs: [input, w, b, rm, rs], output: y, params: [activationMin, activationMax])
+        let I = AffineOp.Input.self, P = AffineOp.Param.self
+        addOperator(.affine, inputs: slotted(I.count, [(I.data, input), (I.weights, w), (I.bias, b), (I.multipliers, rm), (I.shifts, rs)]),
+                    output: y, params: slotted(P.count, [(P.activationMin, activationMin), (P.activationMax, activationMax)]))
         return y
     }
 
@@ -173,7 +189,7 @@ public struct ModelBuilder {
         let t = tensors[input]
         let y = addActivation(t.type, shape: shape, zeroPoint: t.zeroPoint, scaleMultiplier: t.scaleMultiplier,
                               scaleShift: t.scaleShift)
-        addOperator(.reshape, inputs: [input], output: y)
+        addOperator(.reshape, inputs: slotted(ReshapeOp.Input.count, [(ReshapeOp.Input.data, input)]), output: y)
         return y
     }
 
@@ -187,7 +203,9 @@ public struct ModelBuilder {
         let (rm, rs) = addRequant(multipliers, shifts)
         let y = addActivation(.int8, shape: [outputs], zeroPoint: outputZeroPoint,
                               scaleMultiplier: outputScale.0, scaleShift: outputScale.1)
-        addOperator(.fullyConnected, inputs: [input, w, b, rm, rs], output: y, params: [activationMin, activationMax])
+        let I = FullyConnectedOp.Input.self, P = FullyConnectedOp.Param.self
+        addOperator(.fullyConnected, inputs: slotted(I.count, [(I.data, input), (I.weights, w), (I.bias, b), (I.multipliers, rm), (I.shifts, rs)]),
+                    output: y, params: slotted(P.count, [(P.activationMin, activationMin), (P.activationMax, activationMax)]))
         return y
     }
 
@@ -214,8 +232,18 @@ public struct ModelBuilder {
         // Scale 2^-7 = 2^30 * 2^(-6 - 31).
         let y = addActivation(.int8, shape: [returnSequences ? x[0] : 1, units], zeroPoint: 0,
                               scaleMultiplier: 1 << 30, scaleShift: -6)
-        addOperator(lstm ? .lstm : .gru, inputs: [input, wx, wh, b, im, ish, rm, rsh], output: y,
-                    params: lstm ? [returnSequences ? 1 : 0, cellFractionBits] : [returnSequences ? 1 : 0])
+        let I = RecurrentOp.Input.self
+        let inputs = slotted(I.count, [(I.data, input), (I.inputWeights, wx), (I.recurrentWeights, wh), (I.bias, b),
+                                       (I.inputMultipliers, im), (I.inputShifts, ish),
+                                       (I.recurrentMultipliers, rm), (I.recurrentShifts, rsh)])
+        let sequences: Int32 = returnSequences ? 1 : 0
+        if lstm {
+            let P = LstmOp.Param.self
+            addOperator(.lstm, inputs: inputs, output: y,
+                        params: slotted(P.count, [(P.returnSequences, sequences), (P.cellFractionBits, cellFractionBits)]))
+        } else {
+            addOperator(.gru, inputs: inputs, output: y, params: slotted(GruOp.Param.count, [(GruOp.Param.returnSequences, sequences)]))
+        }
         return y
     }
 
@@ -223,6 +251,7 @@ public struct ModelBuilder {
 
     /// The complete file: header, section table, then sections in the order feature config, labels, tensors,
     /// operators, graph, data, frontend (optional), each 16-byte aligned; CRC32 over everything after the header.
+    /// Every field is written at its `ModelLayout` offset (the reader's constants).
     public func encode() -> [UInt8] {
         var sections: [(SectionKind, [UInt8], Int)] = []
         sections.append((.featureConfig, featureConfig.encodedBytes, 1))
@@ -230,71 +259,96 @@ public struct ModelBuilder {
         for l in labels { put16(&lb, UInt16(l.count)); lb += l }
         sections.append((.labels, lb, labels.count))
         var tb: [UInt8] = []
-        for t in tensors {
-            tb.append(t.type.rawValue); tb.append(UInt8(t.dims.count)); put16(&tb, t.constant ? ModelLayout.tensorFlagConstant : 0)
-            for k in 0..<4 { put32(&tb, k < t.dims.count ? UInt32(t.dims[k]) : 1) }
-            put32(&tb, UInt32(t.dataOffset)); put32(&tb, UInt32(t.dataBytes))
-            put32(&tb, UInt32(bitPattern: t.zeroPoint))
-            put32(&tb, UInt32(bitPattern: t.scaleMultiplier)); put32(&tb, UInt32(bitPattern: t.scaleShift))
-            put32(&tb, UInt32(t.channelOffset)); put32(&tb, UInt32(t.channelCount))
-            for _ in 0..<16 { tb.append(0) }
-        }
+        for t in tensors { tb += encodeTensor(t) }
         sections.append((.tensors, tb, tensors.count))
         var ob: [UInt8] = []
-        for o in operators {
-            put16(&ob, o.opcode.rawValue); ob.append(UInt8(o.inputs.count)); ob.append(0)
-            for k in 0..<ModelLayout.maxOperatorInputs { put32(&ob, k < o.inputs.count ? UInt32(truncatingIfNeeded: o.inputs[k]) : ModelLayout.noTensor) }
-            put32(&ob, UInt32(truncatingIfNeeded: o.output))
-            for k in 0..<ModelLayout.maxOperatorParams { put32(&ob, UInt32(bitPattern: k < o.params.count ? o.params[k] : 0)) }
-        }
+        for o in operators { ob += encodeOperator(o) }
         sections.append((.operators, ob, operators.count))
-        var gb: [UInt8] = []
-        put32(&gb, UInt32(inputTensor)); put32(&gb, UInt32(outputTensor))
-        put32(&gb, UInt32(bitPattern: softmaxMultiplier)); put32(&gb, UInt32(bitPattern: softmaxShift))
-        for _ in 0..<16 { gb.append(0) }
+        let g = ModelLayout.Graph.self
+        var gb = [UInt8](repeating: 0, count: ModelLayout.graphBytes)
+        set32(&gb, g.inputTensor, UInt32(inputTensor)); set32(&gb, g.outputTensor, UInt32(outputTensor))
+        set32(&gb, g.softmaxMultiplier, UInt32(bitPattern: softmaxMultiplier))
+        set32(&gb, g.softmaxShift, UInt32(bitPattern: softmaxShift))
         sections.append((.graph, gb, 1))
         sections.append((.data, data, 0))
         if let f = frontend { sections.append((.frontend, encodeFrontend(f), 1)) }
 
-        var out: [UInt8] = []
         let tableOffset = ModelLayout.headerBytes
         var offset = tableOffset + sections.count * ModelLayout.sectionEntryBytes
-        var entries: [(UInt32, Int, Int, Int)] = []
+        var offsets: [Int] = []
         for s in sections {
             offset = (offset + ModelLayout.alignment - 1) / ModelLayout.alignment * ModelLayout.alignment
-            entries.append((s.0.rawValue, offset, s.1.count, s.2))
+            offsets.append(offset)
             offset += s.1.count
         }
-        // Header (CRC and size patched below).
+        // Header (file size and CRC patched below); flags and reserved bytes stay zero.
+        let h = ModelLayout.Header.self
+        var out = [UInt8](repeating: 0, count: ModelLayout.headerBytes)
         let m = ModelLayout.magic
-        out += [m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7]
-        put16(&out, versionMajor); put16(&out, versionMinor)
-        put32(&out, UInt32(ModelLayout.headerBytes)); put32(&out, 0)
-        put32(&out, UInt32(sections.count)); put32(&out, UInt32(tableOffset)); put32(&out, 0); put32(&out, 0)
-        while out.count < ModelLayout.headerBytes { out.append(0) }
-        for e in entries { put32(&out, e.0); put32(&out, UInt32(e.1)); put32(&out, UInt32(e.2)); put32(&out, UInt32(e.3)) }
+        for (k, byte) in [m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7].enumerated() { out[h.magic + k] = byte }
+        set16(&out, h.versionMajor, versionMajor); set16(&out, h.versionMinor, versionMinor)
+        set32(&out, h.headerBytes, UInt32(ModelLayout.headerBytes))
+        set32(&out, h.sectionCount, UInt32(sections.count)); set32(&out, h.sectionTableOffset, UInt32(tableOffset))
+        let se = ModelLayout.SectionEntry.self
         for (i, s) in sections.enumerated() {
-            while out.count < entries[i].1 { out.append(0) }
+            var e = [UInt8](repeating: 0, count: ModelLayout.sectionEntryBytes)
+            set32(&e, se.kind, s.0.rawValue); set32(&e, se.offset, UInt32(offsets[i]))
+            set32(&e, se.length, UInt32(s.1.count)); set32(&e, se.count, UInt32(s.2))
+            out += e
+        }
+        for (i, s) in sections.enumerated() {
+            while out.count < offsets[i] { out.append(0) }
             out += s.1
         }
         while out.count % ModelLayout.alignment != 0 { out.append(0) }
-        set32(&out, ModelLayout.Header.fileBytes, UInt32(out.count))
+        set32(&out, h.fileBytes, UInt32(out.count))
         let crc = out.withUnsafeBytes { crc32(UnsafeRawBufferPointer(rebasing: $0[ModelLayout.headerBytes...])) }
-        set32(&out, ModelLayout.Header.crc32, crc)
+        set32(&out, h.crc32, crc)
         return out
     }
 
+    /// One tensor-table entry (`ModelLayout.TensorEntry`); unused dimensions 1, reserved bytes 0.
+    func encodeTensor(_ t: Tensor) -> [UInt8] {
+        let r = ModelLayout.TensorEntry.self
+        var e = [UInt8](repeating: 0, count: ModelLayout.tensorEntryBytes)
+        e[r.type] = t.type.rawValue
+        e[r.rank] = UInt8(t.dims.count)
+        set16(&e, r.flags, t.constant ? ModelLayout.tensorFlagConstant : 0)
+        for k in 0..<ModelLayout.maxRank { set32(&e, r.dims + 4 * k, k < t.dims.count ? UInt32(t.dims[k]) : 1) }
+        set32(&e, r.dataOffset, UInt32(t.dataOffset)); set32(&e, r.dataBytes, UInt32(t.dataBytes))
+        set32(&e, r.zeroPoint, UInt32(bitPattern: t.zeroPoint))
+        set32(&e, r.scaleMultiplier, UInt32(bitPattern: t.scaleMultiplier)); set32(&e, r.scaleShift, UInt32(bitPattern: t.scaleShift))
+        set32(&e, r.channelScalesOffset, UInt32(t.channelOffset)); set32(&e, r.channelScalesCount, UInt32(t.channelCount))
+        return e
+    }
+
+    /// One operator-table entry (`ModelLayout.OperatorEntry`); unused input slots 0xFFFFFFFF, unused params 0.
+    func encodeOperator(_ o: Operator) -> [UInt8] {
+        let r = ModelLayout.OperatorEntry.self
+        var e = [UInt8](repeating: 0, count: ModelLayout.operatorEntryBytes)
+        set16(&e, r.opcode, o.opcode.rawValue)
+        e[r.inputCount] = UInt8(o.inputs.count)
+        for k in 0..<ModelLayout.maxOperatorInputs {
+            set32(&e, r.inputs + 4 * k, k < o.inputs.count ? UInt32(truncatingIfNeeded: o.inputs[k]) : ModelLayout.noTensor)
+        }
+        set32(&e, r.output, UInt32(truncatingIfNeeded: o.output))
+        for k in 0..<ModelLayout.maxOperatorParams { set32(&e, r.params + 4 * k, UInt32(bitPattern: k < o.params.count ? o.params[k] : 0)) }
+        return e
+    }
+
     func encodeFrontend(_ f: FrontendTables) -> [UInt8] {
-        let h = ModelLayout.frontendHeaderBytes
-        func up(_ x: Int) -> Int { (x + 15) / 16 * 16 }
-        let windowOff = h, spansOff = up(windowOff + 2 * f.window.count)
+        let r = ModelLayout.Frontend.self
+        func up(_ x: Int) -> Int { (x + ModelLayout.alignment - 1) / ModelLayout.alignment * ModelLayout.alignment }
+        let windowOff = ModelLayout.frontendHeaderBytes, spansOff = up(windowOff + 2 * f.window.count)
         let weightsOff = up(spansOff + 4 * f.melSpans.count), dctOff = up(weightsOff + 2 * f.melWeights.count)
-        var b: [UInt8] = []
-        put32(&b, ModelLayout.frontendTablesVersion); put32(&b, UInt32(f.window.count))
-        put32(&b, UInt32(f.melSpans.count)); put32(&b, UInt32(f.melSpans.isEmpty ? 0 : f.dct.count / f.melSpans.count))
-        put32(&b, UInt32(windowOff)); put32(&b, UInt32(spansOff)); put32(&b, UInt32(weightsOff))
-        put32(&b, UInt32(f.melWeights.count)); put32(&b, UInt32(dctOff))
-        put32(&b, UInt32(bitPattern: f.melWeightExponent)); put32(&b, UInt32(bitPattern: f.dctExponent)); put32(&b, 0)
+        var b = [UInt8](repeating: 0, count: ModelLayout.frontendHeaderBytes)
+        set32(&b, r.tablesVersion, ModelLayout.frontendTablesVersion); set32(&b, r.nFFT, UInt32(f.window.count))
+        set32(&b, r.nMels, UInt32(f.melSpans.count))
+        set32(&b, r.nMFCC, UInt32(f.melSpans.isEmpty ? 0 : f.dct.count / f.melSpans.count))
+        set32(&b, r.windowOffset, UInt32(windowOff)); set32(&b, r.melSpansOffset, UInt32(spansOff))
+        set32(&b, r.melWeightsOffset, UInt32(weightsOff)); set32(&b, r.melWeightCount, UInt32(f.melWeights.count))
+        set32(&b, r.dctOffset, UInt32(dctOff))
+        set32(&b, r.melWeightExponent, UInt32(bitPattern: f.melWeightExponent)); set32(&b, r.dctExponent, UInt32(bitPattern: f.dctExponent))
         for v in f.window { put16(&b, UInt16(bitPattern: v)) }
         while b.count < spansOff { b.append(0) }
         for s in f.melSpans { put16(&b, s.firstBin); put16(&b, s.binCount) }
@@ -306,12 +360,3 @@ public struct ModelBuilder {
     }
 }
 
-@inline(__always) func put16(_ b: inout [UInt8], _ v: UInt16) {
-    b.append(UInt8(truncatingIfNeeded: v)); b.append(UInt8(truncatingIfNeeded: v >> 8))
-}
-@inline(__always) func put32(_ b: inout [UInt8], _ v: UInt32) {
-    for k in 0..<4 { b.append(UInt8(truncatingIfNeeded: v >> UInt32(8 * k))) }
-}
-@inline(__always) func set32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
-    for k in 0..<4 { b[at + k] = UInt8(truncatingIfNeeded: v >> UInt32(8 * k)) }
-}
