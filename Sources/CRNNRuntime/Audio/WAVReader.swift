@@ -58,11 +58,11 @@ public enum WAVError: Error {
 }
 
 /// How one channel sample is stored.
-public enum WAVSampleEncoding: UInt8, Sendable {
+enum WAVSampleEncoding: UInt8, Sendable {
     case unsigned8 = 1, signed16 = 2, signed24 = 3, signed32 = 4, float32 = 5
 
     /// Bytes per channel sample.
-    public var byteCount: Int {
+    var byteCount: Int {
         switch self {
         case .unsigned8: return 1
         case .signed16: return 2
@@ -80,7 +80,7 @@ public struct WAVFile {
     public let bytes: UnsafeRawBufferPointer
     /// RIFX: every header field and sample is big-endian.
     public let bigEndian: Bool
-    public let encoding: WAVSampleEncoding
+    let encoding: WAVSampleEncoding
     public let channels: Int
     public let sampleRate: Int32
     /// Frames (samples per channel) in the data chunk.
@@ -89,7 +89,7 @@ public struct WAVFile {
     public let dataOffset: Int
     public let blockAlign: Int
     /// True when the data size was the 0xFFFFFFFF placeholder and the data runs to the end of the buffer.
-    public let dataSizeWasUnknown: Bool
+    let dataSizeWasUnknown: Bool
 
     public init(bytes: UnsafeRawBufferPointer) throws(WAVError) {
         self.bytes = bytes
@@ -276,7 +276,7 @@ public struct WAVFile {
 /// they are far below half an int16 step (2^-16).
 ///
 /// Example: `floatBitsToQ40(0x3F00_0000) == 1 << 39` (0.5), `floatBitsToQ40(0xBF80_0000) == -(1 << 40)` (-1.0).
-public func floatBitsToQ40(_ bits: UInt32) -> Int64 {
+func floatBitsToQ40(_ bits: UInt32) -> Int64 {
     let negative = bits >> 31 != 0
     let exponent = Int64((bits >> 23) & 0xFF)
     let fraction = Int64(bits & 0x7F_FFFF)

@@ -144,7 +144,7 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
 /// The clip-level estimate: the mean of segment (or window) probabilities, kept as exact integer sums.
 /// The decision is the argmax of the sums (ties: lowest class index), so no rounding enters it.
 public struct ClipScores {
-    public private(set) var sums: [Int64]
+    private(set) var sums: [Int64]
     public private(set) var count: Int64
 
     public init(classes: Int) {

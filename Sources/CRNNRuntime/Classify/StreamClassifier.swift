@@ -15,7 +15,7 @@
 public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     public let classifier: SegmentClassifier<Extractor>
     /// Samples between window starts (a multiple of the feature hop length).
-    public let hopSamples: Int
+    let hopSamples: Int
     let ring: UnsafeMutableBufferPointer<Int16>
     /// Ring index of the next sample to write; once the ring is full, also the oldest sample.
     var writeIndex = 0

@@ -2,10 +2,10 @@
 // (docs/fixed-point-mfcc.md §5). No table: the fraction bits come from repeated squaring of the mantissa.
 
 /// Fraction bits of `log2Q20`.
-public let log2FractionBits: Int32 = 20
+let log2FractionBits: Int32 = 20
 
 /// Fraction bits of the frontend's decibel values (Int32 "Q15.16": dB * 2^16).
-public let decibelFractionBits: Int32 = 16
+let decibelFractionBits: Int32 = 16
 
 /// `round(log2(x) * 2^20)` for x >= 1 (x = 0 returns `Int32.min`, meaning minus infinity).
 ///
@@ -17,7 +17,7 @@ public let decibelFractionBits: Int32 = 16
 /// Error bound (test `testLog2AccuracyOverTheWholeRange`): |result - log2(x) * 2^20| <= 0.51 for every x.
 ///
 /// Example: `log2Q20(1) == 0`, `log2Q20(8) == 3 << 20`, `log2Q20(3) == 1661954` (log2(3) * 2^20 = 1661953.61).
-public func log2Q20(_ x: UInt64) -> Int32 {
+func log2Q20(_ x: UInt64) -> Int32 {
     if x == 0 { return Int32.min }
     let intPart = Int32(63 &- x.leadingZeroBitCount)
     var m: UInt32 = intPart >= 31
@@ -48,7 +48,7 @@ let tenLog10TwoQ31: Int64 = 6_464_569_932
 /// Error: within 1e-5 dB of the exact value (log2 within 0.51 * 2^-20, then one rounding to 2^-17 dB).
 ///
 /// Example: `decibelsQ16(mantissa: 1, exponent: 0) == 0`; `decibelsQ16(mantissa: 100, exponent: 0) == 1310720` (20 dB).
-public func decibelsQ16(mantissa: UInt64, exponent: Int32) -> Int32 {
+func decibelsQ16(mantissa: UInt64, exponent: Int32) -> Int32 {
     if mantissa == 0 { return Int32.min }
     precondition(exponent >= -960 && exponent <= 960, "power exponent out of range")
     let log2 = Int64(log2Q20(mantissa)) &+ (Int64(exponent) << 20)  // |log2| < 2^30

@@ -15,19 +15,19 @@
 
 /// Clamps to `Int8.min...Int8.max`. Example: `saturatingInt8(300) == 127`.
 @inlinable @inline(__always)
-public func saturatingInt8(_ x: Int32) -> Int8 {
+func saturatingInt8(_ x: Int32) -> Int8 {
     Int8(truncatingIfNeeded: x < -128 ? -128 : (x > 127 ? 127 : x))
 }
 
 /// Clamps to `Int16.min...Int16.max`. Example: `saturatingInt16(-40000) == -32768`.
 @inlinable @inline(__always)
-public func saturatingInt16(_ x: Int32) -> Int16 {
+func saturatingInt16(_ x: Int32) -> Int16 {
     Int16(truncatingIfNeeded: x < -32768 ? -32768 : (x > 32767 ? 32767 : x))
 }
 
 /// Clamps a 64-bit value to `Int32.min...Int32.max`.
 @inlinable @inline(__always)
-public func saturatingInt32(_ x: Int64) -> Int32 {
+func saturatingInt32(_ x: Int64) -> Int32 {
     Int32(truncatingIfNeeded: x < Int64(Int32.min) ? Int64(Int32.min) : (x > Int64(Int32.max) ? Int64(Int32.max) : x))
 }
 
@@ -36,7 +36,7 @@ public func saturatingInt32(_ x: Int64) -> Int32 {
 /// `round(x / 2^n)` with ties toward +infinity: `(x + 2^(n-1)) >> n` computed in 64 bits (cannot overflow).
 /// Valid for `n` in 0...62. Examples: `roundingShiftRight(5, 1) == 3`, `roundingShiftRight(-5, 1) == -2`.
 @inlinable @inline(__always)
-public func roundingShiftRight(_ x: Int64, _ n: Int32) -> Int64 {
+func roundingShiftRight(_ x: Int64, _ n: Int32) -> Int64 {
     if n <= 0 { return x }
     // (x >> n) + ((x >> (n-1)) & 1) == floor(x/2^n + 1/2) without overflow for any x.
     return (x >> Int64(n)) &+ ((x >> Int64(n &- 1)) & 1)
@@ -45,7 +45,7 @@ public func roundingShiftRight(_ x: Int64, _ n: Int32) -> Int64 {
 /// 32-bit form of `roundingShiftRight`; `n` in 0...31. Never overflows (the result magnitude only shrinks,
 /// and `Int32.max` rounds to `2^(31-n)` which fits for `n >= 1`).
 @inlinable @inline(__always)
-public func roundingShiftRight(_ x: Int32, _ n: Int32) -> Int32 {
+func roundingShiftRight(_ x: Int32, _ n: Int32) -> Int32 {
     Int32(truncatingIfNeeded: roundingShiftRight(Int64(x), n))
 }
 
@@ -76,7 +76,7 @@ public func isValidQuantizedMultiplier(_ multiplier: Int32, _ shift: Int32) -> B
 /// go toward +infinity, like the one rule),
 /// saturating the one overflow case `a == b == Int32.min` to `Int32.max`.
 @inlinable
-public func saturatingRoundingDoublingHighMul(_ a: Int32, _ b: Int32) -> Int32 {
+func saturatingRoundingDoublingHighMul(_ a: Int32, _ b: Int32) -> Int32 {
     if a == Int32.min && b == Int32.min { return Int32.max }
     let ab = Int64(a) &* Int64(b)
     let nudge: Int64 = ab >= 0 ? (1 << 30) : (1 &- (1 << 30))
@@ -86,7 +86,7 @@ public func saturatingRoundingDoublingHighMul(_ a: Int32, _ b: Int32) -> Int32 {
 
 /// gemmlowp's `RoundingDivideByPOT`: `round(x / 2^exponent)` with ties away from zero; `exponent` in 0...31.
 @inlinable
-public func roundingDivideByPOT(_ x: Int32, _ exponent: Int32) -> Int32 {
+func roundingDivideByPOT(_ x: Int32, _ exponent: Int32) -> Int32 {
     let mask: Int64 = (Int64(1) << Int64(exponent)) &- 1
     let x64 = Int64(x)
     let remainder = x64 & mask
@@ -103,7 +103,7 @@ public func roundingDivideByPOT(_ x: Int32, _ exponent: Int32) -> Int32 {
 /// at most 1.5 LSB of Q0.15 (4.6e-5; measured 1.26 LSB); see docs/quantization.md.
 /// Example: `sigmoidQ15(0) == 16384` (0.5), `sigmoidQ15(4096) == 23956` (sigmoid(1) = 0.731059).
 @inlinable
-public func sigmoidQ15(_ x: Int16) -> Int16 {
+func sigmoidQ15(_ x: Int16) -> Int16 {
     let a = x < 0 ? -Int32(x) : Int32(x)  // 0...32768
     let i = Int(a >> 7), f = a & 127
     var v = Int32(sigmoidTableQ16[i])
@@ -122,7 +122,7 @@ public func sigmoidQ15(_ x: Int16) -> Int16 {
 /// Error bound, measured over all 65536 inputs (test `testTanhErrorBound`): at most 1.5 LSB of Q0.15 (measured 1.11 LSB).
 /// Example: `tanhQ15(0) == 0`, `tanhQ15(4096) == 24956` (tanh(1) = 0.761594).
 @inlinable
-public func tanhQ15(_ x: Int16) -> Int16 {
+func tanhQ15(_ x: Int16) -> Int16 {
     let a = x < 0 ? -Int32(x) : Int32(x)
     let i = Int(a >> 6), f = a & 63
     var v = Int32(tanhTableQ16[i])
@@ -141,7 +141,7 @@ public func tanhQ15(_ x: Int16) -> Int16 {
 /// Table of 2^(k/64) with linear interpolation; error at most 3e-5 * 2^t + 1 LSB of Q30 (tested). Positive `t` is clamped to 0.
 /// Example: `exp2NegativeQ30(-65536) == 1 << 29` (0.5).
 @inlinable
-public func exp2NegativeQ30(_ t: Int32) -> Int64 {
+func exp2NegativeQ30(_ t: Int32) -> Int64 {
     let tt = t > 0 ? 0 : t
     let n = -(tt >> 16)  // 0...32768: integer part (floor) is -n
     let f = tt & 0xFFFF  // fraction in [0, 1) as Q0.16: 2^t = 2^f / 2^n

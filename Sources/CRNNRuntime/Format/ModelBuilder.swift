@@ -85,17 +85,17 @@ public struct ModelBuilder {
 
     /// A constant int8 tensor (weights). `channelScales`: per dimension-0 channel (multiplier, shift) of the
     /// weight scale (informational; empty or one per channel).
-    public mutating func addConstant(_ values: [Int8], shape: [Int], channelScales: [(Int32, Int32)] = []) -> Int {
+    mutating func addConstant(_ values: [Int8], shape: [Int], channelScales: [(Int32, Int32)] = []) -> Int {
         addConstant(.int8, shape: shape, count: values.count, channelScales: channelScales) { b in
             for v in values { b.data.append(UInt8(bitPattern: v)) }
         }
     }
-    public mutating func addConstant(_ values: [Int16], shape: [Int], channelScales: [(Int32, Int32)] = []) -> Int {
+    mutating func addConstant(_ values: [Int16], shape: [Int], channelScales: [(Int32, Int32)] = []) -> Int {
         addConstant(.int16, shape: shape, count: values.count, channelScales: channelScales) { b in
             for v in values { b.appendLE(UInt32(UInt16(bitPattern: v)), bytes: 2) }
         }
     }
-    public mutating func addConstant(_ values: [Int32], shape: [Int], channelScales: [(Int32, Int32)] = []) -> Int {
+    mutating func addConstant(_ values: [Int32], shape: [Int], channelScales: [(Int32, Int32)] = []) -> Int {
         addConstant(.int32, shape: shape, count: values.count, channelScales: channelScales) { b in
             for v in values { b.appendLE(UInt32(bitPattern: v), bytes: 4) }
         }
@@ -104,7 +104,7 @@ public struct ModelBuilder {
     // MARK: Operators (raw)
 
     /// Appends an operator; `inputs` and `params` as in docs/model-format.md (params default to 0).
-    public mutating func addOperator(_ opcode: OpCode, inputs: [Int], output: Int, params: [Int32] = []) {
+    mutating func addOperator(_ opcode: OpCode, inputs: [Int], output: Int, params: [Int32] = []) {
         operators.append(Operator(opcode: opcode, inputs: inputs, output: output, params: params))
     }
 
@@ -119,7 +119,7 @@ public struct ModelBuilder {
     // MARK: Operators (typed helpers: create the constant tensors and the output activation)
 
     /// Per-channel requantization as two int32 vectors.
-    public mutating func addRequant(_ multipliers: [Int32], _ shifts: [Int32]) -> (Int, Int) {
+    mutating func addRequant(_ multipliers: [Int32], _ shifts: [Int32]) -> (Int, Int) {
         (addConstant(multipliers, shape: [multipliers.count]), addConstant(shifts, shape: [shifts.count]))
     }
 

@@ -165,9 +165,9 @@ public struct ModelFile {
     }
 
     /// Typed views of constant data (the type was validated; calling with the wrong type traps).
-    public func int8Data(_ t: Int) -> UnsafeBufferPointer<Int8> { typed(t, TensorType.int8, Int8.self) }
-    public func int16Data(_ t: Int) -> UnsafeBufferPointer<Int16> { typed(t, TensorType.int16, Int16.self) }
-    public func int32Data(_ t: Int) -> UnsafeBufferPointer<Int32> { typed(t, TensorType.int32, Int32.self) }
+    func int8Data(_ t: Int) -> UnsafeBufferPointer<Int8> { typed(t, TensorType.int8, Int8.self) }
+    func int16Data(_ t: Int) -> UnsafeBufferPointer<Int16> { typed(t, TensorType.int16, Int16.self) }
+    func int32Data(_ t: Int) -> UnsafeBufferPointer<Int32> { typed(t, TensorType.int32, Int32.self) }
 
     func typed<T>(_ t: Int, _ type: TensorType, _: T.Type) -> UnsafeBufferPointer<T> {
         let info = tensor(t)

@@ -20,43 +20,43 @@ public enum ModelLayout {
 
     public static let sectionEntryBytes = 16
     public enum SectionEntry { public static let kind = 0, offset = 4, length = 8, count = 12 }
-    public static let maxSections = 64
+    static let maxSections = 64
 
-    public static let tensorEntryBytes = 64
-    public enum TensorEntry {
-        public static let type = 0, rank = 1, flags = 2, dims = 4, dataOffset = 20, dataBytes = 24,
+    static let tensorEntryBytes = 64
+    enum TensorEntry {
+        static let type = 0, rank = 1, flags = 2, dims = 4, dataOffset = 20, dataBytes = 24,
                           zeroPoint = 28, scaleMultiplier = 32, scaleShift = 36, channelScalesOffset = 40,
                           channelScalesCount = 44
         // 48..<64 reserved, zero.
     }
-    public static let tensorFlagConstant: UInt16 = 1
-    public static let maxRank = 4
-    public static let maxDimension = 65535
-    public static let maxTensorElements: Int64 = 1 << 24
-    public static let maxTensors = 4096
+    static let tensorFlagConstant: UInt16 = 1
+    static let maxRank = 4
+    static let maxDimension = 65535
+    static let maxTensorElements: Int64 = 1 << 24
+    static let maxTensors = 4096
 
-    public static let operatorEntryBytes = 64
-    public static let maxOperatorInputs = 8
-    public static let maxOperatorParams = 6
-    public enum OperatorEntry {
-        public static let opcode = 0, inputCount = 2, inputs = 4, output = 36, params = 40
+    static let operatorEntryBytes = 64
+    static let maxOperatorInputs = 8
+    static let maxOperatorParams = 6
+    enum OperatorEntry {
+        static let opcode = 0, inputCount = 2, inputs = 4, output = 36, params = 40
     }
-    public static let maxOperators = 1024
-    public static let noTensor: UInt32 = 0xFFFF_FFFF
+    static let maxOperators = 1024
+    static let noTensor: UInt32 = 0xFFFF_FFFF
 
-    public static let graphBytes = 32
-    public enum Graph { public static let inputTensor = 0, outputTensor = 4, softmaxMultiplier = 8, softmaxShift = 12 }
+    static let graphBytes = 32
+    enum Graph { public static let inputTensor = 0, outputTensor = 4, softmaxMultiplier = 8, softmaxShift = 12 }
 
-    public static let maxLabelBytes = 255
-    public static let maxClasses = 1024
+    static let maxLabelBytes = 255
+    static let maxClasses = 1024
 
-    public static let frontendHeaderBytes = 48
-    public enum Frontend {
-        public static let tablesVersion = 0, nFFT = 4, nMels = 8, nMFCC = 12, windowOffset = 16,
+    static let frontendHeaderBytes = 48
+    enum Frontend {
+        static let tablesVersion = 0, nFFT = 4, nMels = 8, nMFCC = 12, windowOffset = 16,
                           melSpansOffset = 20, melWeightsOffset = 24, melWeightCount = 28, dctOffset = 32,
                           melWeightExponent = 36, dctExponent = 40
     }
-    public static let frontendTablesVersion: UInt32 = 1
+    static let frontendTablesVersion: UInt32 = 1
 }
 
 /// Section kinds. Readers skip kinds they do not know (a newer minor version may append some).
@@ -67,7 +67,7 @@ public enum SectionKind: UInt32, Sendable {
 /// Element types of tensors.
 public enum TensorType: UInt8, Sendable {
     case int8 = 1, int16 = 2, int32 = 3
-    public var byteSize: Int { self == .int8 ? 1 : (self == .int16 ? 2 : 4) }
+    var byteSize: Int { self == .int8 ? 1 : (self == .int16 ? 2 : 4) }
 }
 
 /// Operator codes; the inputs and params of each are listed in docs/model-format.md.

@@ -5,10 +5,10 @@ public struct TensorInfo {
     public var type: TensorType
     public var rank: Int
     /// Dimensions; unused trailing ones are 1.
-    public var dims: (Int, Int, Int, Int)
+    var dims: (Int, Int, Int, Int)
     public var isConstant: Bool
     /// Byte offset of a constant's data from the start of the file (0 for activations).
-    public var fileOffset: Int
+    var fileOffset: Int
     public var byteCount: Int
     public var zeroPoint: Int32
     /// Informational per-tensor scale: scale = multiplier * 2^(shift - 31); multiplier 0 = not recorded.
@@ -26,9 +26,9 @@ public struct TensorInfo {
 public struct OperatorInfo {
     public var opcode: OpCode
     public var inputCount: Int
-    public var inputs: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    var inputs: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
     public var output: Int
-    public var params: (Int32, Int32, Int32, Int32, Int32, Int32)
+    var params: (Int32, Int32, Int32, Int32, Int32, Int32)
     public func input(_ i: Int) -> Int {
         let v: UInt32
         switch i {

@@ -24,7 +24,7 @@ public enum MelScaleKind: UInt8, Sendable {
 /// Example: `FeatureConfig.paper.frameCount == 130`.
 public struct FeatureConfig: Equatable, Sendable {
     /// Layout version of this struct as it is serialised (feature cache, checkpoint, model file).
-    public static let layoutVersion: UInt32 = 1
+    static let layoutVersion: UInt32 = 1
 
     public var sampleRate: Int32
     public var segmentSamples: Int32
@@ -127,7 +127,7 @@ public struct FeatureConfig: Equatable, Sendable {
 
     /// The fields as 16 little-endian 32-bit words: version, then the fields in declaration order
     /// (window, mel scale and centring as small integers).
-    public var encodedWords: [UInt32] {
+    var encodedWords: [UInt32] {
         [
             FeatureConfig.layoutVersion,
             UInt32(bitPattern: sampleRate), UInt32(bitPattern: segmentSamples), UInt32(bitPattern: nFFT),

@@ -17,7 +17,7 @@
 /// `n` must be a power of two, 16...16384.
 ///
 /// Example: `fixedTwiddlesQ30(n: 16).cos[2] == 759250125` (cos(pi/4) * 2^30 = 759250124.99).
-public func fixedTwiddlesQ30(n: Int) -> (cos: [Int32], sin: [Int32]) {
+func fixedTwiddlesQ30(n: Int) -> (cos: [Int32], sin: [Int32]) {
     precondition(n >= 16 && n <= 16384 && n & (n - 1) == 0, "FFT length must be a power of two in 16...16384")
     let quarter = n / 4, eighth = n / 8
     // Quarter wave, k in 0...n/4, first from the octant k in 0...n/8 (angle <= pi/4).
@@ -91,9 +91,9 @@ func cosSinQ62(_ theta: Int64) -> (Int64, Int64) {
 /// // x: 2048 Int32 samples; work: 2048 Int32; power: 1025 UInt64
 /// let e = fft.powerSpectrum(x, into: power, work: work)   // |X_k|^2 = power[k] * 2^e (input units squared)
 /// ```
-public struct FixedRealFFT: Sendable {
+struct FixedRealFFT: Sendable {
     /// Real transform length.
-    public let n: Int
+    let n: Int
     /// Complex transform length `n / 2` and its log2.
     let half: Int, stages: Int
     /// W_n^k = cos - i sin, k in 0...n/2, Q1.30.
@@ -101,7 +101,7 @@ public struct FixedRealFFT: Sendable {
     /// Bit reversal of log2(n/2) bits.
     let bitReverse: [UInt16]
 
-    public init(n: Int) {
+    init(n: Int) {
         let tw = fixedTwiddlesQ30(n: n)
         self.n = n
         half = n / 2
@@ -120,20 +120,20 @@ public struct FixedRealFFT: Sendable {
     }
 
     /// Bytes of work memory a transform needs: `n` Int32 (the packed complex data).
-    public static func workBytes(n: Int) -> Int { 4 * n }
+    static func workBytes(n: Int) -> Int { 4 * n }
 
     /// Power spectrum of the real frame `x[0..<n]` (any Int32 values): `power[k]` for k in 0...n/2 with
     /// `|X_k|^2 = power[k] * 2^exponent` where X is the exact DFT of x (`X_k = sum x_j e^(-2 pi i jk/n)`).
     /// Every `power[k] < 2^59`. An all-zero frame gives zeros and exponent 0.
     /// `work` holds `n` Int32 (`workBytes(n:)`); it must not overlap `x` or `power`.
-    public func powerSpectrum(_ x: UnsafePointer<Int32>, into power: UnsafeMutablePointer<UInt64>,
+    func powerSpectrum(_ x: UnsafePointer<Int32>, into power: UnsafeMutablePointer<UInt64>,
                               work: UnsafeMutablePointer<Int32>) -> Int32 {
         let (shift, acc) = pack(x, into: work)
         return powerSpectrum(packed: work, shift: shift, bound: acc, into: power)
     }
 
     /// `powerSpectrum` of a frame of Int64 values (the windowed frame of the MFCC: pcm * Q1.30 window).
-    public func powerSpectrum(_ x: UnsafePointer<Int64>, into power: UnsafeMutablePointer<UInt64>,
+    func powerSpectrum(_ x: UnsafePointer<Int64>, into power: UnsafeMutablePointer<UInt64>,
                               work: UnsafeMutablePointer<Int32>) -> Int32 {
         let (shift, acc) = pack(x, into: work)
         return powerSpectrum(packed: work, shift: shift, bound: acc, into: power)
@@ -165,7 +165,7 @@ public struct FixedRealFFT: Sendable {
 
     /// The complex spectrum, bins 0...n/2: `X_k = (re[k] + i im[k]) * 2^exponent`, each component below 2^29.5.
     /// An all-zero frame gives zeros and exponent 0. `work` as in `powerSpectrum`.
-    public func spectrum(_ x: UnsafePointer<Int32>, re: UnsafeMutablePointer<Int32>, im: UnsafeMutablePointer<Int32>,
+    func spectrum(_ x: UnsafePointer<Int32>, re: UnsafeMutablePointer<Int32>, im: UnsafeMutablePointer<Int32>,
                          work: UnsafeMutablePointer<Int32>) -> Int32 {
         let (shift0, acc) = pack(x, into: work)
         guard let acc else {

@@ -123,7 +123,7 @@ public struct FixedPointMFCC: Sendable {
     // MARK: Memory
 
     /// Scratch bytes of one frame (`melPower`): the power spectrum, the windowed frame and the FFT's work.
-    public static func frameScratchBytes(config: FeatureConfig) -> Int {
+    static func frameScratchBytes(config: FeatureConfig) -> Int {
         8 * config.binCount + 8 * Int(config.nFFT) + FixedRealFFT.workBytes(n: Int(config.nFFT))
     }
 
@@ -137,7 +137,7 @@ public struct FixedPointMFCC: Sendable {
 
     /// Frames whose mel power can be reused when the segment window moves by whole hops (see the type's doc):
     /// those lying entirely inside the segment. Empty when none does.
-    public var interiorFrames: Range<Int> {
+    var interiorFrames: Range<Int> {
         let lo = (pad + hop - 1) / hop
         let n = Int(config.segmentSamples)
         let hi = n >= nFFT - pad ? min(frameCount, (n - nFFT + pad) / hop + 1) : 0
@@ -149,7 +149,7 @@ public struct FixedPointMFCC: Sendable {
     /// Mel power of one frame of exactly `nFFT` samples (no padding applied):
     /// `mel[m] * 2^exponent` is the power of band m in (sample / 32768)^2 units; returns the exponent.
     /// `mel` holds `nMels` values; `scratch` `frameScratchBytes(config:)` bytes, 8-byte aligned.
-    public func melPower(frame samples: UnsafeBufferPointer<Int16>, into mel: UnsafeMutableBufferPointer<UInt64>,
+    func melPower(frame samples: UnsafeBufferPointer<Int16>, into mel: UnsafeMutableBufferPointer<UInt64>,
                          scratch: UnsafeMutableRawBufferPointer) -> Int32 {
         precondition(samples.count == nFFT, "a frame has nFFT samples")
         return melPower(source: samples, start: 0, into: mel, scratch: scratch)
@@ -157,7 +157,7 @@ public struct FixedPointMFCC: Sendable {
 
     /// Mel power of frame `frameIndex` (0..<frameCount) of a segment (`segmentSamples` samples), with the
     /// configuration's centre zero padding; otherwise as `melPower(frame:into:scratch:)`.
-    public func melPower(segment pcm: UnsafeBufferPointer<Int16>, frameIndex t: Int,
+    func melPower(segment pcm: UnsafeBufferPointer<Int16>, frameIndex t: Int,
                          into mel: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableRawBufferPointer) -> Int32 {
         precondition(pcm.count == Int(config.segmentSamples), "segment length differs from the feature config")
         precondition(t >= 0 && t < frameCount, "frame index out of range")
@@ -228,7 +228,7 @@ public struct FixedPointMFCC: Sendable {
     /// of one segment (`melPower` frame-major, `exponents` one per frame): `10 log10(max(amin, P)) -
     /// 10 log10(max(amin, ref))`, then the floor `max(dB, max over the segment - top_db)`.
     /// This is librosa's `power_to_db(mel, ref=1.0, amin=1e-10, top_db=80)` with the maximum of this segment.
-    public func logMelDecibels(melPower: UnsafeBufferPointer<UInt64>, exponents: UnsafeBufferPointer<Int32>,
+    func logMelDecibels(melPower: UnsafeBufferPointer<UInt64>, exponents: UnsafeBufferPointer<Int32>,
                                into db: UnsafeMutableBufferPointer<Int32>) {
         let total = frameCount * nMels
         precondition(melPower.count >= total && exponents.count >= frameCount && db.count >= total)
@@ -270,7 +270,7 @@ public struct FixedPointMFCC: Sendable {
 
     /// The finishing steps of a segment: `logMelDecibels` into `logMelScratch` (`frameCount * nMels` Int32), then
     /// `mfcc`. The streaming caller's entry point once it holds the mel powers of all the segment's frames.
-    public func finishSegment(melPower: UnsafeBufferPointer<UInt64>, exponents: UnsafeBufferPointer<Int32>,
+    func finishSegment(melPower: UnsafeBufferPointer<UInt64>, exponents: UnsafeBufferPointer<Int32>,
                               logMelScratch: UnsafeMutableBufferPointer<Int32>, into out: UnsafeMutableBufferPointer<Int32>) {
         logMelDecibels(melPower: melPower, exponents: exponents, into: logMelScratch)
         mfcc(logMel: UnsafeBufferPointer(logMelScratch), into: out)

@@ -9,7 +9,7 @@
 public final class Interpreter {
     public let model: ModelFile
     /// The arena plan this interpreter runs with (offsets of every activation, scratch and prepared buffer).
-    public let plan: ArenaPlan
+    let plan: ArenaPlan
     /// Bytes of the one arena (the planned extent, 16-byte aligned).
     public var arenaBytes: Int { plan.arenaBytes }
     /// Largest sum of bytes alive at one time (a lower bound for any planner; `arenaBytes` >= this).
@@ -17,7 +17,7 @@ public final class Interpreter {
     /// What the arena would take without reuse (every activation and scratch its own buffer).
     public var unplannedBytes: Int { plan.unplannedBytes }
     let arena: UnsafeMutableRawBufferPointer
-    public let keepsAllActivations: Bool
+    let keepsAllActivations: Bool
     let ownsArena: Bool
 
     /// Plans the arena and allocates it (one allocation, at load). With `keepAllActivations` every

@@ -7,8 +7,8 @@
 /// input_scale * weight_scale[c] / output_scale. Zero points and activation bounds in -128...127.
 public struct AffineS8Params {
     public var positions: Int, channels: Int
-    public var inputZeroPoint: Int32, outputZeroPoint: Int32
-    public var activationMin: Int32, activationMax: Int32
+    var inputZeroPoint: Int32, outputZeroPoint: Int32
+    var activationMin: Int32, activationMax: Int32
     public init(positions: Int, channels: Int, inputZeroPoint: Int32, outputZeroPoint: Int32,
                 activationMin: Int32 = -128, activationMax: Int32 = 127) {
         self.positions = positions; self.channels = channels
@@ -18,7 +18,7 @@ public struct AffineS8Params {
 }
 
 /// Scratch bytes `affineS8` needs: none.
-public func affineS8ScratchSize(_ p: AffineS8Params) -> Int { 0 }
+func affineS8ScratchSize(_ p: AffineS8Params) -> Int { 0 }
 
 /// out[n, c] = clamp(z_out + MBQM((in[n, c] - z_in) * weights[c] + bias[c], m[c], s[c])).
 /// Example: in 10, z_in 2, weight -3, bias 100, multiplier 2^30 (0.5), shift 0, z_out 0: (8 * -3 + 100) / 2 = 38.
@@ -41,7 +41,7 @@ public func affineS8(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weig
 
 /// `affineS8` with the requantization written so that the channel loop vectorizes (`requantizeS8`); same
 /// output bits. Runs the reference when a shift is outside -31...30 (never for a validated model file).
-public func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
+func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
                          bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
                          output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
     let N = p.positions, C = p.channels

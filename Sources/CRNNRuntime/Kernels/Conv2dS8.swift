@@ -11,15 +11,15 @@
 /// Valid ranges: all sizes >= 1; kernel sizes odd, at most 15; kernelHeight*kernelWidth*inputChannels
 /// <= `maxInnerProductLength`; pool sizes 1...16 (1 x 1 = no pooling); -128 <= activationMin <=
 /// activationMax <= 127; zero points in -128...127.
-public struct Conv2dS8Params {
-    public var inputHeight: Int, inputWidth: Int, inputChannels: Int
-    public var outputChannels: Int
-    public var kernelHeight: Int, kernelWidth: Int
-    public var inputZeroPoint: Int32, outputZeroPoint: Int32
-    public var activationMin: Int32, activationMax: Int32
-    public var poolHeight: Int, poolWidth: Int
+struct Conv2dS8Params {
+    var inputHeight: Int, inputWidth: Int, inputChannels: Int
+    var outputChannels: Int
+    var kernelHeight: Int, kernelWidth: Int
+    var inputZeroPoint: Int32, outputZeroPoint: Int32
+    var activationMin: Int32, activationMax: Int32
+    var poolHeight: Int, poolWidth: Int
 
-    public init(inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
+    init(inputHeight: Int, inputWidth: Int, inputChannels: Int, outputChannels: Int,
                 kernelHeight: Int = 3, kernelWidth: Int = 3, inputZeroPoint: Int32, outputZeroPoint: Int32,
                 activationMin: Int32 = -128, activationMax: Int32 = 127, poolHeight: Int = 1, poolWidth: Int = 1) {
         self.inputHeight = inputHeight; self.inputWidth = inputWidth; self.inputChannels = inputChannels
@@ -29,20 +29,20 @@ public struct Conv2dS8Params {
         self.poolHeight = poolHeight; self.poolWidth = poolWidth
     }
 
-    public var outputHeight: Int { samePoolGeometry(length: inputHeight, pool: poolHeight).output }
-    public var outputWidth: Int { samePoolGeometry(length: inputWidth, pool: poolWidth).output }
-    public var outputCount: Int { outputHeight * outputWidth * outputChannels }
+    var outputHeight: Int { samePoolGeometry(length: inputHeight, pool: poolHeight).output }
+    var outputWidth: Int { samePoolGeometry(length: inputWidth, pool: poolWidth).output }
+    var outputCount: Int { outputHeight * outputWidth * outputChannels }
 }
 
 /// Scratch bytes `conv2dS8` needs: none (the fused pool keeps its running maximum in a register).
-public func conv2dS8ScratchSize(_ p: Conv2dS8Params) -> Int { 0 }
+func conv2dS8ScratchSize(_ p: Conv2dS8Params) -> Int { 0 }
 
 /// out[oy, ox, co] = max over the pool window's valid cells (y, x) of
 ///     clamp(outputZeroPoint + MBQM(bias[co] + sum_{ky,kx,ci} (in[y+ky-kh/2, x+kx-kw/2, ci] - z_in) * w[co,ky,kx,ci]))
 /// where input cells outside the image contribute nothing (they are the real value 0).
 /// Example: 1x1 input [5], z_in 0, one 3x3 kernel with centre 2, bias 1, multiplier 2^30 (0.5), shift 0,
 /// z_out 0: acc = 11, out = round(5.5) = 6.
-public func conv2dS8(
+func conv2dS8(
     _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
     scratch: UnsafeMutableRawBufferPointer

@@ -27,7 +27,7 @@
 let conv2dFastChannelBlock = 16
 
 /// Whether `conv2dS8Fast` accepts these shapes (else the dispatcher runs `conv2dS8`).
-public func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
+func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
     p.outputChannels >= conv2dFastChannelBlock && p.outputChannels % conv2dFastChannelBlock == 0
         && p.inputHeight >= 1 && p.inputWidth >= 1 && p.inputChannels >= 1
         && p.kernelHeight >= 1 && p.kernelHeight % 2 == 1 && p.kernelHeight <= 15
@@ -59,29 +59,29 @@ struct Conv2dFastLayout {
 
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
 /// `conv2dS8FastSupports(p)` is false. Example: 3x3, 32 -> 32 channels: 9216 + 128 + 16 = 9360 bytes.
-public func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
+func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared : 0
 }
 
 /// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
 /// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes.
-public func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
+func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
 }
 
 /// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above.
-public func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
+func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
 }
 
 /// Scratch bytes `conv2dS8Dispatch` needs: the fast kernel's when it applies, else the reference's.
-public func conv2dS8DispatchScratchSize(_ p: Conv2dS8Params) -> Int {
+func conv2dS8DispatchScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? conv2dS8FastScratchSize(p) : conv2dS8ScratchSize(p)
 }
 
 /// Runs `conv2dS8Fast` when `conv2dS8FastSupports(p)` and the scratch is large enough; otherwise the
 /// reference `conv2dS8`. Same output bits either way.
-public func conv2dS8Dispatch(
+func conv2dS8Dispatch(
     _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
     scratch: UnsafeMutableRawBufferPointer
@@ -96,7 +96,7 @@ public func conv2dS8Dispatch(
 /// The blocked `conv2dS8` in one call: `conv2dS8FastPrepare` into the start of `scratch`, then
 /// `conv2dS8FastRun` with the rest. Same output bits as `conv2dS8` (see the file comment), for shapes where
 /// `conv2dS8FastSupports(p)`; `scratch` holds `conv2dS8FastScratchSize(p)` bytes, 16-byte aligned.
-public func conv2dS8Fast(
+func conv2dS8Fast(
     _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
     scratch: UnsafeMutableRawBufferPointer
@@ -112,7 +112,7 @@ public func conv2dS8Fast(
 /// Prepare step (once per model, like TFLite Micro's Prepare): packs the weights [tap][ci][co], stores
 /// bias - z_in * sum of the channel's weights, and records whether the pooled-maximum shortcut is exact for
 /// every channel (file comment, point 2). `prepared` holds `conv2dS8FastPreparedSize(p)` bytes, 16-aligned.
-public func conv2dS8FastPrepare(
+func conv2dS8FastPrepare(
     _ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
     requant: ChannelRequant, prepared: UnsafeMutableRawBufferPointer
 ) {
@@ -150,7 +150,7 @@ public func conv2dS8FastPrepare(
 /// `p`, `weights`, `bias` and `requant`. When the prepare step found the pooled-maximum shortcut inexact for
 /// some channel (only for absurd scales), runs the reference `conv2dS8` with those operands instead.
 /// `scratch` holds `conv2dS8FastRunScratchSize(p)` bytes, 16-byte aligned.
-public func conv2dS8FastRun(
+func conv2dS8FastRun(
     _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
     output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer

@@ -2,7 +2,7 @@
 // pre-activations, Q0.15 sigmoid/tanh, int8 hidden state at scale 2^-7. Reference.
 
 /// Scratch bytes `gruS8` needs: two int8 state vectors (previous and new), 2 * units.
-public func gruS8ScratchSize(_ p: RecurrentS8Params) -> Int { 2 * p.units }
+func gruS8ScratchSize(_ p: RecurrentS8Params) -> Int { 2 * p.units }
 
 /// Keras GRU (reset_after=True), per time step t and unit j, with integer stages (docs/quantization.md):
 ///     xz, xr, xh = input parts (x_t W + b) in Q3.12;  hz, hr, hh = recurrent parts (h U + rb) in Q3.12
@@ -11,7 +11,7 @@ public func gruS8ScratchSize(_ p: RecurrentS8Params) -> Int { 2 * p.units }
 ///     h'_j = sat8(round((z * (h_j << 8) + (32768 - z) * n) / 2^23))  (Q0.30 -> Q0.7, one rounding)
 /// All units of step t read the previous state. Output: every h_t (returnSequences) or the last one.
 /// Example: all weights and biases zero -> z = r = 0.5, n = 0, h stays 0.
-public func gruS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
+func gruS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
                   output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
     let T = p.timeSteps, I = p.inputSize, U = p.units
     weights.check(p, gates: 3)

@@ -3,27 +3,27 @@
 
 /// The fixed-point MFCC representation the runtime's frontend produces and this kernel consumes:
 /// Int32 in units of 2^-8 MFCC units ("Q23.8"; librosa's MFCC values are dB-scaled, |x| < 2^15 in practice).
-public let mfccFractionBits: Int32 = 8
+let mfccFractionBits: Int32 = 8
 
 /// Shapes and quantization of an `inputQuantizeS8` call: features [frames, coefficients] Int32 Q23.8 (row =
 /// frame); mean [coefficients] Int32 Q23.8 (round(mean_c * 256)); requant [coefficients] with real value
 /// 1 / (256 * std_c * input_scale) (the quantizer computes it); output [frames, coefficients] int8 with zero
 /// point `outputZeroPoint` (-128...127).
-public struct InputQuantizeS8Params {
-    public var frames: Int, coefficients: Int
-    public var outputZeroPoint: Int32
-    public init(frames: Int, coefficients: Int, outputZeroPoint: Int32) {
+struct InputQuantizeS8Params {
+    var frames: Int, coefficients: Int
+    var outputZeroPoint: Int32
+    init(frames: Int, coefficients: Int, outputZeroPoint: Int32) {
         self.frames = frames; self.coefficients = coefficients; self.outputZeroPoint = outputZeroPoint
     }
 }
 
 /// Scratch bytes `inputQuantizeS8` needs: none.
-public func inputQuantizeS8ScratchSize(_ p: InputQuantizeS8Params) -> Int { 0 }
+func inputQuantizeS8ScratchSize(_ p: InputQuantizeS8Params) -> Int { 0 }
 
 /// out[t, c] = saturate8(z_out + MBQM(saturate32(features[t, c] - mean[c]), m[c], s[c])).
 /// Example: feature 1280 (5.0), mean 256 (1.0), multiplier 2^30 with shift -1 (0.25), z_out -3: -3 + 256 = 253
 /// saturates to 127; with shift -9 (2^-10): -3 + 1 = -2.
-public func inputQuantizeS8(_ p: InputQuantizeS8Params, features: UnsafeBufferPointer<Int32>,
+func inputQuantizeS8(_ p: InputQuantizeS8Params, features: UnsafeBufferPointer<Int32>,
                             mean: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
                             output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
     let T = p.frames, F = p.coefficients

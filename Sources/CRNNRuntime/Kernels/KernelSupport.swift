@@ -16,8 +16,8 @@
 /// Per-output-channel requantization parameters (see `multiplyByQuantizedMultiplier`): `multipliers[c]` in
 /// 0...Int32.max (normally 2^30...2^31-1), `shifts[c]` in -31...30.
 public struct ChannelRequant {
-    public var multipliers: UnsafeBufferPointer<Int32>
-    public var shifts: UnsafeBufferPointer<Int32>
+    var multipliers: UnsafeBufferPointer<Int32>
+    var shifts: UnsafeBufferPointer<Int32>
     public init(multipliers: UnsafeBufferPointer<Int32>, shifts: UnsafeBufferPointer<Int32>) {
         self.multipliers = multipliers
         self.shifts = shifts
@@ -28,7 +28,7 @@ public struct ChannelRequant {
 }
 
 /// Largest inner-product length any kernel accepts (keeps Int32 accumulators exact).
-public let maxInnerProductLength = 32768
+let maxInnerProductLength = 32768
 
 /// sum_i (a[i] - aZero) * b[i] over n terms, wrapping Int32 arithmetic (exact within the documented ranges).
 @inline(__always)
@@ -91,25 +91,25 @@ public func samePoolGeometry(length n: Int, pool p: Int) -> (output: Int, padBef
 // MARK: - Recurrent layers (gruS8, lstmS8)
 
 /// Fixed scale of a recurrent layer's hidden state and output: real = q / 128 (zero point 0), so h in [-1, 1).
-public let recurrentStateFractionBits: Int32 = 7
+let recurrentStateFractionBits: Int32 = 7
 
 /// Shapes of a `gruS8` / `lstmS8` call: input [timeSteps, inputSize] int8 with zero point `inputZeroPoint`;
 /// output [timeSteps, units] when `returnSequences`, else [1, units] (the last state), int8 at scale 2^-7,
 /// zero point 0. The initial state is zero. Valid ranges: timeSteps 1...4096, inputSize and units 1...4096
 /// (at most `maxInnerProductLength`), `inputZeroPoint` -128...127; LSTM `cellFractionBits` 8...12.
-public struct RecurrentS8Params {
-    public var timeSteps: Int, inputSize: Int, units: Int
-    public var inputZeroPoint: Int32
-    public var returnSequences: Bool
+struct RecurrentS8Params {
+    var timeSteps: Int, inputSize: Int, units: Int
+    var inputZeroPoint: Int32
+    var returnSequences: Bool
     /// LSTM only: the cell state is int16 with scale 2^-cellFractionBits (12 = Q3.12, range [-8, 8)).
-    public var cellFractionBits: Int32
-    public init(timeSteps: Int, inputSize: Int, units: Int, inputZeroPoint: Int32, returnSequences: Bool,
+    var cellFractionBits: Int32
+    init(timeSteps: Int, inputSize: Int, units: Int, inputZeroPoint: Int32, returnSequences: Bool,
                 cellFractionBits: Int32 = 12) {
         self.timeSteps = timeSteps; self.inputSize = inputSize; self.units = units
         self.inputZeroPoint = inputZeroPoint; self.returnSequences = returnSequences
         self.cellFractionBits = cellFractionBits
     }
-    public var outputCount: Int { (returnSequences ? timeSteps : 1) * units }
+    var outputCount: Int { (returnSequences ? timeSteps : 1) * units }
 }
 
 /// Weights and gate scales of a recurrent layer with G gates (GRU: G = 3, order z, r, h; LSTM: G = 4, order
@@ -121,14 +121,14 @@ public struct RecurrentS8Params {
 ///   bias; zeros for an LSTM, whose single Keras bias goes in inputBias)
 /// - inputRequant / recurrentRequant [G*units]: accumulator -> gate pre-activation in Q3.12, real values
 ///   input_scale * input_weight_scale[row] * 4096 and 2^-7 * recurrent_weight_scale[row] * 4096.
-public struct RecurrentS8Weights {
-    public var inputWeights: UnsafeBufferPointer<Int8>
-    public var recurrentWeights: UnsafeBufferPointer<Int8>
-    public var inputBias: UnsafeBufferPointer<Int32>
-    public var recurrentBias: UnsafeBufferPointer<Int32>
-    public var inputRequant: ChannelRequant
-    public var recurrentRequant: ChannelRequant
-    public init(inputWeights: UnsafeBufferPointer<Int8>, recurrentWeights: UnsafeBufferPointer<Int8>,
+struct RecurrentS8Weights {
+    var inputWeights: UnsafeBufferPointer<Int8>
+    var recurrentWeights: UnsafeBufferPointer<Int8>
+    var inputBias: UnsafeBufferPointer<Int32>
+    var recurrentBias: UnsafeBufferPointer<Int32>
+    var inputRequant: ChannelRequant
+    var recurrentRequant: ChannelRequant
+    init(inputWeights: UnsafeBufferPointer<Int8>, recurrentWeights: UnsafeBufferPointer<Int8>,
                 inputBias: UnsafeBufferPointer<Int32>, recurrentBias: UnsafeBufferPointer<Int32>,
                 inputRequant: ChannelRequant, recurrentRequant: ChannelRequant) {
         self.inputWeights = inputWeights; self.recurrentWeights = recurrentWeights

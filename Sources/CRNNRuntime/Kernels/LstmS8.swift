@@ -4,14 +4,14 @@
 
 /// Scratch bytes `lstmS8` needs: the int16 cell state (2 * units, first, so 2-byte aligned when the scratch
 /// is) and two int8 state vectors (2 * units).
-public func lstmS8ScratchSize(_ p: RecurrentS8Params) -> Int { 4 * p.units }
+func lstmS8ScratchSize(_ p: RecurrentS8Params) -> Int { 4 * p.units }
 
 /// Keras LSTM per time step t and unit j, with integer stages (k = cellFractionBits, docs/quantization.md):
 ///     i, f, o = sigmoidQ15(sat16(x part + h part)),  g = tanhQ15(sat16(x part + h part))   (Q3.12 -> Q0.15)
 ///     c' = sat16(round((f * c * 2^(15-k) + i * g) / 2^(30-k)))   (Q0.15*Qk and Q0.30 summed exactly, one rounding)
 ///     h' = sat8(round(o * tanhQ15(sat16(c' * 2^(12-k))) / 2^23))  (Q0.30 -> Q0.7)
 /// Example: all weights and biases zero -> i = f = o = 0.5, g = 0, c and h stay 0.
-public func lstmS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
+func lstmS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
                    output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
     let T = p.timeSteps, I = p.inputSize, U = p.units, k = p.cellFractionBits
     weights.check(p, gates: 4)

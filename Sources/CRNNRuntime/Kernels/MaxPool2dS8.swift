@@ -3,24 +3,24 @@
 /// Shapes of a `maxPool2dS8` call: input [height, width, channels] int8 (HWC); output
 /// [ceil(height / poolHeight), ceil(width / poolWidth), channels], same quantization as the input.
 /// Valid ranges: sizes >= 1, pool sizes 1...16. Padding: total = out * pool - in, floor(total / 2) before.
-public struct MaxPool2dS8Params {
-    public var height: Int, width: Int, channels: Int
-    public var poolHeight: Int, poolWidth: Int
-    public init(height: Int, width: Int, channels: Int, poolHeight: Int, poolWidth: Int) {
+struct MaxPool2dS8Params {
+    var height: Int, width: Int, channels: Int
+    var poolHeight: Int, poolWidth: Int
+    init(height: Int, width: Int, channels: Int, poolHeight: Int, poolWidth: Int) {
         self.height = height; self.width = width; self.channels = channels
         self.poolHeight = poolHeight; self.poolWidth = poolWidth
     }
-    public var outputHeight: Int { samePoolGeometry(length: height, pool: poolHeight).output }
-    public var outputWidth: Int { samePoolGeometry(length: width, pool: poolWidth).output }
-    public var outputCount: Int { outputHeight * outputWidth * channels }
+    var outputHeight: Int { samePoolGeometry(length: height, pool: poolHeight).output }
+    var outputWidth: Int { samePoolGeometry(length: width, pool: poolWidth).output }
+    var outputCount: Int { outputHeight * outputWidth * channels }
 }
 
 /// Scratch bytes `maxPool2dS8` needs: none.
-public func maxPool2dS8ScratchSize(_ p: MaxPool2dS8Params) -> Int { 0 }
+func maxPool2dS8ScratchSize(_ p: MaxPool2dS8Params) -> Int { 0 }
 
 /// out[oy, ox, c] = max of in[y, x, c] over the valid cells of window (oy, ox).
 /// Example: a 1 x 3 row [1, 9, 4] with pool 1 x 2 -> out width 2, padding 1 after: [9, 4].
-public func maxPool2dS8(_ p: MaxPool2dS8Params, input: UnsafeBufferPointer<Int8>,
+func maxPool2dS8(_ p: MaxPool2dS8Params, input: UnsafeBufferPointer<Int8>,
                         output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
     let H = p.height, W = p.width, C = p.channels
     precondition(input.count >= H * W * C && output.count >= p.outputCount)

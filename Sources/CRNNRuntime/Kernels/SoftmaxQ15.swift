@@ -1,7 +1,7 @@
 // softmaxQ15: class probabilities in Q0.15 from int8 logits, integer-only (exp2 table). Reference.
 
 /// Scratch bytes `softmaxQ15` needs: 8 bytes per class (the exponentials, Int64), 8-byte aligned.
-public func softmaxQ15ScratchSize(classes: Int) -> Int { classes * 8 }
+func softmaxQ15ScratchSize(classes: Int) -> Int { classes * 8 }
 
 /// p[i] = round(32768 * 2^(t_i) / sum_j 2^(t_j)), clamped to 32767, where
 /// `t_i = MBQM(logit[i] - max logit, multiplier, shift)` is a Q15.16 base-2 exponent: the quantizer sets the
@@ -9,7 +9,7 @@ public func softmaxQ15ScratchSize(classes: Int) -> Int { classes * 8 }
 /// Logits: [classes] int8 (1...1024 classes); output [classes] Int16 (Q0.15, sums to ~32768);
 /// multiplier/shift valid as for `multiplyByQuantizedMultiplier`. Error: about 2 LSB of Q0.15 (tested).
 /// Example: two equal logits -> [16384, 16384].
-public func softmaxQ15(logits: UnsafeBufferPointer<Int8>, multiplier: Int32, shift: Int32,
+func softmaxQ15(logits: UnsafeBufferPointer<Int8>, multiplier: Int32, shift: Int32,
                        output: UnsafeMutableBufferPointer<Int16>, scratch: UnsafeMutableRawBufferPointer) {
     let n = logits.count
     precondition(n >= 1 && output.count >= n && scratch.count >= softmaxQ15ScratchSize(classes: n))
