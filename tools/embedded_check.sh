@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-swiftc -target aarch64-none-none-elf -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -Xcc -fPIC -c Sources/CRNNRuntime/*.swift -o $T/rt-a64.o
-swiftc -target armv7-none-none-eabi -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -emit-ir Sources/CRNNRuntime/*.swift -o $T/rt.ll && "$(dirname "$(command -v swiftc)")/clang" --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard -Wno-override-module -O2 -fPIC -c $T/rt.ll -o $T/rt-v7.o
+RT=$(find Sources/CRNNRuntime -name '*.swift' | sort)  # sub-folders: Format/, Ops/, Kernels/, ...
+swiftc -target aarch64-none-none-elf -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -Xcc -fPIC -c $RT -o $T/rt-a64.o
+swiftc -target armv7-none-none-eabi -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -emit-ir $RT -o $T/rt.ll && "$(dirname "$(command -v swiftc)")/clang" --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard -Wno-override-module -O2 -fPIC -c $T/rt.ll -o $T/rt-v7.o
 size $T/rt-a64.o $T/rt-v7.o

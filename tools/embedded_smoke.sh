@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-SRC="Sources/CRNNRuntime/*.swift tools/paper_test_model.swift tools/embedded_smoke_main.swift"
+SRC="$(find Sources/CRNNRuntime -name '*.swift' | sort | tr '\n' ' ')tools/paper_test_model.swift tools/embedded_smoke_main.swift"
 swiftc -target aarch64-none-none-elf -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -Xcc -fPIC -c $SRC -o $T/smoke-a64.o
 aarch64-linux-gnu-gcc -static-pie tools/embedded_smoke.c $T/smoke-a64.o -o $T/smoke-a64
 echo "aarch64:"; qemu-aarch64-static $T/smoke-a64

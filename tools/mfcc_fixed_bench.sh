@@ -4,5 +4,5 @@
 # e.g. -target-cpu native]. Built from the runtime sources and tools/mfcc_fixed_bench_main.swift (not a package target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swiftc -O -parse-as-library "$@" Sources/CRNNRuntime/*.swift tools/mfcc_fixed_bench_main.swift -o /tmp/crnn-mfcc-fixed-bench
+swiftc -O -parse-as-library "$@" $(find Sources/CRNNRuntime -name '*.swift' | sort) tools/mfcc_fixed_bench_main.swift -o /tmp/crnn-mfcc-fixed-bench
 /tmp/crnn-mfcc-fixed-bench

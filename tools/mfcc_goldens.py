@@ -42,7 +42,7 @@ SEG = 66150  # 3 s at 22050 Hz
 
 
 def config(**overrides):
-    """FeatureConfig fields (integers, as in Sources/CRNNRuntime/FeatureConfig.swift) with the paper defaults."""
+    """FeatureConfig fields (integers, as in Sources/CRNNRuntime/Frontend/FeatureConfig.swift) with the paper defaults."""
     c = dict(sampleRate=SR, segmentSamples=SEG, nFFT=2048, hopLength=512, nMels=128, nMFCC=23, fMinHz=0,
              fMaxHz=0, topDbCentibels=8000, aminExponent=-10, refPowerExponent=0, spectrumPower=2, center=True)
     c.update(overrides)

@@ -4,5 +4,5 @@
 # Usage: tools/runtime_bench.sh [extra swiftc flags, e.g. -target-cpu native]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swiftc -O -wmo -parse-as-library "$@" Sources/CRNNRuntime/*.swift tools/paper_test_model.swift tools/runtime_bench_main.swift -o /tmp/crnn-runtime-bench
+swiftc -O -wmo -parse-as-library "$@" $(find Sources/CRNNRuntime -name '*.swift' | sort) tools/paper_test_model.swift tools/runtime_bench_main.swift -o /tmp/crnn-runtime-bench
 /tmp/crnn-runtime-bench

@@ -15,7 +15,7 @@ func invokeReference(_ it: Interpreter) {
 func runConv(_ it: Interpreter, _ i: Int, fast: Bool) {
     let o = it.model.op(i)
     let p = Interpreter.convParams(it.model, o)
-    let scratch = UnsafeMutableRawBufferPointer(start: it.arena.baseAddress! + it.scratchOffsets[i], count: it.scratchSizes[i])
+    let scratch = it.scratch(i)
     let input = UnsafeBufferPointer(it.int8Tensor(o.input(0)))
     let rq = it.requant(o, 3, 4)
     if fast {

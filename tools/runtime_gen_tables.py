@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Generates Sources/CRNNRuntime/FixedPointTables.swift: the lookup tables of the runtime's fixed-point
+"""Generates Sources/CRNNRuntime/FixedPoint/FixedPointTables.swift: the lookup tables of the runtime's fixed-point
 sigmoid, tanh and exp2. Python's math module (IEEE double) computes the exact values; each entry is rounded
 to nearest (ties away from zero are impossible here except exact halves, which Python's round() sends to even;
-none occur). Run: python3 tools/runtime_gen_tables.py > Sources/CRNNRuntime/FixedPointTables.swift
+none occur). Run: python3 tools/runtime_gen_tables.py > Sources/CRNNRuntime/FixedPoint/FixedPointTables.swift
 """
 import math, sys
 

@@ -95,20 +95,22 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
     _ = keepFile
 
     if o.json {
-        out.put("{\"runs\":"); out.put(runs)
-        out.put(",\"input\":")
-        if let p = o.files.first { out.putJSONString(p) } else { out.put("\"generated\"") }
-        out.put(",\"mfcc_ms\":"); out.put(fixed: mfcc, 1_000_000, decimals: 4)
-        out.put(",\"convolution_ms\":"); out.put(fixed: conv, 1_000_000, decimals: 4)
-        out.put(",\"recurrent_ms\":"); out.put(fixed: tail, 1_000_000, decimals: 4)
-        out.put(",\"network_ms\":"); out.put(fixed: network, 1_000_000, decimals: 4)
-        out.put(",\"total_ms\":"); out.put(fixed: total, 1_000_000, decimals: 4)
-        out.put(",\"real_time_factor\":"); out.put(fixed: total * rate, segmentNs, decimals: 6)
-        out.put(",\"arena_bytes\":"); out.put(arena)
-        out.put(",\"classifier_buffer_bytes\":"); out.put(buffers)
-        out.put(",\"stream_ring_bytes\":"); out.put(seg * 2)
-        out.put(",\"model_bytes\":"); out.put(m.file.count)
-        out.put("}\n")
+        let json = JSONWriter(out)
+        json.beginObject()
+        json.key("runs"); json.number(runs)
+        json.key("input")
+        if let p = o.files.first { json.string(p) } else { json.string("generated") }
+        json.key("mfcc_ms"); json.fixed(mfcc, 1_000_000, decimals: 4)
+        json.key("convolution_ms"); json.fixed(conv, 1_000_000, decimals: 4)
+        json.key("recurrent_ms"); json.fixed(tail, 1_000_000, decimals: 4)
+        json.key("network_ms"); json.fixed(network, 1_000_000, decimals: 4)
+        json.key("total_ms"); json.fixed(total, 1_000_000, decimals: 4)
+        json.key("real_time_factor"); json.fixed(total * rate, segmentNs, decimals: 6)
+        json.key("arena_bytes"); json.number(arena)
+        json.key("classifier_buffer_bytes"); json.number(buffers)
+        json.key("stream_ring_bytes"); json.number(seg * 2)
+        json.key("model_bytes"); json.number(m.file.count)
+        json.endObject(); json.endLine()
         return
     }
     out.put("model: "); out.put(bytes: m.path); out.put(", "); out.put(m.file.count); out.put(" bytes, ")

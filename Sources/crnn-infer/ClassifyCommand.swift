@@ -13,7 +13,9 @@ func classifyFiles(_ o: Options, _ m: LoadedModel, out: Output, err: Output) thr
         throw .usage
     }
     var scores = ClipScores(classes: classes)
-    var segmentTop1: [Int32] = []
+    // Each segment's top-1 class, for the JSON line; grown to the longest file's segment count.
+    var segmentTop1 = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 0)
+    defer { segmentTop1.deallocate() }
     var failed = false
     let message = Output(fd: -1)  // a failed file's message, for stderr and the JSON line
     for path in o.files {
@@ -21,17 +23,16 @@ func classifyFiles(_ o: Options, _ m: LoadedModel, out: Output, err: Output) thr
         var ok = false
         if let (file, wav) = openWAV(path, err: message) {
             do throws(ClassifyError) {
-                let count = try classifier.segmentCount(of: wav)
-                scores.reset()
-                segmentTop1.removeAll(keepingCapacity: true)
-                for k in 0..<count {
-                    let n = classifier.loadSegment(k, of: wav)
-                    scores.add(classifier.classifySegment(validSamples: n))
-                    segmentTop1.append(Int32(classifier.top1))
+                let needed = try classifier.segmentCount(of: wav)
+                if segmentTop1.count < needed {
+                    segmentTop1.deallocate()
+                    segmentTop1 = .allocate(capacity: needed)
                 }
+                let count = try classifier.classify(wav, scores: &scores, segmentTop1: segmentTop1)
                 ok = true
                 if o.json {
-                    putFileJSON(out, m, path: path, scores: scores, segmentTop1: segmentTop1, topK: o.topK,
+                    putFileJSON(out, m, path: path, scores: scores,
+                                segmentTop1: UnsafeBufferPointer(rebasing: segmentTop1[0..<count]), topK: o.topK,
                                 frames: Int64(wav.frameCount), rate: wav.sampleRate)
                 } else {
                     putFileText(out, m, path: path, scores: scores, topK: o.topK)
@@ -47,10 +48,14 @@ func classifyFiles(_ o: Options, _ m: LoadedModel, out: Output, err: Output) thr
             if o.json {
                 // The message without its "crnn-infer: " prefix and final newline.
                 var text = message.buffer
-                if text.last == 10 { text.removeLast() }
+                if text.last == UInt8(ascii: "\n") { text.removeLast() }
                 let prefix = 12
                 if text.count > prefix { text.removeFirst(prefix) }
-                out.put("{\"file\":"); out.putJSONString(path); out.put(",\"error\":"); out.putJSONString(text); out.put("}\n")
+                let json = JSONWriter(out)
+                json.beginObject()
+                json.key("file"); json.string(path)
+                json.key("error"); json.string(text)
+                json.endObject(); json.endLine()
             }
         }
         out.flush()
@@ -67,7 +72,7 @@ func putFileText(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipSco
         let c = scores.rank(r)
         if r > 0 { out.put(", ") }
         m.putLabel(out, c)
-        out.byte(32)
+        out.put(" ")
         out.putQ15(scores.meanQ15(c))
     }
     out.put(" (")
@@ -75,36 +80,42 @@ func putFileText(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipSco
     out.put(scores.count == 1 ? " segment)\n" : " segments)\n")
 }
 
-/// Writes `"scores":{"blues":0.8734,...}` (all classes, model order).
-func putScoresJSON(_ out: Output, _ m: LoadedModel, _ key: StaticString, _ scores: ClipScores) {
-    out.byte(34); out.put(key); out.put("\":{")
+/// Writes the member `"key":{"blues":0.8734,...}` (all classes, model order).
+func putScoresJSON(_ json: JSONWriter, _ m: LoadedModel, _ key: StaticString, _ scores: ClipScores) {
+    json.key(key)
+    json.beginObject()
     for c in 0..<scores.classCount {
-        if c > 0 { out.byte(44) }
-        m.putJSONLabel(out, c)
-        out.byte(58)
-        out.putQ15(scores.meanQ15(c))
+        json.key { m.putJSONLabel(json.out, c) }
+        json.q15(scores.meanQ15(c))
     }
-    out.byte(125)
+    json.endObject()
 }
 
-func putFileJSON(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipScores, segmentTop1: [Int32],
+/// One line per file: `{"file":...,"genre":...,"scores":{...},"top":[...],"segments":N,"segment_genres":[...],
+/// "seconds":S,"sample_rate":R}`.
+func putFileJSON(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipScores, segmentTop1: UnsafeBufferPointer<Int32>,
                  topK: Int, frames: Int64, rate: Int32) {
-    out.put("{\"file\":"); out.putJSONString(path)
-    out.put(",\"genre\":"); m.putJSONLabel(out, scores.top1)
-    out.byte(44); putScoresJSON(out, m, "scores", scores)
-    out.put(",\"top\":[")
+    let json = JSONWriter(out)
+    json.beginObject()
+    json.key("file"); json.string(path)
+    json.key("genre"); json.value { m.putJSONLabel(out, scores.top1) }
+    putScoresJSON(json, m, "scores", scores)
+    json.key("top")
+    json.beginArray()
     for r in 0..<topK {
         let c = scores.rank(r)
-        if r > 0 { out.byte(44) }
-        out.put("{\"genre\":"); m.putJSONLabel(out, c); out.put(",\"score\":"); out.putQ15(scores.meanQ15(c)); out.byte(125)
+        json.beginObject()
+        json.key("genre"); json.value { m.putJSONLabel(out, c) }
+        json.key("score"); json.q15(scores.meanQ15(c))
+        json.endObject()
     }
-    out.put("],\"segments\":"); out.put(scores.count)
-    out.put(",\"segment_genres\":[")
-    for (k, c) in segmentTop1.enumerated() {
-        if k > 0 { out.byte(44) }
-        m.putJSONLabel(out, Int(c))
-    }
-    out.put("],\"seconds\":"); out.putSeconds(frames, rate: rate)
-    out.put(",\"sample_rate\":"); out.put(rate)
-    out.put("}\n")
+    json.endArray()
+    json.key("segments"); json.number(scores.count)
+    json.key("segment_genres")
+    json.beginArray()
+    for c in segmentTop1 { json.value { m.putJSONLabel(out, Int(c)) } }
+    json.endArray()
+    json.key("seconds"); json.seconds(frames, rate: rate)
+    json.key("sample_rate"); json.number(rate)
+    json.endObject(); json.endLine()
 }

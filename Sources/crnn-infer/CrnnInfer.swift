@@ -231,7 +231,7 @@ final class LoadedModel {
     }
 
     func putJSONLabel(_ o: Output, _ c: Int) {
-        if model.labelCount == 0 { o.byte(34); putLabel(o, c); o.byte(34) } else { o.putJSONString(model.label(c)) }
+        if model.labelCount == 0 { o.put("\""); putLabel(o, c); o.put("\"") } else { o.putJSONString(model.label(c)) }
     }
 }
 

@@ -26,7 +26,7 @@ func printMFCC(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(
     let f = classifier.features, c = Int(config.nMFCC)
     for row in 0..<config.frameCount {
         for k in 0..<c {
-            if k > 0 { out.byte(44) }
+            if k > 0 { out.put(",") }
             out.putQ8Decimal6(f[row * c + k])
         }
         out.newline()

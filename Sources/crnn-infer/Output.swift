@@ -40,10 +40,10 @@ final class Output {
     func put(bytes: [UInt8]) { for b in bytes { byte(b) } }
     func put(raw: UnsafeRawBufferPointer) { for b in raw { byte(b) } }
 
-    func newline() { byte(10) }
+    func newline() { put("\n") }
 
     func put(_ v: Int64) {
-        if v < 0 { byte(45) }
+        if v < 0 { put("-") }
         // Magnitude as UInt64 so Int64.min works.
         var m = v < 0 ? UInt64(bitPattern: 0 &- v) : UInt64(v)
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
@@ -52,7 +52,7 @@ final class Output {
         var n = 0
         withUnsafeMutableBytes(of: &digits) { d in
             repeat {
-                d[n] = UInt8(48 + m % 10)
+                d[n] = UInt8(ascii: "0") + UInt8(m % 10)
                 m /= 10
                 n += 1
             } while m > 0
@@ -83,10 +83,10 @@ final class Output {
         }
         if 2 * rest >= denominator { frac += 1 }  // to nearest, ties away from zero; may reach `scale` (carry)
         let total = whole * scale + frac
-        if negative && total != 0 { byte(45) }
+        if negative && total != 0 { put("-") }
         put(total / scale)
         if decimals > 0 {
-            byte(46)
+            put(".")
             padded(total % scale, decimals)
         }
     }
@@ -106,9 +106,9 @@ final class Output {
         var micro = m / 4
         let quarter = m % 4
         if quarter > 2 || (quarter == 2 && micro % 2 == 1) { micro += 1 }
-        if v < 0 { byte(45) }
+        if v < 0 { put("-") }
         put(micro / 1_000_000)
-        byte(46)
+        put(".")
         padded(micro % 1_000_000, 6)
     }
 
@@ -118,35 +118,14 @@ final class Output {
         for _ in 1..<max(width, 1) { p *= 10 }
         var x = v
         while p > 0 {
-            byte(UInt8(48 + (x / p) % 10))
+            byte(UInt8(ascii: "0") + UInt8((x / p) % 10))
             x %= p
             p /= 10
         }
     }
 
-    /// A JSON string literal of UTF-8 bytes. Quotes, backslashes and control characters are escaped; a byte
-    /// sequence that is not valid UTF-8 (possible in Linux file names) has each byte >= 0x80 written as
-    /// `\u00XX` (read as Latin-1) so the line stays valid JSON.
-    func putJSONString(_ s: UnsafeRawBufferPointer) {
-        byte(34)
-        let valid = isValidUTF8(s)
-        for b in s {
-            switch b {
-            case 34: byte(92); byte(34)
-            case 92: byte(92); byte(92)
-            case 10: byte(92); byte(110)
-            case 9: byte(92); byte(116)
-            case 13: byte(92); byte(114)
-            default:
-                if b < 0x20 || (!valid && b >= 0x80) { put("\\u00"); hex(b >> 4); hex(b & 15) } else { byte(b) }
-            }
-        }
-        byte(34)
-    }
-
-    func putJSONString(_ s: [UInt8]) { s.withUnsafeBytes { putJSONString($0) } }
-
-    func hex(_ d: UInt8) { byte(d < 10 ? 48 + d : 87 + d) }
+    /// One lower-case hexadecimal digit (0...15).
+    func hexDigit(_ d: UInt8) { byte(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10) }
 }
 
 /// Bytes of a StaticString, for comparisons with arguments.

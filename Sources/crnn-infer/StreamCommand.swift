@@ -85,26 +85,30 @@ func putWindow(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtr
     let end = s.classifiedEnd
     let top = s.classifier.top1
     if json {
-        out.put("{\"window\":"); out.put(s.windowCount - 1)
-        out.put(",\"start\":"); out.putSeconds(start, rate: rate)
-        out.put(",\"end\":"); out.putSeconds(end, rate: rate)
-        if partial { out.put(",\"partial\":true") }
-        out.put(",\"genre\":"); m.putJSONLabel(out, top)
-        out.put(",\"scores\":{")
+        let json = JSONWriter(out)
+        json.beginObject()
+        json.key("window"); json.number(s.windowCount - 1)
+        json.key("start"); json.seconds(start, rate: rate)
+        json.key("end"); json.seconds(end, rate: rate)
+        if partial { json.key("partial"); json.bool(true) }
+        json.key("genre"); json.value { m.putJSONLabel(out, top) }
+        json.key("scores")
+        json.beginObject()
         for c in 0..<s.classifier.classCount {
-            if c > 0 { out.byte(44) }
-            m.putJSONLabel(out, c); out.byte(58); out.putQ15(Int32(p[c]))
+            json.key { m.putJSONLabel(out, c) }
+            json.q15(Int32(p[c]))
         }
-        out.put("},\"clip_genre\":"); m.putJSONLabel(out, s.clip.top1)
-        out.byte(44); putScoresJSON(out, m, "clip_scores", s.clip)
-        out.put(",\"windows\":"); out.put(s.windowCount)
-        out.put("}\n")
+        json.endObject()
+        json.key("clip_genre"); json.value { m.putJSONLabel(out, s.clip.top1) }
+        putScoresJSON(json, m, "clip_scores", s.clip)
+        json.key("windows"); json.number(s.windowCount)
+        json.endObject(); json.endLine()
     } else {
         out.put("window "); out.put(s.windowCount - 1); out.put(" [")
-        out.putSeconds(start, rate: rate); out.byte(45); out.putSeconds(end, rate: rate)
+        out.putSeconds(start, rate: rate); out.put("-"); out.putSeconds(end, rate: rate)
         out.put(partial ? " s, zero-padded]: " : " s]: ")
-        m.putLabel(out, top); out.byte(32); out.putQ15(Int32(p[top]))
-        out.put(" | clip: "); m.putLabel(out, s.clip.top1); out.byte(32); out.putQ15(s.clip.meanQ15(s.clip.top1))
+        m.putLabel(out, top); out.put(" "); out.putQ15(Int32(p[top]))
+        out.put(" | clip: "); m.putLabel(out, s.clip.top1); out.put(" "); out.putQ15(s.clip.meanQ15(s.clip.top1))
         out.put(" ("); out.put(s.windowCount); out.put(s.windowCount == 1 ? " window)\n" : " windows)\n")
     }
 }
@@ -112,14 +116,17 @@ func putWindow(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtr
 func putStreamSummary(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtractor>, json: Bool) {
     let rate = s.classifier.config.sampleRate
     if json {
-        out.put("{\"final\":true,\"genre\":"); m.putJSONLabel(out, s.clip.top1)
-        out.byte(44); putScoresJSON(out, m, "scores", s.clip)
-        out.put(",\"windows\":"); out.put(s.windowCount)
-        out.put(",\"seconds\":"); out.putSeconds(s.totalSamples, rate: rate)
-        out.put(",\"unclassified_seconds\":"); out.putSeconds(s.unclassifiedSamples, rate: rate)
-        out.put("}\n")
+        let json = JSONWriter(out)
+        json.beginObject()
+        json.key("final"); json.bool(true)
+        json.key("genre"); json.value { m.putJSONLabel(out, s.clip.top1) }
+        putScoresJSON(json, m, "scores", s.clip)
+        json.key("windows"); json.number(s.windowCount)
+        json.key("seconds"); json.seconds(s.totalSamples, rate: rate)
+        json.key("unclassified_seconds"); json.seconds(s.unclassifiedSamples, rate: rate)
+        json.endObject(); json.endLine()
     } else {
-        out.put("clip: "); m.putLabel(out, s.clip.top1); out.byte(32); out.putQ15(s.clip.meanQ15(s.clip.top1))
+        out.put("clip: "); m.putLabel(out, s.clip.top1); out.put(" "); out.putQ15(s.clip.meanQ15(s.clip.top1))
         out.put(" over "); out.put(s.windowCount); out.put(s.windowCount == 1 ? " window, " : " windows, ")
         out.putSeconds(s.totalSamples, rate: rate); out.put(" s of audio\n")
     }

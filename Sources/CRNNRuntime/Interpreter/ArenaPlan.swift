@@ -1,0 +1,108 @@
+// ArenaPlan: the one memory plan of a model, computed at load: activations, operator scratch, prepared
+// constants and the softmax scratch placed in one arena. Integers only.
+
+/// The memory plan of one model: arena offsets of every activation and operator scratch buffer. Greedy
+/// liveness-based placement: largest buffer first, lowest 16-aligned offset not overlapping a buffer alive
+/// at the same time (TFLite Micro's greedy planner idea).
+public struct ArenaPlan {
+    /// Bytes of the arena (the planned extent, a multiple of 16).
+    public let arenaBytes: Int
+    /// Largest sum of bytes alive at one time (a lower bound for any planner; `arenaBytes` >= this).
+    public let peakLiveBytes: Int
+    /// What the arena would take without reuse (every activation and scratch its own buffer).
+    public let unplannedBytes: Int
+    let tensorOffsets: [Int]
+    let scratchOffsets: [Int]
+    let scratchSizes: [Int]
+    /// Per operator: arena offset and bytes of its prepared constants (0 bytes: none).
+    let preparedOffsets: [Int]
+    let preparedSizes: [Int]
+    let softmaxScratchOffset: Int
+
+    /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
+    public init(model: ModelFile, keepAllActivations: Bool = false) {
+        let nT = model.tensorCount, nO = model.operatorCount
+        // Buffers: tensors (first def, last use), then scratch per operator, then softmax scratch.
+        var first = [Int](repeating: Int.max, count: nT), last = [Int](repeating: -2, count: nT)
+        first[model.inputTensor] = -1
+        last[model.inputTensor] = -1
+        for i in 0..<nO {
+            let o = model.op(i)
+            for k in 0..<o.inputCount where !model.tensor(o.input(k)).isConstant {
+                last[o.input(k)] = max(last[o.input(k)], i)
+            }
+            first[o.output] = min(first[o.output], i)
+            last[o.output] = max(last[o.output], i)
+        }
+        last[model.outputTensor] = nO + 1  // read by the softmax after the last operator
+        var sizes: [Int] = [], starts: [Int] = [], ends: [Int] = []
+        var owner: [Int] = []  // tensor index, or -1 - op for scratch, or Int.min for softmax
+        for t in 0..<nT where !model.tensor(t).isConstant && last[t] >= -1 {
+            let info = model.tensor(t)
+            sizes.append(info.elementCount * info.type.byteSize)
+            starts.append(keepAllActivations ? -1 : first[t]); ends.append(keepAllActivations ? nO + 1 : last[t])
+            owner.append(t)
+        }
+        var scratchSizes = [Int](repeating: 0, count: nO)
+        for i in 0..<nO {
+            let o = model.op(i)
+            scratchSizes[i] = o.opcode.kernel.scratchSize(model, o)
+            if scratchSizes[i] > 0 { sizes.append(scratchSizes[i]); starts.append(i); ends.append(i); owner.append(-1 - i) }
+        }
+        // Prepared constants live from load to the end of every run (owner -1 - nO - op).
+        var preparedSizes = [Int](repeating: 0, count: nO)
+        for i in 0..<nO {
+            let o = model.op(i)
+            preparedSizes[i] = o.opcode.kernel.preparedSize(model, o)
+            if preparedSizes[i] > 0 {
+                sizes.append(preparedSizes[i]); starts.append(-1); ends.append(nO + 1); owner.append(-1 - nO - i)
+            }
+        }
+        let classes = model.tensor(model.outputTensor).elementCount
+        sizes.append(softmaxQ15ScratchSize(classes: classes)); starts.append(nO + 1); ends.append(nO + 1); owner.append(Int.min)
+
+        // Greedy placement, largest first (ties: earlier start first, for determinism).
+        var order = Array(0..<sizes.count)
+        order.sort { a, b in sizes[a] != sizes[b] ? sizes[a] > sizes[b] : (starts[a] != starts[b] ? starts[a] < starts[b] : a < b) }
+        var offsets = [Int](repeating: -1, count: sizes.count)
+        var placed: [Int] = []
+        var extent = 0
+        for b in order {
+            var candidate = 0
+            var moved = true
+            while moved {
+                moved = false
+                for p in placed where starts[p] <= ends[b] && starts[b] <= ends[p]
+                    && offsets[p] < candidate + sizes[b] && candidate < offsets[p] + sizes[p] {
+                    candidate = (offsets[p] + sizes[p] + 15) / 16 * 16
+                    moved = true
+                }
+            }
+            offsets[b] = candidate
+            placed.append(b)
+            extent = max(extent, candidate + sizes[b])
+        }
+        var peak = 0
+        for time in -1...(nO + 1) {
+            var live = 0
+            for b in 0..<sizes.count where starts[b] <= time && time <= ends[b] { live += sizes[b] }
+            peak = max(peak, live)
+        }
+        var tOff = [Int](repeating: -1, count: nT), sOff = [Int](repeating: 0, count: nO), smOff = 0
+        var pOff = [Int](repeating: 0, count: nO)
+        var total = 0
+        for b in 0..<sizes.count {
+            total += (sizes[b] + 15) / 16 * 16
+            if owner[b] == Int.min { smOff = offsets[b] }
+            else if owner[b] < -nO { pOff[-1 - nO - owner[b]] = offsets[b] }
+            else if owner[b] < 0 { sOff[-1 - owner[b]] = offsets[b] }
+            else { tOff[owner[b]] = offsets[b] }
+        }
+        arenaBytes = (extent + 15) / 16 * 16
+        peakLiveBytes = peak
+        unplannedBytes = total
+        tensorOffsets = tOff; scratchOffsets = sOff; self.scratchSizes = scratchSizes; softmaxScratchOffset = smOff
+        preparedOffsets = pOff; self.preparedSizes = preparedSizes
+    }
+
+}

@@ -1,0 +1,66 @@
+// affineS8: the per-channel affine step y = a_c * x + b_c (an inference-time batch norm that cannot be folded)
+// in integer arithmetic. Reference `affineS8`, and `affineS8Fast` (same bits, vectorizable requantization).
+
+/// Shapes and quantization of an `affineS8` call: input and output [positions, channels] int8 (any HWC
+/// tensor with `positions = H * W`); weights [channels] int16 (a_c = weight_scale[c] * weights[c], symmetric);
+/// bias [channels] int32 in units of input_scale * weight_scale[c], |bias| < 2^30; requant real value
+/// input_scale * weight_scale[c] / output_scale. Zero points and activation bounds in -128...127.
+public struct AffineS8Params {
+    public var positions: Int, channels: Int
+    var inputZeroPoint: Int32, outputZeroPoint: Int32
+    var activationMin: Int32, activationMax: Int32
+    public init(positions: Int, channels: Int, inputZeroPoint: Int32, outputZeroPoint: Int32,
+                activationMin: Int32 = -128, activationMax: Int32 = 127) {
+        self.positions = positions; self.channels = channels
+        self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint
+        self.activationMin = activationMin; self.activationMax = activationMax
+    }
+}
+
+/// Scratch bytes `affineS8` needs: none.
+func affineS8ScratchSize(_ p: AffineS8Params) -> Int { 0 }
+
+/// out[n, c] = clamp(z_out + MBQM((in[n, c] - z_in) * weights[c] + bias[c], m[c], s[c])).
+/// Example: in 10, z_in 2, weight -3, bias 100, multiplier 2^30 (0.5), shift 0, z_out 0: (8 * -3 + 100) / 2 = 38.
+public func affineS8(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
+                     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
+                     output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
+    let N = p.positions, C = p.channels
+    precondition(input.count >= N * C && output.count >= N * C && weights.count >= C && bias.count >= C
+                 && requant.multipliers.count >= C && requant.shifts.count >= C)
+    let inp = input.baseAddress!, out = output.baseAddress!
+    var i = 0
+    for _ in 0..<N {
+        for c in 0..<C {
+            let acc = (Int32(inp[i]) &- p.inputZeroPoint) &* Int32(weights[c]) &+ bias[c]
+            out[i] = clampS8(p.outputZeroPoint &+ requant.apply(acc, c), p.activationMin, p.activationMax)
+            i &+= 1
+        }
+    }
+}
+
+/// `affineS8` with the requantization written so that the channel loop vectorizes (`requantizeS8`); same
+/// output bits. Runs the reference when a shift is outside -31...30 (never for a validated model file).
+func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
+                         bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
+                         output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
+    let N = p.positions, C = p.channels
+    precondition(input.count >= N * C && output.count >= N * C && weights.count >= C && bias.count >= C
+                 && requant.multipliers.count >= C && requant.shifts.count >= C)
+    if !shiftsInRequantizeRange(requant, C) {
+        affineS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
+        return
+    }
+    let inp = input.baseAddress!, out = output.baseAddress!, w = weights.baseAddress!, b = bias.baseAddress!
+    let m = requant.multipliers.baseAddress!, s = requant.shifts.baseAddress!
+    let zi = p.inputZeroPoint, zo = p.outputZeroPoint, lo = p.activationMin, hi = p.activationMax
+    for n in 0..<N {
+        let x = inp + n &* C, y = out + n &* C
+        var c = 0
+        while c < C {
+            let acc = (Int32(x[c]) &- zi) &* Int32(w[c]) &+ b[c]
+            y[c] = requantizeS8(acc, m[c], s[c], zo, lo, hi)
+            c &+= 1
+        }
+    }
+}

@@ -1,0 +1,319 @@
+// conv2dS8Fast: the blocked variant of conv2dS8 (same contract, bit-identical output). Split like a TFLite
+// Micro kernel into `conv2dS8FastPrepare` (once per model: packed weights, adjusted bias) and `conv2dS8FastRun`
+// (every inference); the interpreter keeps the prepared buffer in its arena for the whole run and calls the
+// reference `conv2dS8` where `conv2dS8FastSupports` is false. `conv2dS8Fast` (prepare + run in one scratch)
+// and the dispatcher `conv2dS8Dispatch` serve callers without an interpreter. Integers only.
+//
+// Why it is exact (the reference computes acc = bias + sum over VALID taps of (x - z_in) * w):
+// 1. The input rows of each pooled output row are copied into a padded band whose border cells hold z_in,
+//    so a padded tap contributes (z_in - z_in) * w = 0 and every output can run over all kh*kw taps:
+//        acc = (bias - z_in * sum_taps w) + sum_taps x_padded * w
+//    Both sides are equal as integers; with wrapping Int32 arithmetic they are equal modulo 2^32, and the true
+//    value fits in Int32 (inner products <= maxInnerProductLength), so the bits are identical.
+// 2. The fused max-pool takes the maximum of the Int32 accumulators and requantizes once per pooled output.
+//    For a multiplier >= 0 the requantization r(acc) = saturate32(floor((acc * m + 2^(n-1)) / 2^n)) is
+//    non-decreasing in acc, and so is the clamp. The reference adds z_out with WRAPPING arithmetic
+//    (z_out &+ r(acc)), which is non-decreasing only while it does not wrap; so the kernel first bounds every
+//    accumulator of channel c by B_c = |bias_c| + 255 * sum |w_c| (|x - z_in| <= 255) and checks that
+//    z_out + r(-B_c) and z_out + r(B_c) fit in Int32. Then max_i g(acc_i) == g(max_i acc_i) exactly for
+//    g(a) = z_out &+ r(a). If any channel fails that check (only absurd scales do: r(B_c) near 2^31), or a
+//    multiplier is negative (invalid), the whole call runs the reference `conv2dS8` instead.
+//
+// Blocking: weights are repacked [kh][kw][Cin][Cout] so that one input value, broadcast, multiplies 16
+// consecutive output channels (SIMD16<Int32>); four horizontally adjacent output pixels share each weight
+// load. Output channels must be a multiple of 16.
+
+/// Output channels per pass (one SIMD16<Int32> accumulator per pixel).
+let conv2dFastChannelBlock = 16
+
+/// Whether `conv2dS8Fast` accepts these shapes (else the dispatcher runs `conv2dS8`).
+func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
+    p.outputChannels >= conv2dFastChannelBlock && p.outputChannels % conv2dFastChannelBlock == 0
+        && p.inputHeight >= 1 && p.inputWidth >= 1 && p.inputChannels >= 1
+        && p.kernelHeight >= 1 && p.kernelHeight % 2 == 1 && p.kernelHeight <= 15
+        && p.kernelWidth >= 1 && p.kernelWidth % 2 == 1 && p.kernelWidth <= 15
+        && p.poolHeight >= 1 && p.poolHeight <= 16 && p.poolWidth >= 1 && p.poolWidth <= 16
+        && p.kernelHeight * p.kernelWidth * p.inputChannels <= maxInnerProductLength
+}
+
+@inline(__always) func align16(_ n: Int) -> Int { (n &+ 15) & ~15 }
+
+/// Byte layout of the fast kernel's two buffers, each part 16-byte aligned.
+/// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights
+/// [kh*kw*Cin x Cout] int8; adjusted bias [Cout] Int32; a status word (1: the fast path applies).
+/// Run scratch (per call): padded input band [(poolHeight + kh - 1) x (W + kw - 1) x Cin] int8; running pool maximum
+/// [outputWidth x Cout] Int32; per input column x, the offset (x's pooled column) * Cout into it, Int32.
+struct Conv2dFastLayout {
+    let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int, columnBytes: Int
+    init(_ p: Conv2dS8Params) {
+        packedBytes = align16(p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels)
+        biasBytes = align16(p.outputChannels &* 4)
+        statusBytes = 16
+        paddedBytes = align16((p.poolHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
+        bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
+        columnBytes = align16(p.inputWidth &* 4)
+    }
+    var prepared: Int { packedBytes &+ biasBytes &+ statusBytes }
+    var run: Int { paddedBytes &+ bestBytes &+ columnBytes }
+}
+
+/// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
+/// `conv2dS8FastSupports(p)` is false. Example: 3x3, 32 -> 32 channels: 9216 + 128 + 16 = 9360 bytes.
+func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared : 0
+}
+
+/// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
+/// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes.
+func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
+}
+
+/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above.
+func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
+}
+
+/// Scratch bytes `conv2dS8Dispatch` needs: the fast kernel's when it applies, else the reference's.
+func conv2dS8DispatchScratchSize(_ p: Conv2dS8Params) -> Int {
+    conv2dS8FastSupports(p) ? conv2dS8FastScratchSize(p) : conv2dS8ScratchSize(p)
+}
+
+/// Runs `conv2dS8Fast` when `conv2dS8FastSupports(p)` and the scratch is large enough; otherwise the
+/// reference `conv2dS8`. Same output bits either way.
+func conv2dS8Dispatch(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
+    scratch: UnsafeMutableRawBufferPointer
+) {
+    if conv2dS8FastSupports(p) && scratch.count >= conv2dS8FastScratchSize(p) {
+        conv2dS8Fast(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
+    } else {
+        conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output, scratch: scratch)
+    }
+}
+
+/// The blocked `conv2dS8` in one call: `conv2dS8FastPrepare` into the start of `scratch`, then
+/// `conv2dS8FastRun` with the rest. Same output bits as `conv2dS8` (see the file comment), for shapes where
+/// `conv2dS8FastSupports(p)`; `scratch` holds `conv2dS8FastScratchSize(p)` bytes, 16-byte aligned.
+func conv2dS8Fast(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, output: UnsafeMutableBufferPointer<Int8>,
+    scratch: UnsafeMutableRawBufferPointer
+) {
+    let layout = Conv2dFastLayout(p)
+    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.prepared &+ layout.run)
+    let prepared = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<layout.prepared])
+    conv2dS8FastPrepare(p, weights: weights, bias: bias, requant: requant, prepared: prepared)
+    conv2dS8FastRun(p, input: input, weights: weights, bias: bias, requant: requant, prepared: UnsafeRawBufferPointer(prepared),
+                    output: output, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[layout.prepared..<scratch.count]))
+}
+
+/// Prepare step (once per model, like TFLite Micro's Prepare): packs the weights [tap][ci][co], stores
+/// bias - z_in * sum of the channel's weights, and records whether the pooled-maximum shortcut is exact for
+/// every channel (file comment, point 2). `prepared` holds `conv2dS8FastPreparedSize(p)` bytes, 16-aligned.
+func conv2dS8FastPrepare(
+    _ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
+    requant: ChannelRequant, prepared: UnsafeMutableRawBufferPointer
+) {
+    let K = p.outputChannels, taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
+    let layout = Conv2dFastLayout(p)
+    precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared && weights.count >= K * taps
+                 && bias.count >= K && requant.multipliers.count >= K && requant.shifts.count >= K)
+    let base = prepared.baseAddress!
+    let packed = base.assumingMemoryBound(to: Int8.self)
+    let adjBias = (base + layout.packedBytes).assumingMemoryBound(to: Int32.self)
+    let status = (base + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
+    let wts = weights.baseAddress!, zi = p.inputZeroPoint
+    var exact = true
+    for co in 0..<K {
+        var sum: Int32 = 0, sumAbs: Int32 = 0
+        let filter = wts + co &* taps
+        var t = 0
+        while t < taps {
+            let v = Int32(filter[t])
+            packed[t &* K &+ co] = filter[t]
+            sum = sum &+ v
+            sumAbs = sumAbs &+ (v < 0 ? 0 &- v : v)
+            t &+= 1
+        }
+        adjBias[co] = bias[co] &- zi &* sum
+        if !conv2dFastPoolMaxIsExact(bias: bias[co], weightAbsSum: sumAbs, multiplier: requant.multipliers[co],
+                                     shift: requant.shifts[co], outputZeroPoint: p.outputZeroPoint) {
+            exact = false
+        }
+    }
+    status[0] = exact ? 1 : 0
+}
+
+/// Run step (every inference): the convolution from a buffer written by `conv2dS8FastPrepare` with the same
+/// `p`, `weights`, `bias` and `requant`. When the prepare step found the pooled-maximum shortcut inexact for
+/// some channel (only for absurd scales), runs the reference `conv2dS8` with those operands instead.
+/// `scratch` holds `conv2dS8FastRunScratchSize(p)` bytes, 16-byte aligned.
+func conv2dS8FastRun(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
+    output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer
+) {
+    let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
+    let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
+    let layout = Conv2dFastLayout(p)
+    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.run && prepared.count >= layout.prepared
+                 && input.count >= H * W * C && requant.multipliers.count >= K && requant.shifts.count >= K
+                 && output.count >= p.outputCount)
+    let pbase = prepared.baseAddress!
+    let packed = pbase.assumingMemoryBound(to: Int8.self)
+    let adjBias = (pbase + layout.packedBytes).assumingMemoryBound(to: Int32.self)
+    if (pbase + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)[0] != 1 {
+        conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output,
+                 scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+        return
+    }
+    let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
+    let base = scratch.baseAddress!
+    let padded = base.assumingMemoryBound(to: Int8.self)
+    let best = (base + layout.paddedBytes).assumingMemoryBound(to: Int32.self)
+    let column = (base + (layout.paddedBytes &+ layout.bestBytes)).assumingMemoryBound(to: Int32.self)
+    for x in 0..<W { column[x] = Int32(truncatingIfNeeded: ((x &+ gx.padBefore) / pw) &* K) }
+    let inp = input.baseAddress!, out = output.baseAddress!
+    let zi = p.inputZeroPoint, zo = p.outputZeroPoint
+
+    // Padded band: the ph + kh - 1 input rows one pooled output row reads, with kw/2 columns either side;
+    // cells outside the image hold z_in (they contribute 0 after the bias correction).
+    let PW = W &+ kw &- 1, top = kh / 2, left = kw / 2
+    let ziByte = Int8(truncatingIfNeeded: zi)
+    let paddedRow = PW &* C, bandRows = ph &+ kh &- 1
+
+    let rowTaps = kw &* C
+    let outW = gx.output
+    for oy in 0..<gy.output {
+        var b = 0
+        while b < outW &* K { best[b] = Int32.min; b &+= 1 }
+        let y0 = oy &* ph &- gy.padBefore  // first pre-pool row; band row r is input row y0 - top + r
+        for r in 0..<bandRows {
+            let dst = padded + r &* paddedRow, iy = y0 &- top &+ r
+            if iy < 0 || iy >= H {
+                var j = 0
+                while j < paddedRow { dst[j] = ziByte; j &+= 1 }
+                continue
+            }
+            var j = 0
+            while j < left &* C { dst[j] = ziByte; j &+= 1 }
+            let src = inp + iy &* W &* C, mid = dst + left &* C
+            j = 0
+            while j < W &* C { mid[j] = src[j]; j &+= 1 }
+            j = (left &+ W) &* C
+            while j < paddedRow { dst[j] = ziByte; j &+= 1 }
+        }
+        for py in 0..<ph {
+            let y = y0 &+ py
+            if y < 0 || y >= H { continue }
+            var cb = 0
+            while cb < K {
+                let bias16 = UnsafeRawPointer(adjBias + cb).loadUnaligned(as: SIMD16<Int32>.self)
+                if C == 1 && kh == 3 && kw == 3 {
+                    conv2dFastRow1x3x3(padded + py &* PW, PW, W, packed + cb, K, bias16, best + cb, column)
+                    cb &+= 16
+                    continue
+                }
+                var x = 0
+                while x &+ 4 <= W {
+                    var a0 = bias16, a1 = bias16, a2 = bias16, a3 = bias16
+                    for ky in 0..<kh {
+                        let row = padded + ((py &+ ky) &* PW &+ x) &* C
+                        let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
+                        var k = 0
+                        while k < rowTaps {
+                            let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
+                            a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
+                            a1 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ C]))
+                            a2 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 2 &* C]))
+                            a3 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 3 &* C]))
+                            k &+= 1
+                        }
+                    }
+                    poolMax(best + cb, column[x], a0)
+                    poolMax(best + cb, column[x &+ 1], a1)
+                    poolMax(best + cb, column[x &+ 2], a2)
+                    poolMax(best + cb, column[x &+ 3], a3)
+                    x &+= 4
+                }
+                while x < W {
+                    var a0 = bias16
+                    for ky in 0..<kh {
+                        let row = padded + ((py &+ ky) &* PW &+ x) &* C
+                        let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
+                        var k = 0
+                        while k < rowTaps {
+                            let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
+                            a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
+                            k &+= 1
+                        }
+                    }
+                    poolMax(best + cb, column[x], a0)
+                    x &+= 1
+                }
+                cb &+= 16
+            }
+        }
+        // Epilogue: one requantization per pooled output (monotonicity, see the file comment).
+        let o = out + oy &* outW &* K
+        let mults = requant.multipliers.baseAddress!, shifts = requant.shifts.baseAddress!
+        for ox in 0..<outW {
+            requantizeRow(best + ox &* K, mults, shifts, K, zo, p.activationMin, p.activationMax, o + ox &* K)
+        }
+    }
+}
+
+/// One input channel, 3 x 3 kernel (the first layer): the 9 weight vectors of a 16-channel block stay in
+/// registers for the whole row; each output pixel is 9 broadcast multiply-adds. `rows` points at padded row y
+/// (rows y, y + 1, y + 2 of the padded image are the kernel's rows), `wts` at packed[0][cb].
+@inline(__always)
+func conv2dFastRow1x3x3(_ rows: UnsafePointer<Int8>, _ PW: Int, _ W: Int, _ wts: UnsafePointer<Int8>, _ K: Int,
+                        _ bias16: SIMD16<Int32>, _ best: UnsafeMutablePointer<Int32>, _ column: UnsafePointer<Int32>) {
+    @inline(__always) func wv(_ t: Int) -> SIMD16<Int32> {
+        widen16(UnsafeRawPointer(wts + t &* K).loadUnaligned(as: SIMD16<Int8>.self))
+    }
+    let w0 = wv(0), w1 = wv(1), w2 = wv(2), w3 = wv(3), w4 = wv(4), w5 = wv(5), w6 = wv(6), w7 = wv(7), w8 = wv(8)
+    let r0 = rows, r1 = rows + PW, r2 = rows + 2 &* PW
+    @inline(__always) func b(_ v: Int8) -> SIMD16<Int32> { SIMD16<Int32>(repeating: Int32(v)) }
+    var x = 0
+    while x < W {
+        var a = bias16
+        a &+= w0 &* b(r0[x]); a &+= w1 &* b(r0[x &+ 1]); a &+= w2 &* b(r0[x &+ 2])
+        a &+= w3 &* b(r1[x]); a &+= w4 &* b(r1[x &+ 1]); a &+= w5 &* b(r1[x &+ 2])
+        a &+= w6 &* b(r2[x]); a &+= w7 &* b(r2[x &+ 1]); a &+= w8 &* b(r2[x &+ 2])
+        poolMax(best, column[x], a)
+        x &+= 1
+    }
+}
+
+/// Whether z_out &+ requant(acc) is non-decreasing over every accumulator channel c can reach,
+/// |acc| <= |bias| + 255 * sum |w| (file comment, point 2).
+func conv2dFastPoolMaxIsExact(bias: Int32, weightAbsSum: Int32, multiplier: Int32, shift: Int32,
+                              outputZeroPoint: Int32) -> Bool {
+    if multiplier < 0 || shift < -31 || shift > 30 { return false }
+    let bound64 = (bias < 0 ? -Int64(bias) : Int64(bias)) + 255 * Int64(weightAbsSum)
+    let bound = Int32(truncatingIfNeeded: bound64 > Int64(Int32.max) ? Int64(Int32.max) : bound64)
+    let hi = Int64(outputZeroPoint) + Int64(multiplyByQuantizedMultiplier(bound, multiplier, shift))
+    let lo = Int64(outputZeroPoint) + Int64(multiplyByQuantizedMultiplier(0 &- bound, multiplier, shift))
+    return hi <= Int64(Int32.max) && lo >= Int64(Int32.min)
+}
+
+/// best[offset ..< offset + 16] = max(best[...], acc), lane by lane (the generic `pointwiseMax` is not inlined).
+@inline(__always)
+func poolMax(_ best: UnsafeMutablePointer<Int32>, _ offset: Int32, _ acc: SIMD16<Int32>) {
+    let ptr = UnsafeMutableRawPointer(best + Int(offset))
+    let old = ptr.loadUnaligned(as: SIMD16<Int32>.self)
+    var r = SIMD16<Int32>()
+    for i in 0..<16 { r[i] = old[i] > acc[i] ? old[i] : acc[i] }
+    ptr.storeBytes(of: r, as: SIMD16<Int32>.self)
+}
+
+/// Sign-extends 16 int8 lanes (written lane by lane: the generic SIMD conversion initializer is not inlined).
+@inline(__always)
+func widen16(_ v: SIMD16<Int8>) -> SIMD16<Int32> {
+    var r = SIMD16<Int32>()
+    for i in 0..<16 { r[i] = Int32(v[i]) }
+    return r
+}

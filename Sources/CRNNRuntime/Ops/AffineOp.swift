@@ -1,0 +1,42 @@
+// Operator 4, affine: per-channel y = a_c * x + b_c over the last dimension (a batch norm that cannot be
+// folded), int8 in/out, fused clamp. Kernel: Kernels/AffineS8.swift (the interpreter runs `affineS8Fast`).
+
+enum AffineOp {
+    /// Input slots.
+    enum Input { static let data = 0, weights = 1, bias = 2, multipliers = 3, shifts = 4, count = 5 }
+    /// Parameter slots.
+    enum Param { static let activationMin = 0, activationMax = 1, count = 2 }
+
+    static var kernel: OperatorKernel {
+        OperatorKernel(name: "affine", inputCount: Input.count, validate: validate, eval: eval)
+    }
+
+    static func validate(_ c: OperatorCheck) throws(ModelError) {
+        let x = c.input(Input.data), y = c.output
+        let n = x.dim(x.rank - 1)
+        try c.need(!x.isConstant && x.type == .int8, "affine input must be int8")
+        try c.need(y.type == .int8 && y.rank == x.rank && y.elementCount == x.elementCount && y.dim(y.rank - 1) == n,
+                   "affine output must have the input's shape")
+        try c.vector(Input.weights, .int16, n, "affine weights must be a constant int16 vector of the channel count")
+        try c.vector(Input.bias, .int32, n, "affine bias must be a constant int32 vector of the channel count")
+        for v in c.model.int32Data(c.op.input(Input.bias)) where v <= -(1 << 30) || v >= (1 << 30) {
+            throw .paramOutOfRange(op: c.index, "affine bias magnitude must be below 2^30")
+        }
+        try c.requant(Input.multipliers, Input.shifts, n)
+        try c.activation(Param.activationMin, Param.activationMax)
+        try c.unusedParams(from: Param.count)
+    }
+
+    static func eval(_ it: Interpreter, _ i: Int) {
+        let model = it.model, o = model.op(i)
+        let x = model.tensor(o.input(Input.data)), y = model.tensor(o.output)
+        let n = x.dim(x.rank - 1)
+        let p = AffineS8Params(positions: x.elementCount / n, channels: n, inputZeroPoint: x.zeroPoint,
+                               outputZeroPoint: y.zeroPoint, activationMin: o.param(Param.activationMin),
+                               activationMax: o.param(Param.activationMax))
+        affineS8Fast(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(Input.data))),
+                     weights: model.int16Data(o.input(Input.weights)), bias: model.int32Data(o.input(Input.bias)),
+                     requant: channelRequant(model, o, Input.multipliers, Input.shifts), output: it.int8Tensor(o.output),
+                     scratch: it.scratch(i))
+    }
+}
