@@ -33,9 +33,9 @@ func classifyFiles(_ o: Options, _ m: LoadedModel, out: Output, err: Output) thr
                 if o.json {
                     putFileJSON(out, m, path: path, scores: scores,
                                 segmentTop1: UnsafeBufferPointer(rebasing: segmentTop1[0..<count]), topK: o.topK,
-                                frames: Int64(wav.frameCount), rate: wav.sampleRate)
+                                frames: Int64(wav.frameCount), rate: wav.sampleRate, uncertainBelowQ15: o.uncertainBelowQ15)
                 } else {
-                    putFileText(out, m, path: path, scores: scores, topK: o.topK)
+                    putFileText(out, m, path: path, scores: scores, topK: o.topK, uncertainBelowQ15: o.uncertainBelowQ15)
                 }
             } catch {
                 putClassifyError(message, path, error, classifier.config)
@@ -64,8 +64,9 @@ func classifyFiles(_ o: Options, _ m: LoadedModel, out: Output, err: Output) thr
     if failed { throw .badInput }
 }
 
-/// `path: blues 0.8734, jazz 0.0712 (10 segments)`
-func putFileText(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipScores, topK: Int) {
+/// `path: blues 0.8734, jazz 0.0712 (10 segments)`, or `(10 segments; uncertain)` when the top genre's mean
+/// probability is below the threshold.
+func putFileText(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipScores, topK: Int, uncertainBelowQ15: Int32) {
     out.put(bytes: path)
     out.put(": ")
     for r in 0..<topK {
@@ -77,7 +78,17 @@ func putFileText(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipSco
     }
     out.put(" (")
     out.put(scores.count)
-    out.put(scores.count == 1 ? " segment)\n" : " segments)\n")
+    out.put(scores.count == 1 ? " segment" : " segments")
+    out.put(ClipConfidence(scores).isUncertain(thresholdQ15: uncertainBelowQ15) ? "; uncertain)\n" : ")\n")
+}
+
+/// The members `"confidence":P,"margin":M,"uncertain":B` (the top genre's mean probability, its lead over the
+/// runner-up, and whether it is below the threshold).
+func putConfidenceJSON(_ json: JSONWriter, _ scores: ClipScores, uncertainBelowQ15: Int32, prefix: StaticString = "") {
+    let c = ClipConfidence(scores)
+    json.key(prefix, "confidence"); json.q15(c.probabilityQ15)
+    json.key(prefix, "margin"); json.q15(c.marginQ15)
+    json.key(prefix, "uncertain"); json.bool(c.isUncertain(thresholdQ15: uncertainBelowQ15))
 }
 
 /// Writes the member `"key":{"blues":0.8734,...}` (all classes, model order).
@@ -94,7 +105,7 @@ func putScoresJSON(_ json: JSONWriter, _ m: LoadedModel, _ key: StaticString, _ 
 /// One line per file: `{"file":...,"genre":...,"scores":{...},"top":[...],"segments":N,"segment_genres":[...],
 /// "seconds":S,"sample_rate":R}`.
 func putFileJSON(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipScores, segmentTop1: UnsafeBufferPointer<Int32>,
-                 topK: Int, frames: Int64, rate: Int32) {
+                 topK: Int, frames: Int64, rate: Int32, uncertainBelowQ15: Int32) {
     let json = JSONWriter(out)
     json.beginObject()
     json.key("file"); json.string(path)
@@ -117,5 +128,6 @@ func putFileJSON(_ out: Output, _ m: LoadedModel, path: [UInt8], scores: ClipSco
     json.endArray()
     json.key("seconds"); json.seconds(frames, rate: rate)
     json.key("sample_rate"); json.number(rate)
+    putConfidenceJSON(json, scores, uncertainBelowQ15: uncertainBelowQ15)
     json.endObject(); json.endLine()
 }

@@ -26,6 +26,8 @@ struct Options {
     var segment = 0, segmentGiven = false
     var runs = 31, runsGiven = false
     var stats = false
+    /// A clip whose top genre's mean probability is below this (Q15) is reported uncertain.
+    var uncertainBelowQ15 = ClipConfidence.defaultThresholdQ15, uncertainGiven = false
 }
 
 /// Runs crnn-infer with `arguments` (argument 0 is the program name). Returns the exit status.
@@ -82,6 +84,9 @@ func printUsage(_ o: Output) {
           --mfcc            print the fixed-point MFCC of one segment as CSV (frames x coefficients,
                             6 decimals), the layout of `crnn-train mfcc --format csv`
           --segment K       segment for --mfcc (0-based, default 0)
+          --uncertain-below P  report a clip as uncertain when its top genre's mean probability
+                            is below P (0-1; default 0.5, calibrated out of pool: docs/out-of-pool.md);
+                            JSON gains confidence, margin (lead over the runner-up) and uncertain
           --stats           print the peak resident memory (kB) to stderr at the end
           --help, --version
 
@@ -179,6 +184,10 @@ func parseArguments(_ args: [[UInt8]], out: Output, err: Output) throws(Exit) ->
             let v = try value("--segment")
             guard let k = parseInt(v) else { throw usageError(err, "--segment needs a whole number >= 0", v) }
             o.segment = k; o.segmentGiven = true
+        } else if bytesEqual(a, "--uncertain-below") {
+            let v = try value("--uncertain-below")
+            guard let us = parseMicroseconds(v), us <= 1_000_000 else { throw usageError(err, "--uncertain-below needs a probability in [0, 1] (e.g. 0.5)", v) }
+            o.uncertainBelowQ15 = Int32((us * 32768 + 500_000) / 1_000_000); o.uncertainGiven = true
         } else if bytesEqual(a, "--runs") {
             let v = try value("--runs")
             guard let k = parseInt(v), k >= 1, k <= 100_000 else { throw usageError(err, "--runs needs a whole number in 1...100000", v) }
@@ -207,6 +216,9 @@ func parseArguments(_ args: [[UInt8]], out: Output, err: Output) throws(Exit) ->
     if o.hopGiven && o.mode != .stream { throw usageError(err, "--hop applies to --stream") }
     if o.segmentGiven && o.mode != .mfcc { throw usageError(err, "--segment applies to --mfcc") }
     if o.runsGiven && o.mode != .bench { throw usageError(err, "--runs applies to --bench") }
+    if o.uncertainGiven && o.mode != .classify && o.mode != .stream {
+        throw usageError(err, "--uncertain-below applies to classifying files and --stream")
+    }
     return o
 }
 

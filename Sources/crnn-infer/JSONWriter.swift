@@ -36,6 +36,13 @@ final class JSONWriter {
         afterKey = true
     }
 
+    /// `"<prefix><name>":`, e.g. `"clip_" + "confidence"`.
+    func key(_ prefix: StaticString, _ name: StaticString) {
+        separator()
+        out.put("\""); out.put(prefix); out.put(name); out.put("\":")
+        afterKey = true
+    }
+
     /// A key that is itself a JSON string the caller writes (e.g. a class label): `"blues":`.
     func key(_ writeString: () -> Void) {
         separator()

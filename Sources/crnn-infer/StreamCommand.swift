@@ -41,7 +41,7 @@ func streamStdin(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throw
             used += stream.append(UnsafeBufferPointer(rebasing: samples[used..<count]))
             if stream.windowDue {
                 let p = stream.classifyWindow()
-                putWindow(out, m, stream, p, json: o.json, partial: false)
+                putWindow(out, m, stream, p, json: o.json, partial: false, uncertainBelowQ15: o.uncertainBelowQ15)
                 out.flush()
             }
         }
@@ -54,7 +54,7 @@ func streamStdin(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throw
         throw .badInput
     }
     if stream.finish() {
-        putWindow(out, m, stream, classifier.probabilities, json: o.json, partial: true)
+        putWindow(out, m, stream, classifier.probabilities, json: o.json, partial: true, uncertainBelowQ15: o.uncertainBelowQ15)
     }
     if decoder.hasPendingByte {
         err.put("crnn-infer: 1 trailing byte ignored (the input is not a whole number of 16-bit samples)\n")
@@ -67,7 +67,7 @@ func streamStdin(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throw
         err.put("-s segment: nothing classified\n")
         throw .badInput
     }
-    putStreamSummary(out, m, stream, json: o.json)
+    putStreamSummary(out, m, stream, json: o.json, uncertainBelowQ15: o.uncertainBelowQ15)
     let rest = stream.unclassifiedSamples
     if rest > 0 {
         err.put("crnn-infer: last "); err.putSeconds(rest, rate: rate)
@@ -79,7 +79,7 @@ func streamStdin(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throw
 /// One window's line: text `window 3 [2.995-5.995 s]: blues 0.8734 | clip: blues 0.8012 (4 windows)`,
 /// or a JSON object (docs/crnn-infer.md).
 func putWindow(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtractor>, _ p: UnsafeBufferPointer<Int16>,
-               json: Bool, partial: Bool) {
+               json: Bool, partial: Bool, uncertainBelowQ15: Int32) {
     let rate = s.classifier.config.sampleRate
     let start = partial ? 0 : s.windowStart
     let end = s.classifiedEnd
@@ -102,6 +102,7 @@ func putWindow(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtr
         json.key("clip_genre"); json.value { m.putJSONLabel(out, s.clip.top1) }
         putScoresJSON(json, m, "clip_scores", s.clip)
         json.key("windows"); json.number(s.windowCount)
+        putConfidenceJSON(json, s.clip, uncertainBelowQ15: uncertainBelowQ15, prefix: "clip_")
         json.endObject(); json.endLine()
     } else {
         out.put("window "); out.put(s.windowCount - 1); out.put(" [")
@@ -113,7 +114,7 @@ func putWindow(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtr
     }
 }
 
-func putStreamSummary(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtractor>, json: Bool) {
+func putStreamSummary(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<DeviceExtractor>, json: Bool, uncertainBelowQ15: Int32) {
     let rate = s.classifier.config.sampleRate
     if json {
         let json = JSONWriter(out)
@@ -124,10 +125,12 @@ func putStreamSummary(_ out: Output, _ m: LoadedModel, _ s: StreamClassifier<Dev
         json.key("windows"); json.number(s.windowCount)
         json.key("seconds"); json.seconds(s.totalSamples, rate: rate)
         json.key("unclassified_seconds"); json.seconds(s.unclassifiedSamples, rate: rate)
+        putConfidenceJSON(json, s.clip, uncertainBelowQ15: uncertainBelowQ15)
         json.endObject(); json.endLine()
     } else {
         out.put("clip: "); m.putLabel(out, s.clip.top1); out.put(" "); out.putQ15(s.clip.meanQ15(s.clip.top1))
         out.put(" over "); out.put(s.windowCount); out.put(s.windowCount == 1 ? " window, " : " windows, ")
-        out.putSeconds(s.totalSamples, rate: rate); out.put(" s of audio\n")
+        out.putSeconds(s.totalSamples, rate: rate)
+        out.put(s.windowCount > 0 && ClipConfidence(s.clip).isUncertain(thresholdQ15: uncertainBelowQ15) ? " s of audio; uncertain\n" : " s of audio\n")
     }
 }

@@ -221,9 +221,49 @@ final class InferCLITests: XCTestCase {
         let text = try infer([model, paths[0], "--top-k", "3"])
         XCTAssertEqual(text.status, 0, text.stderr)
         let top = (lines[0]["top"] as! [[String: Any]]).map { "\($0["genre"]!) " + String(format: "%.4f", $0["score"] as! Double) }
-        XCTAssertEqual(text.stdout, "\(paths[0]): \(top.joined(separator: ", ")) (3 segments)\n")
+        let unsure = lines[0]["uncertain"] as! Bool
+        XCTAssertEqual(text.stdout, "\(paths[0]): \(top.joined(separator: ", ")) (3 segments\(unsure ? "; uncertain" : ""))\n")
         let k11 = try infer([model, paths[0], "--top-k", "11"])
         XCTAssertEqual(k11.status, 1)
+    }
+
+    /// confidence = the top genre's mean score, margin = its lead over the runner-up, uncertain = confidence below
+    /// --uncertain-below (default 0.5); in file JSON, in text, and for the stream's clip estimate.
+    func testConfidenceMarginAndUncertainFlag() throws {
+        let dir = tempDir()
+        let model = writeModel(dir)
+        var paths: [String] = []
+        for seed in 0..<4 {
+            let p = dir + "/c\(seed).wav"
+            XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: cliWAV(cliAudio(seconds: 3.2, seed: UInt64(seed) + 11))))
+            paths.append(p)
+        }
+        let r = try infer([model] + paths + ["--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        for line in try jsonLines(r.stdout) {
+            let ranked = (line["scores"] as! [String: Double]).values.sorted(by: >)
+            let conf = try XCTUnwrap(line["confidence"] as? Double), margin = try XCTUnwrap(line["margin"] as? Double)
+            XCTAssertEqual(conf, ranked[0])
+            XCTAssertEqual(margin, ranked[0] - ranked[1], accuracy: 0.00011)  // each printed to 4 decimals
+            XCTAssertEqual(line["uncertain"] as? Bool, conf < 0.5)
+        }
+        // The threshold decides: 1 flags every clip, 0 none; text says "; uncertain" inside the parentheses.
+        let all = try infer([model] + paths + ["--uncertain-below", "1"])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertEqual(all.stdout.components(separatedBy: "; uncertain)\n").count - 1, paths.count, all.stdout)
+        let none = try infer([model] + paths + ["--uncertain-below", "0", "--json"])
+        XCTAssertEqual(try jsonLines(none.stdout).filter { $0["uncertain"] as? Bool == true }.count, 0)
+        for bad in ["1.5", "-0.1", "x"] {
+            XCTAssertEqual(try infer([model, paths[0], "--uncertain-below", bad]).status, 1, bad)
+        }
+        XCTAssertEqual(try infer([model, "--bench", "--uncertain-below", "0.5"]).status, 1)
+        // Stream: every window carries the clip estimate's confidence; the final line its own.
+        let s = try infer([model, "--stream", "--json", "--uncertain-below", "1"], stdin: pcmBytes(cliAudio(seconds: 5, seed: 2)))
+        XCTAssertEqual(s.status, 0, s.stderr)
+        let lines = try jsonLines(s.stdout)
+        for l in lines.dropLast() { XCTAssertEqual(l["clip_uncertain"] as? Bool, true); XCTAssertNotNil(l["clip_confidence"] as? Double) }
+        XCTAssertEqual(lines.last?["uncertain"] as? Bool, true)
+        XCTAssertNotNil(lines.last?["margin"] as? Double)
     }
 
     func testBadAudioExits2WithAMessageAndOtherFilesStillRun() throws {
