@@ -140,8 +140,7 @@ struct QuantizeCommand: ParsableCommand {
         let ckpt: Checkpoint
         do { ckpt = try Checkpoint(contentsOf: checkpoint) } catch { throw badInput(error.description) }
         do { try Quantizer.checkInputRepresentable(ckpt.meta) } catch { throw badInput("\(checkpoint): \(error.description)") }
-        let fm: FloatModel
-        do { fm = try FloatModel(ckpt) } catch { throw badInput("\(checkpoint): \(error)") }
+        do { _ = try FloatModel(ckpt) } catch { throw badInput("\(checkpoint): \(error)") }
 
         let (calCache, calAudio) = try loadSet(calibration, for: ckpt, role: "calibration")
         let cal: SegmentSelection
@@ -167,106 +166,44 @@ struct QuantizeCommand: ParsableCommand {
         }
         if let es = evalSet { warn("evaluation: \(es.scope)") }
 
-        let method: CalibrationMethod = switch calibrationMethod {
+        var pipeline = QuantizePipeline(checkpoint: ckpt, checkpointPath: checkpoint, outputPath: out, calibration: cal)
+        pipeline.evaluation = evalSet
+        pipeline.evaluationAudio = evalAudio
+        pipeline.method = switch calibrationMethod {
         case .minmax: .minMax
         case .percentile: .percentile(percentile)
         case .mse: .mse
         }
-        let calibrated: CalibratedRanges
         if let r = ranges {
             guard let d = FileManager.default.contents(atPath: r), let v = try? JSONDecoder().decode(CalibratedRanges.self, from: d) else {
                 throw badInput("\(r): not a ranges file written by --save-ranges")
             }
-            calibrated = v
-        } else {
-            let bar = quiet ? nil : ProgressBar(total: cal.segments.count * (method.needsHistogram ? 2 : 1), label: "calibrate", unit: "segments")
-            do { calibrated = try Calibrator.calibrate(fm, data: cal, method: method, progress: bar) } catch { throw badInput(error.description) }
-            bar?.finish()
+            pipeline.ranges = v
         }
-        if let s = saveRanges {
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            do { try writeAtomically(Array(try e.encode(calibrated)), to: s) } catch { throw badInput("\(s): \(error)") }
-        }
+        pipeline.outOfPoolConditions = try evalConditionSet()
+        pipeline.outOfPoolExtra = evalExtra
+        pipeline.outOfPoolSeed = evalSeed
+        let q = quiet
+        pipeline.progress = { q ? nil : ProgressBar(total: $1, label: $0, unit: "segments") }
 
-        let qm: QuantizedModel
-        do { qm = try Quantizer.build(checkpoint: ckpt, ranges: calibrated) } catch { throw badInput(error.description) }
-        do { try writeAtomically(qm.bytes, to: out) } catch { throw badInput(error.description) }
-
-        let aligned = AlignedModelBytes(qm.bytes)
-        let file: ModelFile
-        do { file = try ModelFile(bytes: aligned.raw) } catch {
-            throw badInput("the written model does not validate: \(error.message) (a quantizer bug)")
-        }
-        let sizes = ModelSizes(model: file, floatWeightBytes: ckpt.weightBytes, arenaBytes: ArenaPlan(model: file).arenaBytes)
-        warn("wrote \(out): \(qm.bytes.count) bytes")
-
-        let sqnrBar = quiet ? nil : ProgressBar(total: cal.segments.count, label: "SQNR", unit: "segments")
-        let sqnr = try Evaluator.layerSQNR(fm, model: qm, data: cal, progress: sqnrBar)
-        sqnrBar?.finish()
-
-        var accuracy: AccuracyComparison?
-        if let es = evalSet {
-            let bar = quiet ? nil : ProgressBar(total: es.segments.count, label: "evaluate", unit: "segments")
-            accuracy = try Evaluator.compare(fm, model: qm, data: es, progress: bar)
-            bar?.finish()
-        }
-        // The device path (what crnn-infer computes) needs the evaluation clips' audio.
-        var device: DevicePathComparison?
-        var devicePath: String?
-        if let es = evalSet, let a = accuracy {
-            if let root = evalAudio {
-                let bar = quiet ? nil : ProgressBar(total: es.segments.count, label: "device path", unit: "segments")
-                do {
-                    device = try DeviceEvaluator.compare(model: qm, data: es, floatTop1: a.floatTop1, audioRoot: root, progress: bar)
-                } catch { throw badInput("\(error)") }
-                bar?.finish()
-                devicePath = "\(device!.tracks.count) clips of \(root) decoded to int16 PCM, fixed-point MFCC + int8 network, clip = ClipScores as crnn-infer"
-            } else {
-                devicePath = "not evaluated: the evaluation set is a feature file and the device path needs audio (give --eval a dataset folder)"
+        let result: QuantizePipeline.Result
+        do {
+            result = try pipeline.run { model, calibrated in
+                if let s = saveRanges {
+                    let e = JSONEncoder()
+                    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    do { try writeAtomically(Array(try e.encode(calibrated)), to: s) } catch { throw QuantizationError("\(s): \(error)") }
+                }
+                do { try writeAtomically(model.bytes, to: out) } catch { throw QuantizationError("\(out): \(error)") }
+                warn("wrote \(out): \(model.bytes.count) bytes")
             }
-        }
-
-        var r = QuantizeReport(model: ckpt.meta.model, checkpoint: checkpoint, output: out, ranges: calibrated,
-                               calibrationScope: cal.scope, sizes: sizes, sqnr: sqnr, accuracy: accuracy,
-                               labels: ckpt.meta.labels, device: device, devicePath: devicePath)
-        (r.outOfPool, r.outOfPoolScope) = try outOfPool(ckpt, model: qm.bytes, evalSet: evalSet, evalAudio: evalAudio)
-        print("\(ckpt.meta.model): \(out), calibration \(calibrated.method)")
+        } catch { throw badInput(error.description) }
+        let r = result.report
+        print("\(ckpt.meta.model): \(out), calibration \(result.ranges.method)")
         for line in r.summaryLines { print(line) }
         if let dir = report {
             do { try r.write(to: dir) } catch { throw badInput("\(dir): \(error)") }
             warn("wrote \(dir)/quantize-report.md and quantize-report.json")
         }
-    }
-
-    /// The out-of-pool rows: the evaluated tracks of the --eval folder under each degradation, and --eval-extra
-    /// folders; or why there are none.
-    func outOfPool(_ ckpt: Checkpoint, model: [UInt8], evalSet: SegmentSelection?, evalAudio: String?) throws -> ([OutOfPoolRow]?, String?) {
-        let wanted = try evalConditionSet()
-        let degrade = wanted.map { !$0.isEmpty } ?? true
-        guard degrade || !evalExtra.isEmpty else { return (nil, "not run (--eval-conditions none and no --eval-extra)") }
-        let ev: OutOfPoolEvaluator
-        do { ev = try OutOfPoolEvaluator(checkpoint: ckpt, int8: model) } catch { throw badInput("\(error)") }
-        let q = quiet
-        let runner = OutOfPoolRunner(evaluator: ev, seed: evalSeed, conditions: wanted,
-                                     progress: { q ? nil : ProgressBar(total: $1, label: "oop " + $0, unit: "segments") })
-        var rows: [OutOfPoolRow] = []
-        var scope: [String] = []
-        do {
-            if degrade, let es = evalSet, let root = evalAudio {
-                let ids = Set(es.segments.map { es.cache.tracks[es.cache.segmentTracks[$0]].trackID })
-                let clips = try runner.decodeClips(root: root, trackIDs: ids)
-                rows += try runner.heldOutRows(clips, includeClean: false)
-                scope.append("the \(clips.count) evaluated tracks of \(root) degraded (seed \(evalSeed))")
-            } else if degrade {
-                scope.append("no degraded rows (they need --eval to be a dataset folder)")
-            }
-            for dir in evalExtra {
-                let (row, leftOut) = try runner.otherFolderRow(dir)
-                rows.append(row)
-                scope.append("\(row.tracks) clips of \(dir)" + (leftOut > 0 ? " (\(leftOut) trained on, left out)" : ""))
-            }
-        } catch { throw badInput(error.description) }
-        return (rows.isEmpty ? nil : rows, scope.joined(separator: "; "))
     }
 }

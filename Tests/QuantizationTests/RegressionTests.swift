@@ -83,6 +83,36 @@ final class RegressionTests: XCTestCase {
                                                         "batch_normalization_1", "max_pooling2d_2", "gru", "gru_1", "dense"])
     }
 
+    /// crnn-quantize's pipeline as a library step: from the committed ranges it builds the committed model (handed to
+    /// `built` before any evaluation), evaluates, and reports; no device path or out-of-pool rows without audio.
+    func testPipelineFromCommittedRangesBuildsTheCommittedModelAndReports() throws {
+        let ckpt = try Checkpoint(bytes: [UInt8](try fixture("tiny-gru.ckpt")))
+        let segs = try inputs(valuesPerSegment: ckpt.featureConfig.valuesPerSegment)
+        let cache = FeatureCache(config: ckpt.featureConfig, labels: ckpt.meta.labels,
+                                 tracks: [FeatureTrack(trackID: "fixture", relativePath: "fixture", label: 0, firstSegment: 0, segmentCount: segs.count)],
+                                 values: segs.flatMap { $0.map { Float($0) / 256 } })
+        let cal = try SegmentSelection.calibration(cache, checkpoint: ckpt)
+        var p = QuantizePipeline(checkpoint: ckpt, checkpointPath: "tiny-gru.ckpt", outputPath: "out.crnn", calibration: cal)
+        p.ranges = try JSONDecoder().decode(CalibratedRanges.self, from: try fixture("tiny-gru.ranges.json"))
+        p.evaluation = SegmentSelection.evaluation(cache, checkpoint: ckpt)
+        var handed: [[UInt8]] = []
+        let r = try p.run { model, _ in handed.append(model.bytes) }
+        let committed = [UInt8](try fixture("tiny-gru.crnn"))
+        XCTAssertEqual(handed, [committed])
+        XCTAssertEqual(r.model.bytes, committed)
+        XCTAssertEqual(r.report.modelBytes, committed.count)
+        XCTAssertEqual(r.report.evaluationSegments, 3)
+        XCTAssertEqual(r.report.layers.count, 9)
+        XCTAssertNil(r.report.deviceAgreement)
+        XCTAssertTrue(r.report.devicePath?.hasPrefix("not evaluated") ?? false)
+        XCTAssertNil(r.report.outOfPool)
+        XCTAssertEqual(r.report.outOfPoolScope, "no degraded rows (they need --eval to be a dataset folder)")
+        // A failure inside `built` (e.g. an unwritable output) stops the pipeline with its message.
+        XCTAssertThrowsError(try p.run { _, _ in throw QuantizationError("disk full") }) {
+            XCTAssertEqual(($0 as? QuantizationError)?.description, "disk full")
+        }
+    }
+
     /// The whole host pipeline on the committed inputs (as a foreign calibration set): every method calibrates,
     /// builds a valid model, and the interpreter's layer outputs track the float ones.
     func testCalibrateBuildEvaluate() throws {
