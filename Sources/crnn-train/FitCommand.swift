@@ -206,54 +206,27 @@ struct FitCommand: ParsableCommand {
         let provenance = ["command": (["crnn-train"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
                           "date": ISO8601DateFormatter().string(from: Date()),
                           "source": source.data ?? source.features ?? ""]
-        var reports: [EvaluationReport] = []
-        for s in splits {
-            let dir = splits.count > 1 ? out + "/fold-\(s.fold! + 1)" : out
-            warn(s.summary)
-            let m = try Model(named: model, filters: filters, rnnUnits: units, classes: cache.labels.count, seed: seed &+ UInt64(s.fold ?? 0))
-            if s.fold == nil || s.fold == 0 { warn(m.summary()) }
-            let trainer = Trainer(model: m, cache: cache, split: s, options: opts)
-            let result: FitResult
-            do {
-                result = try trainer.fit(runDir: dir, resume: resume, progress: !quiet, provenance: provenance, log: { warn($0) })
-            } catch let e as CheckpointError { throw badInput(e.description) }
-            let evalSegments = s.test.isEmpty ? s.validation : s.test
-            let ev = trainer.evaluate(evalSegments)
-            let st = cache.segmentTracks, sl = cache.segmentLabels
-            var notes = [s.summary, "evaluated on the \(s.test.isEmpty ? "validation" : "test") part",
-                         "input: " + inputDescription(opts)]
-            let copies = Set(cache.augmented.map(\.condition)).sorted()
-            notes.append("degraded training copies: " + (augmented && !copies.isEmpty ? copies.joined(separator: ", ") : "none"))
-            if opts.timeMask + opts.frequencyMask > 0 || opts.mixupAlpha > 0 {
-                notes.append("augmentation: time mask \(opts.timeMask), frequency mask \(opts.frequencyMask), mixup \(opts.mixupAlpha)")
-            }
-            if result.stoppedEarly { notes.append("stopped early after \(result.history.count) epochs") }
-            let report = EvaluationReport(model: model, split: s.kind.rawValue, leaky: s.kind.isLeaky, labels: cache.labels,
-                                          probabilities: ev.probabilities, segmentLabels: evalSegments.map { sl[$0] },
-                                          segmentTracks: evalSegments.map { st[$0] }, history: result.history,
-                                          bestEpoch: result.bestEpoch, notes: notes)
-            try report.write(to: dir, title: "\(model)" + (s.fold.map { " fold \($0 + 1)" } ?? ""))
-            let splitJSON: [String: Any] = ["kind": s.kind.rawValue, "fold": s.fold.map { $0 + 1 } ?? 0, "seed": seed,
-                                            "train": s.trainTracks, "validation": s.validationTracks, "test": s.testTracks]
-            try writeAtomically(Array(JSONSerialization.data(withJSONObject: splitJSON, options: [.prettyPrinted, .sortedKeys])),
-                                to: dir + "/split.json")
-            reports.append(report)
-            print(String(format: "%@%@: segment accuracy %.2f %%, track accuracy %.2f %% (best epoch %d) -> %@/model.ckpt",
-                         model, s.fold.map { " fold \($0 + 1)" } ?? "", 100 * report.segmentAccuracy, 100 * report.trackAccuracy,
-                         result.bestEpoch, dir))
-        }
-        if reports.count > 1 {
-            let seg = meanAndStd(reports.map(\.segmentAccuracy)), trk = meanAndStd(reports.map(\.trackAccuracy))
-            let summary: [String: Any] = [
-                "model": model, "folds": reports.count,
-                "segment_accuracy_mean": seg.mean, "segment_accuracy_std": seg.std,
-                "track_accuracy_mean": trk.mean, "track_accuracy_std": trk.std,
-                "segment_accuracy": reports.map(\.segmentAccuracy), "track_accuracy": reports.map(\.trackAccuracy),
-            ]
-            let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-            try writeAtomically(Array(data), to: out + "/kfold.json")
+        let copies = Set(cache.augmented.map(\.condition)).sorted()
+        var run = FitRun(model: model, options: opts, cache: cache, splits: splits, out: out)
+        run.filters = filters
+        run.units = units
+        run.seed = seed
+        run.resume = resume
+        run.progress = !quiet
+        run.provenance = provenance
+        run.notes = ["input: " + inputDescription(opts),
+                     "degraded training copies: " + (augmented && !copies.isEmpty ? copies.joined(separator: ", ") : "none")]
+        let summary: FitRun.Summary?
+        do {
+            summary = try run.run(log: { warn($0) }) { f in
+                print(String(format: "%@%@: segment accuracy %.2f %%, track accuracy %.2f %% (best epoch %d) -> %@/model.ckpt",
+                             model, f.split.fold.map { " fold \($0 + 1)" } ?? "", 100 * f.report.segmentAccuracy,
+                             100 * f.report.trackAccuracy, f.result.bestEpoch, f.directory))
+            }.summary
+        } catch let e as CheckpointError { throw badInput(e.description) }
+        if let sm = summary {
             print(String(format: "%@ %d-fold: segment accuracy %.2f ± %.2f %%, track accuracy %.2f ± %.2f %%",
-                         model, reports.count, 100 * seg.mean, 100 * seg.std, 100 * trk.mean, 100 * trk.std))
+                         model, splits.count, 100 * sm.segment.mean, 100 * sm.segment.std, 100 * sm.track.mean, 100 * sm.track.std))
         }
     }
 }
