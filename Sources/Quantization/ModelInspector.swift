@@ -11,18 +11,8 @@ public enum ModelInspector {
         return describe(m)
     }
 
-    public static func opName(_ op: OpCode) -> String {
-        switch op {
-        case .inputQuantize: "inputQuantize"
-        case .conv2d: "conv2d"
-        case .maxPool2d: "maxPool2d"
-        case .affine: "affine"
-        case .reshape: "reshape"
-        case .fullyConnected: "fullyConnected"
-        case .gru: "gru"
-        case .lstm: "lstm"
-        }
-    }
+    /// The operator's name: the runtime's own (each operator file names itself).
+    public static func opName(_ op: OpCode) -> String { op.name.description }
 
     static func typeName(_ t: TensorType) -> String { t == .int8 ? "int8" : t == .int16 ? "int16" : "int32" }
 
