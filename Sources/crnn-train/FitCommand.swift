@@ -55,12 +55,12 @@ struct FitCommand: ParsableCommand {
             per-genre precision/recall/F1, confusion matrices), curves.svg and confusion.svg. With --split kfold \
             it trains one model per fold in --out/fold-N and reports the mean and standard deviation.
 
-            The default recipe (chosen out of pool, docs/out-of-pool.md): per-coefficient standardised MFCCs, and \
+            The default recipe (chosen out of pool, docs/out-of-pool.md): per-coefficient standardised MFCCs, \
             training on degraded copies of the training tracks (resampled through 16 and 8 kHz, a 300-3400 Hz \
-            band-pass, 20 dB SNR noise, -10 dB gain) besides the clean ones. With --data they are extracted now \
+            band-pass, 20 dB SNR noise, -10 dB gain) besides the clean ones, and mixup (Beta(0.2, 0.2)). With --data the copies are extracted now \
             (--augment); with --features they come from the file (`crnn-train features` stores them by default; a \
             file without them trains on clean segments only, with a note). --recipe paper is the paper's recipe: raw \
-            MFCCs, no degraded copies.
+            MFCCs, no degraded copies, no mixup.
 
             Splits: track (by track, stratified per genre; the honest one), random (by segment as in the paper: \
             leaky), kfold (track-level), filtered (the fault-filtered GTZAN split; needs the full GTZAN).
@@ -68,7 +68,7 @@ struct FitCommand: ParsableCommand {
 
     @OptionGroup var source: FeatureSource
 
-    @Option(help: ArgumentHelp("Recipe: default (standardised MFCCs + degraded training copies, chosen out of pool) or paper (raw MFCCs, no degraded copies: = --normalize none --augment none --no-use-augmented).", valueName: "default|paper"))
+    @Option(help: ArgumentHelp("Recipe: default (standardised MFCCs + degraded training copies + mixup 0.2, chosen out of pool) or paper (raw MFCCs, no degraded copies, no mixup: = --normalize none --augment none --no-use-augmented --mixup 0).", valueName: "default|paper"))
     var recipe: String = "default"
 
     @Option(help: ArgumentHelp("With --data: the degraded training copies to extract (default: the recipe's 5; none; or a list as `crnn-train features --augment`).", valueName: "default|none|list"))
@@ -134,8 +134,8 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Augmentation: mask up to this many MFCC coefficients per example (0 = off).")
     var freqMask: Int = 0
 
-    @Option(help: "Augmentation: mixup with Beta(a, a) weights (0 = off).")
-    var mixup: Float = 0
+    @Option(help: "Mixup with Beta(a, a) weights (0 = off; default 0.2, the default recipe's: docs/out-of-pool.md; 0 with --recipe paper).")
+    var mixup: Float?
 
     @Option(help: "Run folder for checkpoints and reports.")
     var out: String
@@ -156,6 +156,7 @@ struct FitCommand: ParsableCommand {
         if recipe == "paper" {
             if let n = normalize, n != "none" { throw ValidationError("--recipe paper feeds raw MFCCs: it contradicts --normalize \(n)") }
             if let a = augment, a != "none" { throw ValidationError("--recipe paper trains on clean segments: it contradicts --augment \(a)") }
+            if let m = mixup, m != 0 { throw ValidationError("--recipe paper has no mixup: it contradicts --mixup \(m)") }
         }
         if augment != nil && source.data == nil { throw ValidationError("--augment applies to --data (a feature file has its own copies: crnn-train features --augment)") }
         guard ["none", "weights"].contains(balance) else { throw ValidationError("--balance must be none or weights") }
@@ -195,7 +196,7 @@ struct FitCommand: ParsableCommand {
         opts.classBalancedLoss = balance == "weights"
         opts.timeMask = timeMask
         opts.frequencyMask = freqMask
-        opts.mixupAlpha = mixup
+        opts.mixupAlpha = mixup ?? (recipe == "paper" ? 0 : 0.2)
         opts.minEpochs = minEpochs
         let splits: [DatasetSplit]
         do {

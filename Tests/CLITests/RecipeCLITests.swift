@@ -73,6 +73,7 @@ final class RecipeCLITests: XCTestCase {
         XCTAssertTrue(fit.stderr.contains("training on 8 clean + 40 augmented segments"), fit.stderr)
         let report = try String(contentsOfFile: dir + "/r1/report.md", encoding: .utf8)
         XCTAssertTrue(report.contains("degraded training copies: bandpass-300-3400, gain-10db, noise-snr20db, resample-16k, resample-8k"), report)
+        XCTAssertTrue(report.contains("mixup 0.2"), report)
 
         let noCopies = try run(["fit", "--features", dir + "/clean.bin", "--out", dir + "/r2"] + common)
         XCTAssertEqual(noCopies.status, 0, noCopies.stderr)
@@ -85,8 +86,9 @@ final class RecipeCLITests: XCTestCase {
         let paperReport = try String(contentsOfFile: dir + "/r3/report.md", encoding: .utf8)
         XCTAssertTrue(paperReport.contains("raw MFCCs"), paperReport)
         XCTAssertTrue(paperReport.contains("degraded training copies: none"), paperReport)
+        XCTAssertFalse(paperReport.contains("mixup"), paperReport)
 
-        for bad in [["--recipe", "paper", "--normalize", "coefficient"], ["--recipe", "nope"], ["--augment", "none"]] {
+        for bad in [["--recipe", "paper", "--normalize", "coefficient"], ["--recipe", "paper", "--mixup", "0.4"], ["--recipe", "nope"], ["--augment", "none"]] {
             let r = try run(["fit", "--features", dir + "/def.bin", "--out", dir + "/rx"] + bad)
             XCTAssertEqual(r.status, 1, "\(bad): \(r.stderr)")  // a usage error
         }
