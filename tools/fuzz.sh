@@ -49,7 +49,7 @@ quiet() {
     "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "fuzz: build failed (log $log)" >&2; exit 1; }
 }
 
-runtime_sources() { ls Sources/CRNNRuntime/*.swift; }
+runtime_sources() { find Sources/CRNNRuntime -name '*.swift' | LC_ALL=C sort; }   # sub-folders: never a flat glob
 features_sources=(Sources/Features/FeatureCache.swift Sources/Features/DatasetIndex.swift)
 training_sources=(Sources/Training/Checkpoint.swift Sources/Training/Plots.swift)
 

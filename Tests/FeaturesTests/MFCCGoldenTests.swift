@@ -3,7 +3,7 @@ import Foundation
 import Features
 import XCTest
 
-/// Float MFCC against librosa 0.11.0 goldens (tools/mfcc_goldens.py): every coefficient of every golden
+/// Float MFCC against librosa 0.11.0 goldens (tools/reference/mfcc_goldens.py): every coefficient of every golden
 /// must be within 0.01 of librosa's.
 final class MFCCGoldenTests: XCTestCase {
     static let mfccTolerance: Float = 0.01
@@ -12,7 +12,7 @@ final class MFCCGoldenTests: XCTestCase {
 
     func testManifestSaysWhoMadeIt() throws {
         let g = try MFCCGoldens.load()
-        XCTAssertEqual(g.generator, "tools/mfcc_goldens.py")
+        XCTAssertEqual(g.generator, "tools/reference/mfcc_goldens.py")
         XCTAssertEqual(g.versions["librosa"], "0.11.0")
         XCTAssertNotNil(g.versions["numpy"])
         XCTAssertGreaterThanOrEqual(g.cases.count, 10)

@@ -18,7 +18,7 @@ mirrors the Swift defaults (Sources/Training/Loop.swift, Sources/crnn-train/FitC
 Threads: intra-op 2, inter-op 1 (the machine has 2 cores).
 
 Usage:
-  /tmp/keras-venv/bin/python tools/keras_kfold.py --model cnn-gru --features /tmp/kf/gtzan-mini.features \
+  /tmp/keras-venv/bin/python tools/reference/keras_kfold.py --model cnn-gru --features /tmp/kf/gtzan-mini.features \
       --runs /tmp/kf/ours-gru --out docs/results/keras-kfold-cnn-gru.json
 """
 import argparse

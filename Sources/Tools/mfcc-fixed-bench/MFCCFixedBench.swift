@@ -1,8 +1,9 @@
-import Foundation
 // Benchmark of the fixed-point MFCC on the paper config (66150 samples -> 130 x 23). The tables are made here in
-// Float64 (periodic Hann, Slaney mel filters, ortho DCT-II) the way Quantization.makeFrontendTables makes them,
-// since this tool is built from the runtime sources alone. Validates one frame's log-mel against a Float64 DFT
-// pipeline before timing. Built by tools/mfcc_fixed_bench.sh.
+// Float64 (periodic Hann, Slaney mel filters, ortho DCT-II) the way Quantization.makeFrontendTables makes them, so
+// that the tool needs the runtime only. Validates one frame's log-mel against a Float64 DFT pipeline before timing.
+// Run by tools/mfcc_fixed_bench.sh.
+import CRNNRuntime
+import Foundation
 
 func slaneyMel(_ hz: Double) -> Double { hz >= 1000 ? 15 + log(hz / 1000) / (log(6.4) / 27) : hz * 3 / 200 }
 func slaneyHz(_ mel: Double) -> Double { mel >= 15 ? 1000 * exp(log(6.4) / 27 * (mel - 15)) : mel * 200 / 3 }
