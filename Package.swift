@@ -66,7 +66,7 @@ let tools: [Target] = [
     // -enable-testing (debug builds, or the script's release build); a plain release build gets a stub.
     .executableTarget(name: "runtime-bench", dependencies: ["CRNNRuntime", "TestSupport"], path: "Sources/Tools/runtime-bench"),
     // The fixed-point MFCC of one segment, validated then timed (tools/mfcc_fixed_bench.sh).
-    .executableTarget(name: "mfcc-fixed-bench", dependencies: ["CRNNRuntime"], path: "Sources/Tools/mfcc-fixed-bench"),
+    .executableTarget(name: "mfcc-fixed-bench", dependencies: ["CRNNRuntime", "TestSupport"], path: "Sources/Tools/mfcc-fixed-bench"),
     // crnn-infer's answers vs the device path of a quantize report (tools/device_parity.sh).
     .executableTarget(name: "device-parity-compare", path: "Sources/Tools/device-parity-compare"),
 ]

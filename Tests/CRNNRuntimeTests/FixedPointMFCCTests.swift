@@ -10,12 +10,6 @@ import XCTest
 /// evenly spaced in Hz with area normalisation 2 / width, ortho DCT-II.
 func testFrontendTables(_ c: FeatureConfig) -> FrontendTables {
     let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC)
-    func q15(_ v: Double, _ e: Int32) -> Int16 { Int16(min(32767, max(-32768, (v * pow(2, Double(15 - e))).rounded()))) }
-    func exponent(_ vs: [Double]) -> Int32 {
-        let m = vs.map(abs).max()!
-        return (Int32(-16)...16).first { (m * pow(2, Double(15 - $0))).rounded() <= 32767 }!
-    }
-    let window = (0..<n).map { q15(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)), 0) }
     let fMax = Double(c.effectiveFMaxHz), fMin = Double(c.fMinHz), binHz = Double(c.sampleRate) / Double(n)
     let edges = (0..<(nMels + 2)).map { fMin + (fMax - fMin) * Double($0) / Double(nMels + 1) }
     var spans: [(firstBin: UInt16, binCount: UInt16)] = [], w: [Double] = []
@@ -29,17 +23,7 @@ func testFrontendTables(_ c: FeatureConfig) -> FrontendTables {
         spans.append((UInt16(max(first, 0)), UInt16(vals.count)))
         w += vals
     }
-    let eMel = exponent(w)
-    var dct: [Double] = []
-    for k in 0..<nMFCC {
-        for i in 0..<nMels {
-            let s = k == 0 ? (1 / Double(nMels)).squareRoot() : (2 / Double(nMels)).squareRoot()
-            dct.append(s * cos(Double.pi * Double(k) * Double(2 * i + 1) / Double(2 * nMels)))
-        }
-    }
-    let eDct = exponent(dct)
-    return FrontendTables(window: window, melSpans: spans, melWeights: w.map { q15($0, eMel) }, melWeightExponent: eMel,
-                          dct: dct.map { q15($0, eDct) }, dctExponent: eDct)
+    return q15FrontendTables(window: periodicHannQ15(n), melSpans: spans, melWeights: w, dct: orthoDCT(nMFCC: nMFCC, nMels: nMels))
 }
 
 /// A small configuration for tests that need a Float64 DFT per frame.
