@@ -25,16 +25,7 @@ MIN_AGREEMENT="${MIN_AGREEMENT:-0.99}"
 MIN_SNR_DB="${MIN_SNR_DB:-40}"
 # OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
 source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
-
-if [ ! -d "$DATA" ]; then
-    echo "device_parity: no data at $DATA" >&2
-    exit 2
-fi
-WORK="${WORK:-$(mktemp -d)}"
-mkdir -p "$WORK"
-
-for p in crnn-train crnn-quantize crnn-infer device-parity-compare; do swift build -c release --product "$p" >&2; done
-BIN="$(swift build -c release --show-bin-path)"
+real_data_setup device_parity crnn-train crnn-quantize crnn-infer device-parity-compare   # DATA checked; WORK, BIN set
 
 "$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
 run="$WORK/$MODEL"
