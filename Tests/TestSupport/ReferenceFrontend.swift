@@ -1,5 +1,5 @@
-// Pieces of a Float64 reference for the fixed-point frontend's tables (rounded to Q15 the way the host quantizer
-// rounds them), shared by the runtime tests' tables (linear-Hz bands) and the MFCC benchmark's (Slaney bands).
+// A Float64 reference for the fixed-point frontend's tables (rounded to Q15 the way the host quantizer
+// rounds them), shared by the runtime tests and the fuzz targets (linear-Hz bands) and the MFCC benchmark (Slaney bands).
 import CRNNRuntime
 import Foundation
 
@@ -35,4 +35,24 @@ public func q15FrontendTables(window: [Int16], melSpans: [(firstBin: UInt16, bin
     let eMel = q15Exponent(w), eDct = q15Exponent(dct)
     return FrontendTables(window: window, melSpans: melSpans, melWeights: w.map { q15($0, eMel) }, melWeightExponent: eMel,
                           dct: dct.map { q15($0, eDct) }, dctExponent: eDct)
+}
+
+/// Tables made in Float64, then rounded as the host does: periodic Hann, triangular bands evenly spaced in Hz
+/// (not mel) with area normalisation 2 / width, ortho DCT-II. The runtime tests' and the fuzz targets' tables.
+public func linearBandFrontendTables(_ c: FeatureConfig) -> FrontendTables {
+    let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC)
+    let fMax = Double(c.effectiveFMaxHz), fMin = Double(c.fMinHz), binHz = Double(c.sampleRate) / Double(n)
+    let edges = (0..<(nMels + 2)).map { fMin + (fMax - fMin) * Double($0) / Double(nMels + 1) }
+    var spans: [(firstBin: UInt16, binCount: UInt16)] = [], w: [Double] = []
+    for m in 0..<nMels {
+        var first = -1, vals: [Double] = []
+        for k in 0..<bins {
+            let f = Double(k) * binHz
+            let tri = max(0, min((f - edges[m]) / (edges[m + 1] - edges[m]), (edges[m + 2] - f) / (edges[m + 2] - edges[m + 1])))
+            if tri > 0 { if first < 0 { first = k }; vals.append(tri * 2 / (edges[m + 2] - edges[m])) }
+        }
+        spans.append((UInt16(max(first, 0)), UInt16(vals.count)))
+        w += vals
+    }
+    return q15FrontendTables(window: periodicHannQ15(n), melSpans: spans, melWeights: w, dct: orthoDCT(nMFCC: nMFCC, nMels: nMels))
 }
