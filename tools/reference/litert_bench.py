@@ -355,7 +355,7 @@ def ours_bench(crnn, runs, exe=None):
 
 def runtime_bench_proxy(kind):
     """tools/runtime_bench.sh: CRNNRuntime's kernels on a paper-shaped model with LCG weights (not our trained
-    model, no MFCC, swiftc -O without -target-cpu). A proxy for our network latency while crnn-infer --bench
+    model, no MFCC, SwiftPM release build without -target-cpu). A proxy for our network latency while crnn-infer --bench
     is not available; reported on its own line, never in the ours/LiteRT column."""
     p = subprocess.run(["bash", os.path.join(REPO, "tools", "runtime_bench.sh")], cwd=REPO, capture_output=True, text=True)
     m = re.search(r"^" + re.escape(kind) + r":\s*([0-9.]+)\s*ms per inference", p.stdout, re.M)
