@@ -58,18 +58,34 @@ let executables: [Target] = [
     .executableTarget(name: "crnn-infer", dependencies: ["CRNNRuntime", "CLibc"]),
 ]
 
+// MARK: - Developer tools (benchmarks and checkers run by tools/*.sh; built by `swift build`, not products)
+
+let tools: [Target] = [
+    // Reference vs fast int8 kernels on the paper-shaped models (tools/runtime_bench.sh). It drives single
+    // operators through the interpreter's internals, so its timing part needs CRNNRuntime built with
+    // -enable-testing (debug builds, or the script's release build); a plain release build gets a stub.
+    .executableTarget(name: "runtime-bench", dependencies: ["CRNNRuntime", "TestSupport"], path: "Sources/Tools/runtime-bench"),
+    // The fixed-point MFCC of one segment, validated then timed (tools/mfcc_fixed_bench.sh).
+    .executableTarget(name: "mfcc-fixed-bench", dependencies: ["CRNNRuntime", "TestSupport"], path: "Sources/Tools/mfcc-fixed-bench"),
+    // crnn-infer's answers vs the device path of a quantize report (tools/device_parity.sh).
+    .executableTarget(name: "device-parity-compare", path: "Sources/Tools/device-parity-compare"),
+]
+
 // MARK: - Tests
 
 let tests: [Target] = [
-    .testTarget(name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime"]),
-    .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"]),
-    .testTarget(name: "FeaturesTests", dependencies: ["Features", "AudioIO"],
+    // Shared by the test targets and the tools: seeded generators, aligned bytes, the paper-shaped test model.
+    // Generators.swift and PaperTestModel.swift are also compiled as Embedded Swift by tools/embedded_smoke.sh.
+    .target(name: "TestSupport", dependencies: ["CRNNRuntime"], path: "Tests/TestSupport"),
+    .testTarget(name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "TestSupport"]),
+    .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
+    .testTarget(name: "FeaturesTests", dependencies: ["Features", "AudioIO", "TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "TrainingTests", dependencies: ["Training"],
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO"],
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO", "TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "AudioIO", "Features", "Quantization"]),
+    .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "AudioIO", "Features", "Quantization", "TestSupport"]),
 ]
 
 // MARK: - Package
@@ -86,5 +102,5 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
-    targets: systemLibraries + runtime + host + executables + tests
+    targets: systemLibraries + runtime + host + executables + tools + tests
 )

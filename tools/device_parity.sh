@@ -11,7 +11,7 @@
 # 3. converts those test clips to 16-bit WAV with `crnn-train convert` and classifies them with
 #    `crnn-infer MODEL.crnn <wavs> --json`;
 # 4. compares every clip (genre, segment genres, all scores) with the report's device_tracks
-#    (tools/device_parity_compare.swift) and prints `device-parity: N/N clips identical` and the figures.
+#    (device-parity-compare: Sources/Tools/device-parity-compare/main.swift) and prints `device-parity: N/N clips identical` and the figures.
 # Fails (exit 1) on any difference, when the top-1 agreement of (fixed MFCC + int8 net) vs (float MFCC + int8 net)
 # is under MIN_AGREEMENT (0.99), or when the fixed vs float MFCC SNR of any segment is under MIN_SNR_DB (40).
 # MODEL (cnn-gru), EPOCHS (25) and WORK (a temporary folder) can be set from the environment.
@@ -25,17 +25,7 @@ MIN_AGREEMENT="${MIN_AGREEMENT:-0.99}"
 MIN_SNR_DB="${MIN_SNR_DB:-40}"
 # OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
 source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
-
-if [ ! -d "$DATA" ]; then
-    echo "device_parity: no data at $DATA" >&2
-    exit 2
-fi
-WORK="${WORK:-$(mktemp -d)}"
-mkdir -p "$WORK"
-
-for p in crnn-train crnn-quantize crnn-infer; do swift build -c release --product "$p" >&2; done
-BIN="$(swift build -c release --show-bin-path)"
-swiftc -O tools/device_parity_compare.swift -o "$WORK/device-parity-compare" >&2
+real_data_setup device_parity crnn-train crnn-quantize crnn-infer device-parity-compare   # DATA checked; WORK, BIN set
 
 "$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
 run="$WORK/$MODEL"
@@ -65,7 +55,7 @@ for c in "${clips[@]}"; do b="${c##*/}"; wavs+=("$WORK/wav/${b%.*}.wav"); done
     echo "device_parity: crnn-infer failed" >&2; cat "$WORK/infer.jsonl" >&2; exit 1; }
 
 status=0
-"$WORK/device-parity-compare" "$report" "$WORK/infer.jsonl" || status=1
+"$BIN/device-parity-compare" "$report" "$WORK/infer.jsonl" || status=1
 
 fs=$(json_value "$report" float_segment_accuracy); qs=$(json_value "$report" int8_segment_accuracy)
 ds=$(json_value "$report" device_segment_accuracy)

@@ -49,9 +49,11 @@ quiet() {
     "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "fuzz: build failed (log $log)" >&2; exit 1; }
 }
 
-runtime_sources() { find Sources/CRNNRuntime -name '*.swift' | sort; }
+runtime_sources() { find Sources/CRNNRuntime -name '*.swift' | LC_ALL=C sort; }   # sub-folders: never a flat glob
 features_sources=(Sources/Features/FeatureCache.swift Sources/Features/DatasetIndex.swift)
 training_sources=(Sources/Training/Checkpoint.swift Sources/Training/Plots.swift)
+# Compiled into every target and the seed generator: the fuzz model and the reference frontend tables it carries.
+support_sources=(fuzz/Support/FuzzSupport.swift Tests/TestSupport/ReferenceFrontend.swift)
 
 build_modules() {  # build_modules OUTDIR FLAGS...: the three modules a target may import
     local out=$1; shift
@@ -69,7 +71,7 @@ build_target() {
         checkpoint) objs+=("$obj/Features.o" "$obj/Training.o") ;;
     esac
     mkdir -p "$scratch/bin"
-    local src=(fuzz/targets/$name.swift fuzz/Support/FuzzSupport.swift)
+    local src=(fuzz/targets/$name.swift "${support_sources[@]}")
     if [ -f "$bin" ]; then
         local stale=0
         for s in "${src[@]}" "${objs[@]}"; do [ "$s" -nt "$bin" ] && stale=1; done
@@ -91,7 +93,7 @@ case ${1:-} in
     seeds)
         seeds=$scratch/seeds
         build_modules "$seeds" -O
-        swiftc -O -I "$seeds" fuzz/make_seeds/main.swift fuzz/Support/FuzzSupport.swift \
+        swiftc -O -I "$seeds" fuzz/make_seeds/main.swift "${support_sources[@]}" \
             "$seeds/CRNNRuntime.o" "$seeds/Features.o" "$seeds/Training.o" -o "$seeds/make_seeds"
         "$seeds/make_seeds"
         exit 0 ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile-audio fuzzing of the host decoder (AudioIO: libsndfile + libsoxr) through `crnn-train convert`.
-# Writes valid seed files with libsndfile (tools/fuzz_audio_seeds.c), makes N randomly mutated copies
-# (tools/fuzz_audio_mutate.py: bit flips, truncation, forged header fields, duplicated/deleted ranges), then
+# Writes valid seed files with libsndfile (tools/helpers/fuzz_audio_seeds.c), makes N randomly mutated copies
+# (tools/helpers/fuzz_audio_mutate.py: bit flips, truncation, forged header fields, duplicated/deleted ranges), then
 # converts each in its own process under a time limit and sorts the outcomes:
 #   decoded   exit 0
 #   refused   exit 2 with a message naming the file
@@ -17,10 +17,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 [ -x "$BIN" ] || { echo "fuzz_audio: $BIN not built (swift build -c release)" >&2; exit 1; }
 work=$(mktemp -d /tmp/fuzz-audio.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cc "$root/tools/fuzz_audio_seeds.c" -o "$work/mkseeds" $(pkg-config --cflags --libs sndfile) -lm || exit 1
+cc "$root/tools/helpers/fuzz_audio_seeds.c" -o "$work/mkseeds" $(pkg-config --cflags --libs sndfile) -lm || exit 1
 mkdir -p "$work/seeds" "$work/mut" "$work/out"
 "$work/mkseeds" "$work/seeds" >/dev/null || exit 1
-python3 "$root/tools/fuzz_audio_mutate.py" "$work/seeds" "$work/mut" "$N" "$RNG" > "$work/mutations.txt" || exit 1
+python3 "$root/tools/helpers/fuzz_audio_mutate.py" "$work/seeds" "$work/mut" "$N" "$RNG" > "$work/mutations.txt" || exit 1
 
 timer=()
 [ -x /usr/bin/time ] && timer=(/usr/bin/time -f "%M" -o "$work/rss")

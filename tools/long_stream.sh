@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long-stream check of `crnn-infer MODEL --stream`: HOURS of synthetic PCM (tools/pcm_gen.c, generated on the
+# Long-stream check of `crnn-infer MODEL --stream`: HOURS of synthetic PCM (tools/helpers/pcm_gen.c, generated on the
 # fly, nothing stored) piped into the release crnn-infer; prints the peak resident set (VmHWM from
 # /proc/<pid>/status) once 1 minute of audio has been classified and at the end, the windows classified and
 # the wall time. Constant memory means the two peaks are equal (to a few pages).
@@ -25,7 +25,7 @@ done
 command -v cc >/dev/null || { echo "long_stream: needs a C compiler (cc)" >&2; exit 1; }
 work=$(mktemp -d /tmp/long-stream.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cc -O2 "$root/tools/pcm_gen.c" -o "$work/pcm_gen" -lm || exit 1
+cc -O2 "$root/tools/helpers/pcm_gen.c" -o "$work/pcm_gen" -lm || exit 1
 seconds=$(awk -v h="$hours" 'BEGIN { printf "%.3f", h * 3600 }')
 rate=22050
 

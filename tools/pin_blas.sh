@@ -13,3 +13,17 @@ if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
     esac
 fi
 echo "OpenBLAS kernel: ${OPENBLAS_CORETYPE:-chosen by the library}, ${OPENBLAS_NUM_THREADS} threads" >&2
+
+# real_data_setup NAME PRODUCT...: the rest of the set-up these checks share: exit 2 when $DATA is not a folder,
+# WORK (a new temporary folder unless set), the release build of each PRODUCT and BIN (the folder holding them).
+real_data_setup() {
+    local name=$1 p; shift
+    if [ ! -d "$DATA" ]; then
+        echo "$name: no data at $DATA" >&2
+        exit 2
+    fi
+    WORK="${WORK:-$(mktemp -d)}"
+    mkdir -p "$WORK"
+    for p in "$@"; do swift build -c release --product "$p" >&2; done
+    BIN="$(swift build -c release --show-bin-path)"
+}

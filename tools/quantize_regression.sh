@@ -23,17 +23,7 @@ MIN_AGREEMENT="${MIN_AGREEMENT:-0.97}"
 MIN_OOP_AGREEMENT="${MIN_OOP_AGREEMENT:-0.97}"
 # OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
 source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
-
-if [ ! -d "$DATA" ]; then
-    echo "quantize_regression: no data at $DATA" >&2
-    exit 2
-fi
-WORK="${WORK:-$(mktemp -d)}"
-mkdir -p "$WORK"
-
-swift build -c release --product crnn-train >&2
-swift build -c release --product crnn-quantize >&2
-BIN="$(swift build -c release --show-bin-path)"
+real_data_setup quantize_regression crnn-train crnn-quantize   # DATA checked; WORK, BIN set
 
 "$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
 

@@ -1,7 +1,7 @@
 import CRNNRuntime
 import Foundation
 
-/// Single-thread throughput of the float MFCC, for `crnn-train bench-mfcc` and tools/bench_mfcc.py
+/// Single-thread throughput of the float MFCC, for `crnn-train bench-mfcc` and tools/reference/bench_mfcc.py
 /// (which compares it with librosa on the same number of segments).
 ///
 /// Validates before it times: the MFCC of silence must be the closed form (c0 = 10 log10(amin) * sqrt(nMels),

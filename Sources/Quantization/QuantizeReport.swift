@@ -1,5 +1,6 @@
 // What `crnn-quantize` prints and writes: quantize-report.md and quantize-report.json.
 import Foundation
+import Training
 
 /// The figures of one quantization run. JSON keys are snake_case; fractions are 0-1; a missing evaluation
 /// gives nulls for the accuracy keys.
@@ -67,8 +68,8 @@ public struct QuantizeReport: Encodable, Sendable {
                 sizes: ModelSizes, sqnr: [LayerSQNR], accuracy: AccuracyComparison?, labels: [String] = [],
                 device: DevicePathComparison? = nil, devicePath: String? = nil) {
         self.model = model
-        self.checkpoint = checkpoint
-        self.output = output
+        self.checkpoint = ProvenancePath.relative(checkpoint)  // no absolute path of the machine that made it
+        self.output = ProvenancePath.relative(output)
         calibrationMethod = ranges.method
         self.calibrationScope = calibrationScope
         evaluationScope = accuracy?.scope

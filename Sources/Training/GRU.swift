@@ -27,10 +27,7 @@ public final class GRU: Layer {
         self.inputSize = inputSize
         self.units = units
         self.returnSequences = returnSequences
-        kernel = Parameter(name: "\(name)/kernel", shape: [inputSize, 3 * units],
-                           value: Initializer.glorotUniform(shape: [inputSize, 3 * units], rng: &rng))
-        recurrentKernel = Parameter(name: "\(name)/recurrent_kernel", shape: [units, 3 * units],
-                                    value: Initializer.orthogonal(shape: [units, 3 * units], rng: &rng))
+        (kernel, recurrentKernel) = recurrentKernels(name: name, inputSize: inputSize, units: units, gates: 3, rng: &rng)
         bias = Parameter(name: "\(name)/bias", shape: [2, 3 * units], value: [Float](repeating: 0, count: 6 * units))
     }
 
@@ -50,12 +47,7 @@ public final class GRU: Layer {
         var hp = [Float](repeating: 0, count: n * g)
         for step in 0..<t {
             for row in 0..<n { for j in 0..<g { hp[row * g + j] = bias.value[g + j] } }
-            hs.withUnsafeBufferPointer { hsp in
-                hp.withUnsafeMutableBufferPointer { o in
-                    sgemm(m: n, n: g, k: u, a: hsp.baseAddress! + step * n * u, b: recurrentKernel.value, beta: 1,
-                          c: o.baseAddress!)
-                }
-            }
+            recurrentStep(hs, step: step, n: n, u: u, g: g, recurrentKernel: recurrentKernel.value, into: &hp)
             for row in 0..<n {
                 let xo = (row * t + step) * g, ho = row * g
                 for j in 0..<u {
@@ -70,21 +62,7 @@ public final class GRU: Layer {
                 }
             }
         }
-        return gatherOutput()
-    }
-
-    private func gatherOutput() -> Tensor {
-        let u = units
-        if returnSequences {
-            var y = [Float](repeating: 0, count: n * t * u)
-            for step in 0..<t {
-                for row in 0..<n {
-                    for j in 0..<u { y[(row * t + step) * u + j] = hs[((step + 1) * n + row) * u + j] }
-                }
-            }
-            return Tensor(shape: [n, t, u], data: y)
-        }
-        return Tensor(shape: [n, u], data: Array(hs[(t * n * u)..<((t + 1) * n * u)]))
+        return recurrentOutput(hs, n: n, t: t, u: u, returnSequences: returnSequences)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -94,12 +72,7 @@ public final class GRU: Layer {
         var dh = [Float](repeating: 0, count: n * u)      // dL/dh_t flowing back from step t+1
         var dhPrev = [Float](repeating: 0, count: n * u)
         for step in stride(from: t - 1, through: 0, by: -1) {
-            for row in 0..<n {
-                for j in 0..<u {
-                    if returnSequences { dh[row * u + j] += dy.data[(row * t + step) * u + j] }
-                    else if step == t - 1 { dh[row * u + j] += dy.data[row * u + j] }
-                }
-            }
+            addOutputGradient(dy, step: step, n: n, t: t, u: u, returnSequences: returnSequences, into: &dh)
             for row in 0..<n {
                 let xo = (row * t + step) * g, ho = row * g
                 for j in 0..<u {
@@ -115,18 +88,7 @@ public final class GRU: Layer {
                 }
             }
             // recurrent_kernel grad += h_{t-1}^T @ dhp; recurrent bias += sums; dh_{t-1} += dhp @ U^T.
-            hs.withUnsafeBufferPointer { hsp in
-                dhp.withUnsafeBufferPointer { dp in
-                    recurrentKernel.grad.withUnsafeMutableBufferPointer { gk in
-                        sgemm(transA: true, m: u, n: g, k: n, a: hsp.baseAddress! + step * n * u, b: dp.baseAddress!,
-                              beta: 1, c: gk.baseAddress!)
-                    }
-                    dhPrev.withUnsafeMutableBufferPointer { o in
-                        sgemm(transB: true, m: n, n: u, k: g, a: dp.baseAddress!, b: recurrentKernel.value, beta: 1,
-                              c: o.baseAddress!)
-                    }
-                }
-            }
+            recurrentStepBackward(hs, step: step, n: n, u: u, g: g, dhp, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 1)
             for row in 0..<n { for j in 0..<g { bias.grad[g + j] += dhp[row * g + j] } }
             swap(&dh, &dhPrev)
         }

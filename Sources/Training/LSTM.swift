@@ -26,10 +26,7 @@ public final class LSTM: Layer {
         self.inputSize = inputSize
         self.units = units
         self.returnSequences = returnSequences
-        kernel = Parameter(name: "\(name)/kernel", shape: [inputSize, 4 * units],
-                           value: Initializer.glorotUniform(shape: [inputSize, 4 * units], rng: &rng))
-        recurrentKernel = Parameter(name: "\(name)/recurrent_kernel", shape: [units, 4 * units],
-                                    value: Initializer.orthogonal(shape: [units, 4 * units], rng: &rng))
+        (kernel, recurrentKernel) = recurrentKernels(name: name, inputSize: inputSize, units: units, gates: 4, rng: &rng)
         var b = [Float](repeating: 0, count: 4 * units)
         for j in units..<(2 * units) { b[j] = 1 }
         bias = Parameter(name: "\(name)/bias", shape: [4 * units], value: b)
@@ -51,12 +48,7 @@ public final class LSTM: Layer {
         var a = [Float](repeating: 0, count: n * g)
         for step in 0..<t {
             for row in 0..<n { for j in 0..<g { a[row * g + j] = xp[(row * t + step) * g + j] } }
-            hs.withUnsafeBufferPointer { hsp in
-                a.withUnsafeMutableBufferPointer { o in
-                    sgemm(m: n, n: g, k: u, a: hsp.baseAddress! + step * n * u, b: recurrentKernel.value, beta: 1,
-                          c: o.baseAddress!)
-                }
-            }
+            recurrentStep(hs, step: step, n: n, u: u, g: g, recurrentKernel: recurrentKernel.value, into: &a)
             for row in 0..<n {
                 let ao = row * g, go = (step * n + row) * g
                 for j in 0..<u {
@@ -70,16 +62,7 @@ public final class LSTM: Layer {
                 }
             }
         }
-        if returnSequences {
-            var y = [Float](repeating: 0, count: n * t * u)
-            for step in 0..<t {
-                for row in 0..<n {
-                    for j in 0..<u { y[(row * t + step) * u + j] = hs[((step + 1) * n + row) * u + j] }
-                }
-            }
-            return Tensor(shape: [n, t, u], data: y)
-        }
-        return Tensor(shape: [n, u], data: Array(hs[(t * n * u)..<((t + 1) * n * u)]))
+        return recurrentOutput(hs, n: n, t: t, u: u, returnSequences: returnSequences)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -89,12 +72,7 @@ public final class LSTM: Layer {
         var dh = [Float](repeating: 0, count: n * u), dc = [Float](repeating: 0, count: n * u)
         var dhPrev = [Float](repeating: 0, count: n * u)
         for step in stride(from: t - 1, through: 0, by: -1) {
-            for row in 0..<n {
-                for j in 0..<u {
-                    if returnSequences { dh[row * u + j] += dy.data[(row * t + step) * u + j] }
-                    else if step == t - 1 { dh[row * u + j] += dy.data[row * u + j] }
-                }
-            }
+            addOutputGradient(dy, step: step, n: n, t: t, u: u, returnSequences: returnSequences, into: &dh)
             for row in 0..<n {
                 let go = (step * n + row) * g, ao = row * g
                 for j in 0..<u {
@@ -111,18 +89,7 @@ public final class LSTM: Layer {
                     for q in 0..<4 { dxp[(row * t + step) * g + q * u + j] = da[ao + q * u + j] }
                 }
             }
-            hs.withUnsafeBufferPointer { hsp in
-                da.withUnsafeBufferPointer { dp in
-                    recurrentKernel.grad.withUnsafeMutableBufferPointer { gk in
-                        sgemm(transA: true, m: u, n: g, k: n, a: hsp.baseAddress! + step * n * u, b: dp.baseAddress!,
-                              beta: 1, c: gk.baseAddress!)
-                    }
-                    dhPrev.withUnsafeMutableBufferPointer { o in
-                        sgemm(transB: true, m: n, n: u, k: g, a: dp.baseAddress!, b: recurrentKernel.value, beta: 0,
-                              c: o.baseAddress!)
-                    }
-                }
-            }
+            recurrentStepBackward(hs, step: step, n: n, u: u, g: g, da, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 0)
             swap(&dh, &dhPrev)
         }
         // kernel grad += inp^T @ dxp; input bias += sums; dinp = dxp @ kernel^T.

@@ -338,11 +338,19 @@ public final class Trainer {
         return w
     }
 
+    /// Where a run stands between epochs: what `last.ckpt` keeps and a resumed run starts from.
+    struct RunProgress {
+        var history: [EpochRecord] = []
+        var bestLoss = Double.infinity, bestEpoch = 0, since = 0, startEpoch = 1
+        var lr: Float
+    }
+
     /// Trains. `runDir` receives `model.ckpt` (best weights, at every improvement) and `last.ckpt`
-    /// (resumable state, every epoch). With `resume`, continues from `runDir/last.ckpt`.
+    /// (resumable state, every epoch). With `resume`, continues from `runDir/last.ckpt`. Paths in `provenance` are
+    /// recorded relative to the working directory (`ProvenancePath`).
     public func fit(runDir: String, resume: Bool = false, progress: Bool = true,
                     provenance: [String: String] = [:], log: (String) -> Void = { _ in }) throws -> FitResult {
-        let labels = cache.allSegmentLabels
+        let provenance = ProvenancePath.relativized(provenance)
         let trainSegments = trainingSegments
         let weights = classWeights(trainSegments)
         if trainSegments.count > split.train.count {
@@ -351,155 +359,184 @@ public final class Trainer {
         if options.classBalancedLoss {
             log("class-balanced loss weights: " + zip(cache.labels, weights).map { "\($0) \(String(format: "%.2f", $1))" }.joined(separator: ", "))
         }
-        func weighted(_ g: inout Tensor, _ y: [Int], _ scale: Float = 1) {
-            guard options.classBalancedLoss else { return }
-            let k = g.shape[1]
-            for (r, label) in y.enumerated() { for j in 0..<k { g.data[r * k + j] *= weights[label] * scale } }
-        }
-        var history: [EpochRecord] = []
-        var bestLoss = Double.infinity, bestEpoch = 0, since = 0, startEpoch = 1
-        var lr = options.learningRate
         let lastPath = runDir + "/last.ckpt", bestPath = runDir + "/model.ckpt"
         // A run killed mid-write leaves its temporary file behind (the target keeps its previous content).
         for f in removeStaleTemporaryFiles(in: runDir, for: ["last.ckpt", "model.ckpt", "split.json"] + EvaluationReport.files) {
             log("removed \(f), left by a run killed while writing")
         }
+        var run = RunProgress(lr: options.learningRate)
         if resume && !FileManager.default.fileExists(atPath: lastPath) {
             log("no \(lastPath) yet (the run was stopped before its first epoch ended): starting from epoch 1")
         } else if resume {
-            let last = try Checkpoint(contentsOf: lastPath)
-            guard let st = last.state else { throw CheckpointError("\(lastPath) holds no training state to resume from") }
-            guard last.meta.model == model.config.kind.rawValue, last.meta.trainTracks == split.trainTracks else {
-                throw CheckpointError("\(lastPath) belongs to another run (model or split differ); resume with the same options")
-            }
-            try restore(last, optimizerState: true)
-            history = st.history
-            bestLoss = st.bestValidationLoss
-            bestEpoch = st.bestEpoch
-            since = st.epochsSinceImprovement
-            startEpoch = st.completedEpochs + 1
-            if let bits = st.learningRateBits {
-                lr = Float(bitPattern: bits)
-            } else {
-                lr = Float(st.options["current_lr"].flatMap(Double.init) ?? Double(options.learningRate))
-            }
-            if let states = st.randomStates {
-                do { try model.setRandomStates(states) } catch {
-                    throw CheckpointError("\(lastPath): dropout generator states do not fit this model (\(error))")
-                }
-            } else {
-                // An older checkpoint: no generator states stored. Dropout draws a fixed number of values per
-                // training step, so the states follow from the steps taken if every epoch ran the full order.
-                let steps = (trainSegments.count + options.batchSize - 1) / max(1, options.batchSize)
-                if st.optimizerStep == steps * st.completedEpochs {
-                    let epoch = (0..<steps).map { min(options.batchSize, trainSegments.count - $0 * options.batchSize) }
-                    model.skipRandomDraws(batchSizes: Array(repeating: epoch, count: st.completedEpochs).flatMap { $0 })
-                    log("note: \(lastPath) predates stored dropout generator states; reconstructed them from the \(st.optimizerStep) steps taken (exact if the batch size was the same)")
-                } else {
-                    log("note: \(lastPath) predates stored dropout generator states and its step count does not match this split and batch size; dropout masks after resuming differ from an uninterrupted run")
-                }
-            }
-            if st.rngState != options.seed {
-                log("note: \(lastPath) was trained with seed \(st.rngState), resuming with seed \(options.seed): shuffling and augmentation differ from an uninterrupted run")
-            }
-            var now = options.asDictionary, then = st.options
-            now["seed"] = nil; then["seed"] = nil; then["current_lr"] = nil
-            if options.schedule != .cosine { now["epochs"] = nil; then["epochs"] = nil }
-            let changed = Set(now.keys).union(then.keys).sorted().filter { now[$0] != then[$0] }
-            if !changed.isEmpty {
-                log("note: resuming with other options than the run was started with (" +
-                    changed.map { "\($0) \(then[$0] ?? "?") -> \(now[$0] ?? "?")" }.joined(separator: ", ") +
-                    "): later epochs are not those of an uninterrupted run")
-            }
-            log("resuming after epoch \(st.completedEpochs) (best epoch \(bestEpoch), validation loss \(String(format: "%.4f", bestLoss)))")
+            run = try resumeRun(from: lastPath, trainSegments: trainSegments, log: log)
         }
-        var stoppedEarly = since >= options.patience && startEpoch > 1
-        var epoch = startEpoch
+        var stoppedEarly = run.since >= options.patience && run.startEpoch > 1
+        var epoch = run.startEpoch
         while epoch <= options.epochs && !stoppedEarly {
-            lr = learningRate(epoch: epoch, sinceImprovement: since, current: lr)
-            optimizer.learningRate = lr
+            run.lr = learningRate(epoch: epoch, sinceImprovement: run.since, current: run.lr)
+            optimizer.learningRate = run.lr
             let t0 = Date()
-            var rng = SeededGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
-            var order = trainSegments
-            order.shuffle(using: &rng)
-            let steps = (order.count + options.batchSize - 1) / options.batchSize
-            let warmup = options.minEpochs ?? (300 + steps - 1) / max(1, steps)
-            let bar = progress ? ProgressBar(total: order.count, label: String(format: "epoch %2d/%d", epoch, options.epochs), unit: "samples") : nil
-            var lossSum = 0.0, correct = 0, seen = 0
-            for s in 0..<steps {
-                let idx = Array(order[s * options.batchSize ..< min(order.count, (s + 1) * options.batchSize)])
-                var x = batches.batch(idx)
-                let y = idx.map { labels[$0] }
-                if options.timeMask > 0 || options.frequencyMask > 0 { augment(&x, rng: &rng) }
-                model.zeroGrad()
-                let loss: Float
-                let logits: Tensor
-                if options.mixupAlpha > 0 {
-                    let lam = Float(Self.beta(Double(options.mixupAlpha), rng: &rng))
-                    let perm = (0..<idx.count).shuffled(using: &rng)
-                    var mixed = x
-                    let v = x.count / idx.count
-                    for j in 0..<idx.count { for i in 0..<v { mixed.data[j * v + i] = lam * x.data[j * v + i] + (1 - lam) * x.data[perm[j] * v + i] } }
-                    logits = model.forward(mixed, mode: .training)
-                    let (l1, g1) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
-                    let (l2, g2) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: perm.map { y[$0] })
-                    loss = lam * l1 + (1 - lam) * l2
-                    var w1 = g1, w2 = g2
-                    weighted(&w1, y)
-                    weighted(&w2, perm.map { y[$0] })
-                    var g = g1
-                    for i in g.data.indices { g.data[i] = lam * w1.data[i] + (1 - lam) * w2.data[i] }
-                    model.backward(g)
-                } else {
-                    logits = model.forward(x, mode: .training)
-                    var (l, g) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
-                    weighted(&g, y)
-                    loss = l
-                    model.backward(g)
-                }
-                guard loss.isFinite else {
-                    throw CheckpointError("training diverged at epoch \(epoch), step \(s + 1) (loss \(loss)); try a lower --lr or keep --normalize")
-                }
-                optimizer.step(model.trainableParameters)
-                lossSum += Double(loss) * Double(idx.count)
-                for (j, p) in argmaxRows(logits.data, classCount: logits.shape[1]).enumerated() where p == y[j] { correct += 1 }
-                seen += idx.count
-                bar?.advance(idx.count, status: String(format: "loss %.4f acc %.3f", lossSum / Double(seen), Double(correct) / Double(seen)))
-            }
+            let (train, bar) = try trainEpoch(epoch, segments: trainSegments, classWeights: weights, progress: progress)
             let val = evaluate(split.validation.isEmpty ? split.train : split.validation)
-            let rec = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(1, seen)), trainAccuracy: Double(correct) / Double(max(1, seen)),
-                                  validationLoss: val.loss, validationAccuracy: val.accuracy, learningRate: Double(lr),
+            let rec = EpochRecord(epoch: epoch, trainLoss: train.lossSum / Double(max(1, train.seen)),
+                                  trainAccuracy: Double(train.correct) / Double(max(1, train.seen)),
+                                  validationLoss: val.loss, validationAccuracy: val.accuracy, learningRate: Double(run.lr),
                                   seconds: Date().timeIntervalSince(t0))
-            history.append(rec)
+            run.history.append(rec)
             bar?.finish(status: String(format: "loss %.4f acc %.3f | val loss %.4f acc %.3f | %.1f s", rec.trainLoss, rec.trainAccuracy, rec.validationLoss, rec.validationAccuracy, rec.seconds))
             if !progress {
                 log(String(format: "epoch %d/%d: loss %.4f acc %.3f, val loss %.4f acc %.3f, %.1f s", epoch, options.epochs,
                            rec.trainLoss, rec.trainAccuracy, rec.validationLoss, rec.validationAccuracy, rec.seconds))
             }
-            if val.loss < bestLoss {
-                bestLoss = val.loss
-                bestEpoch = epoch
-                since = 0
-                try checkpoint(provenance: provenance).write(to: bestPath)
-            } else if epoch > warmup {
-                since += 1
-            }
-            var opts = options.asDictionary
-            opts["current_lr"] = "\(lr)"
-            let state = TrainingState(completedEpochs: epoch, optimizerStep: optimizer.iterations, bestEpoch: bestEpoch,
-                                      bestValidationLoss: bestLoss, epochsSinceImprovement: since, history: history,
-                                      rngState: options.seed, options: opts, randomStates: model.randomStates,
-                                      learningRateBits: lr.bitPattern)
-            try checkpoint(state: state, provenance: provenance).write(to: lastPath)
-            if since >= options.patience {
+            try endEpoch(epoch, validationLoss: val.loss, trainSegmentCount: trainSegments.count, run: &run,
+                         bestPath: bestPath, lastPath: lastPath, provenance: provenance)
+            if run.since >= options.patience {
                 stoppedEarly = true
-                log("early stop: validation loss has not improved for \(options.patience) epochs; best epoch \(bestEpoch)")
+                log("early stop: validation loss has not improved for \(options.patience) epochs; best epoch \(run.bestEpoch)")
             }
             epoch += 1
         }
         // Restore the best weights.
-        if bestEpoch > 0 { try restore(try Checkpoint(contentsOf: bestPath), optimizerState: false) }
-        return FitResult(history: history, bestEpoch: bestEpoch, bestValidationLoss: bestLoss, stoppedEarly: stoppedEarly)
+        if run.bestEpoch > 0 { try restore(try Checkpoint(contentsOf: bestPath), optimizerState: false) }
+        return FitResult(history: run.history, bestEpoch: run.bestEpoch, bestValidationLoss: run.bestLoss, stoppedEarly: stoppedEarly)
+    }
+
+    /// Loads `last.ckpt` (weights, optimizer moments, dropout generators) and returns where its run stood; logs
+    /// every way in which continuing will differ from an uninterrupted run.
+    func resumeRun(from lastPath: String, trainSegments: [Int], log: (String) -> Void) throws -> RunProgress {
+        let last = try Checkpoint(contentsOf: lastPath)
+        guard let st = last.state else { throw CheckpointError("\(lastPath) holds no training state to resume from") }
+        guard last.meta.model == model.config.kind.rawValue, last.meta.trainTracks == split.trainTracks else {
+            throw CheckpointError("\(lastPath) belongs to another run (model or split differ); resume with the same options")
+        }
+        try restore(last, optimizerState: true)
+        var run = RunProgress(history: st.history, bestLoss: st.bestValidationLoss, bestEpoch: st.bestEpoch,
+                              since: st.epochsSinceImprovement, startEpoch: st.completedEpochs + 1, lr: options.learningRate)
+        if let bits = st.learningRateBits {
+            run.lr = Float(bitPattern: bits)
+        } else {
+            run.lr = Float(st.options["current_lr"].flatMap(Double.init) ?? Double(options.learningRate))
+        }
+        if let states = st.randomStates {
+            do { try model.setRandomStates(states) } catch {
+                throw CheckpointError("\(lastPath): dropout generator states do not fit this model (\(error))")
+            }
+        } else {
+            // An older checkpoint: no generator states stored. Dropout draws a fixed number of values per
+            // training step, so the states follow from the steps taken if every epoch ran the full order.
+            let steps = (trainSegments.count + options.batchSize - 1) / max(1, options.batchSize)
+            if st.optimizerStep == steps * st.completedEpochs {
+                let epoch = (0..<steps).map { min(options.batchSize, trainSegments.count - $0 * options.batchSize) }
+                model.skipRandomDraws(batchSizes: Array(repeating: epoch, count: st.completedEpochs).flatMap { $0 })
+                log("note: \(lastPath) predates stored dropout generator states; reconstructed them from the \(st.optimizerStep) steps taken (exact if the batch size was the same)")
+            } else {
+                log("note: \(lastPath) predates stored dropout generator states and its step count does not match this split and batch size; dropout masks after resuming differ from an uninterrupted run")
+            }
+        }
+        if st.rngState != options.seed {
+            log("note: \(lastPath) was trained with seed \(st.rngState), resuming with seed \(options.seed): shuffling and augmentation differ from an uninterrupted run")
+        }
+        var now = options.asDictionary, then = st.options
+        now["seed"] = nil; then["seed"] = nil; then["current_lr"] = nil
+        if options.schedule != .cosine { now["epochs"] = nil; then["epochs"] = nil }
+        let changed = Set(now.keys).union(then.keys).sorted().filter { now[$0] != then[$0] }
+        if !changed.isEmpty {
+            log("note: resuming with other options than the run was started with (" +
+                changed.map { "\($0) \(then[$0] ?? "?") -> \(now[$0] ?? "?")" }.joined(separator: ", ") +
+                "): later epochs are not those of an uninterrupted run")
+        }
+        log("resuming after epoch \(st.completedEpochs) (best epoch \(run.bestEpoch), validation loss \(String(format: "%.4f", run.bestLoss)))")
+        return run
+    }
+
+    /// One pass over the training segments in this epoch's shuffled order (seeded by the run seed and the epoch):
+    /// augmentation, forward, loss, backward and an optimizer step per batch. Returns the summed loss, the correct
+    /// and seen counts, and the progress bar (finished by the caller once validation is known).
+    func trainEpoch(_ epoch: Int, segments: [Int], classWeights weights: [Float], progress: Bool) throws
+        -> ((lossSum: Double, correct: Int, seen: Int), ProgressBar?) {
+        let labels = cache.allSegmentLabels
+        var rng = SeededGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+        var order = segments
+        order.shuffle(using: &rng)
+        let steps = (order.count + options.batchSize - 1) / options.batchSize
+        let bar = progress ? ProgressBar(total: order.count, label: String(format: "epoch %2d/%d", epoch, options.epochs), unit: "samples") : nil
+        var lossSum = 0.0, correct = 0, seen = 0
+        for s in 0..<steps {
+            let idx = Array(order[s * options.batchSize ..< min(order.count, (s + 1) * options.batchSize)])
+            var x = batches.batch(idx)
+            let y = idx.map { labels[$0] }
+            if options.timeMask > 0 || options.frequencyMask > 0 { augment(&x, rng: &rng) }
+            let (loss, logits) = trainStep(x, labels: y, classWeights: weights, rng: &rng)
+            guard loss.isFinite else {
+                throw CheckpointError("training diverged at epoch \(epoch), step \(s + 1) (loss \(loss)); try a lower --lr or keep --normalize")
+            }
+            optimizer.step(model.trainableParameters)
+            lossSum += Double(loss) * Double(idx.count)
+            for (j, p) in argmaxRows(logits.data, classCount: logits.shape[1]).enumerated() where p == y[j] { correct += 1 }
+            seen += idx.count
+            bar?.advance(idx.count, status: String(format: "loss %.4f acc %.3f", lossSum / Double(seen), Double(correct) / Double(seen)))
+        }
+        return ((lossSum, correct, seen), bar)
+    }
+
+    /// Forward and backward of one batch (with mixup when enabled); the gradients are left in the model for the
+    /// optimizer. Returns the batch loss and the training-mode logits.
+    func trainStep(_ x: Tensor, labels y: [Int], classWeights weights: [Float], rng: inout SeededGenerator) -> (Float, Tensor) {
+        model.zeroGrad()
+        if options.mixupAlpha > 0 {
+            let n = y.count
+            let lam = Float(Self.beta(Double(options.mixupAlpha), rng: &rng))
+            let perm = (0..<n).shuffled(using: &rng)
+            var mixed = x
+            let v = x.count / n
+            for j in 0..<n { for i in 0..<v { mixed.data[j * v + i] = lam * x.data[j * v + i] + (1 - lam) * x.data[perm[j] * v + i] } }
+            let logits = model.forward(mixed, mode: .training)
+            let (l1, g1) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
+            let (l2, g2) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: perm.map { y[$0] })
+            let loss = lam * l1 + (1 - lam) * l2
+            var w1 = g1, w2 = g2
+            weightRows(&w1, y, weights)
+            weightRows(&w2, perm.map { y[$0] }, weights)
+            var g = g1
+            for i in g.data.indices { g.data[i] = lam * w1.data[i] + (1 - lam) * w2.data[i] }
+            model.backward(g)
+            return (loss, logits)
+        }
+        let logits = model.forward(x, mode: .training)
+        var (loss, g) = SoftmaxCrossEntropy.lossAndGradient(logits: logits, labels: y)
+        weightRows(&g, y, weights)
+        model.backward(g)
+        return (loss, logits)
+    }
+
+    /// With a class-balanced loss, scales each row of the loss gradient by its label's class weight.
+    func weightRows(_ g: inout Tensor, _ y: [Int], _ weights: [Float]) {
+        guard options.classBalancedLoss else { return }
+        let k = g.shape[1]
+        for (r, label) in y.enumerated() { for j in 0..<k { g.data[r * k + j] *= weights[label] } }
+    }
+
+    /// After an epoch's validation: keeps the best weights in `model.ckpt`, counts epochs without improvement
+    /// (after the batch-norm warm-up) and writes the resumable state to `last.ckpt`.
+    func endEpoch(_ epoch: Int, validationLoss: Double, trainSegmentCount: Int, run: inout RunProgress,
+                  bestPath: String, lastPath: String, provenance: [String: String]) throws {
+        let steps = (trainSegmentCount + options.batchSize - 1) / options.batchSize
+        let warmup = options.minEpochs ?? (300 + steps - 1) / max(1, steps)
+        if validationLoss < run.bestLoss {
+            run.bestLoss = validationLoss
+            run.bestEpoch = epoch
+            run.since = 0
+            try checkpoint(provenance: provenance).write(to: bestPath)
+        } else if epoch > warmup {
+            run.since += 1
+        }
+        var opts = options.asDictionary
+        opts["current_lr"] = "\(run.lr)"
+        let state = TrainingState(completedEpochs: epoch, optimizerStep: optimizer.iterations, bestEpoch: run.bestEpoch,
+                                  bestValidationLoss: run.bestLoss, epochsSinceImprovement: run.since, history: run.history,
+                                  rngState: options.seed, options: opts, randomStates: model.randomStates,
+                                  learningRateBits: run.lr.bitPattern)
+        try checkpoint(state: state, provenance: provenance).write(to: lastPath)
     }
 }
 

@@ -5,11 +5,13 @@
 // (a window is the max over its in-range cells only). E.g. 65 -> 22 with p=3 pads 0 before, 1 after;
 // 22 -> 6 with p=4 pads 1 before, 1 after; 23 -> 12 with p=2 pads 0 before, 1 after.
 
-/// The output size and the padding placed before the first cell, for one axis.
+import CRNNRuntime
+
+/// The output size and the padding placed before the first cell, for one axis: the int8 network's
+/// `samePoolGeometry` (one definition of the geometry for the float and the int8 network).
 public func samePooling(size: Int, pool: Int) -> (out: Int, padBefore: Int) {
-    let out = (size + pool - 1) / pool
-    let total = max((out - 1) * pool + pool - size, 0)
-    return (out, total / 2)
+    let g = samePoolGeometry(length: size, pool: pool)
+    return (g.output, g.padBefore)
 }
 
 /// argmax[o] is the flat input index (within the whole batch) of the winner of output o.

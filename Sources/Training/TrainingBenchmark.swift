@@ -1,11 +1,11 @@
 // Times one training epoch (forward + backward + Adam on every mini-batch) of a model on
-// synthetic input, so that a CLI command and tools/keras_bench.py can compare against Keras.
+// synthetic input, so that a CLI command and tools/reference/keras_bench.py can compare against Keras.
 import Foundation
 
 public enum TrainingBenchmark {
     /// Seconds for one epoch of `segments` random (130,23,1) inputs with random labels, in
     /// mini-batches of `batch` (the last one smaller), after one untimed warm-up batch: the median of
-    /// `epochs` timed epochs (3, as tools/keras_bench.py does for Keras; on a shared machine a single
+    /// `epochs` timed epochs (3, as tools/reference/keras_bench.py does for Keras; on a shared machine a single
     /// epoch is at the mercy of whatever else runs during it).
     /// `threads` is the batch-splitting worker count (OpenBLAS runs single-threaded inside each).
     /// With TRAINING_PROFILE set, prints per-layer seconds per epoch (mean over the timed epochs).

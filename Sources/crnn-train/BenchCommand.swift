@@ -5,7 +5,7 @@ import Training
 struct BenchMFCCCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-mfcc",
-        abstract: "Single-thread float MFCC throughput (paper config); tools/bench_mfcc.py compares it with librosa.",
+        abstract: "Single-thread float MFCC throughput (paper config); tools/reference/bench_mfcc.py compares it with librosa.",
         discussion: "Validates the extractor on silence first, then times N segments on one thread. Build with -c release.")
 
     @Option(help: "Number of 3-s segments to time.")
@@ -20,7 +20,7 @@ struct BenchMFCCCommand: ParsableCommand {
 struct BenchTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-train",
-        abstract: "Seconds per training epoch of cnn-gru and cnn-lstm on synthetic input; tools/keras_bench.py compares with Keras.",
+        abstract: "Seconds per training epoch of cnn-gru and cnn-lstm on synthetic input; tools/reference/keras_bench.py compares with Keras.",
         discussion: "Prints one line per model: `swift-epoch <model> <seconds>`. Build with -c release.")
 
     @Option(help: "Segments per epoch.")

@@ -62,6 +62,13 @@ func runBinary(_ name: String, _ args: [String], stdin: Data? = nil) throws -> C
 extension XCTestCase {
     func run(_ args: [String]) throws -> CLIRun { try runCLI(args) }
 
+    /// `crnn-train demo` into `dir` without training: 5 generated clips per genre of 6.1 s (dir/data) and their
+    /// features (dir/features.bin), the small dataset of the end-to-end tests.
+    func makeDemoDataset(_ dir: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let demo = try run(["demo", "--out", dir, "--clips-per-genre", "5", "--seconds", "6.1", "--epochs", "0"])
+        XCTAssertEqual(demo.status, 0, demo.stderr, file: file, line: line)
+    }
+
     /// A fresh temporary folder, removed when the test ends.
     func tempDir() -> String {
         let d = NSTemporaryDirectory() + "crnn-cli-\(UUID().uuidString)"

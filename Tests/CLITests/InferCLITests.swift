@@ -2,6 +2,7 @@ import CRNNRuntime
 import Features
 import Foundation
 import Quantization
+import TestSupport
 import XCTest
 
 // End-to-end tests of the `crnn-infer` executable, run as a subprocess on a model file the test writes.
@@ -14,10 +15,10 @@ func cliFrontendTables(_ c: FeatureConfig) -> FrontendTables { try! makeFrontend
 /// structure: enough to test the program, not to classify music. Seed 3: its outputs vary with the input
 /// (some seeds saturate to one answer, which would make the stream-vs-file test vacuous; that test checks).
 func cliTestModel(seed: UInt32 = 3, frontend: Bool = true) -> [UInt8] {
-    var state = seed
-    func next() -> UInt32 { state = state &* 1_664_525 &+ 1_013_904_223; return state }
-    func s8(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next() >> 24) } }
-    func mult(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(1 << 30) + Int32(next() >> 3) } }
+    var g = LCG(state: seed)
+    func next() -> UInt32 { g.next() }
+    func s8(_ n: Int) -> [Int8] { g.int8s(n) }
+    func mult(_ n: Int) -> [Int32] { g.multipliers(n) }
     var b = ModelBuilder()
     b.featureConfig = .paper
     if frontend { b.frontend = cliFrontendTables(.paper) }
@@ -65,14 +66,8 @@ func cliTestModel(seed: UInt32 = 3, frontend: Bool = true) -> [UInt8] {
 /// Deterministic music-like test audio at 22050 Hz: tones whose pitch and level change every half second,
 /// plus noise. Integers only, so every WAV encoding below holds exactly the same samples.
 func cliAudio(seconds: Double, seed: UInt64) -> [Int16] {
-    var s = seed
-    func next() -> UInt64 {
-        s &+= 0x9E37_79B9_7F4A_7C15
-        var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var g = SplitMix64(seed: seed)
+    func next() -> UInt64 { g.next() }
     let n = Int(seconds * 22050)
     var out = [Int16](repeating: 0, count: n)
     var period = 50, amp = 8000
@@ -314,14 +309,7 @@ final class InferCLITests: XCTestCase {
         let windows = (audio.count - seg) / hop + 1
         XCTAssertEqual(lines.count, windows)
         XCTAssertTrue(r.stderr.contains("hop 43 frames = 0.998 s"), r.stderr)
-        var paths: [String] = []
-        for w in 0..<windows {
-            XCTAssertEqual(lines[w]["window"] as? Int, w)
-            XCTAssertEqual(lines[w]["start"] as! Double, Double(w * hop) / 22050, accuracy: 0.0006)
-            let p = dir + "/w\(w).wav"
-            XCTAssertTrue(FileManager.default.createFile(atPath: p, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)]))))
-            paths.append(p)
-        }
+        let paths = writeStreamWindows(lines, audio: audio, hop: hop, segment: seg, windows: windows, dir: dir)
         let file = try infer([model] + paths + ["--json"])
         XCTAssertEqual(file.status, 0, file.stderr)
         let fileLines = try jsonLines(file.stdout)
@@ -441,4 +429,20 @@ final class InferCLITests: XCTestCase {
         XCTAssertEqual(obj["model_bytes"] as? Int, cliTestModel().count)
         XCTAssertGreaterThan(obj["total_ms"] as! Double, obj["network_ms"] as! Double)
     }
+}
+
+/// Checks each `--stream` window line's index and start time and writes that window's samples, cut from `audio`, as
+/// a WAV in `dir` (the input of the file-mode comparison). Returns the paths in window order.
+func writeStreamWindows(_ lines: [[String: Any]], audio: [Int16], hop: Int, segment seg: Int, windows: Int, dir: String,
+                        file: StaticString = #filePath, line: UInt = #line) -> [String] {
+    var paths: [String] = []
+    for w in 0..<windows {
+        XCTAssertEqual(lines[w]["window"] as? Int, w, file: file, line: line)
+        XCTAssertEqual(lines[w]["start"] as! Double, Double(w * hop) / 22_050, accuracy: 0.0006, file: file, line: line)
+        let path = dir + "/w\(w).wav"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)]))),
+                      file: file, line: line)
+        paths.append(path)
+    }
+    return paths
 }

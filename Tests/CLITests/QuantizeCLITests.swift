@@ -8,8 +8,7 @@ final class QuantizeCLITests: XCTestCase {
 
     func testQuantizeReportInspectAndBadInputs() throws {
         let dir = tempDir()
-        let demo = try run(["demo", "--out", dir, "--clips-per-genre", "5", "--seconds", "6.1", "--epochs", "0"])
-        XCTAssertEqual(demo.status, 0, demo.stderr)
+        try makeDemoDataset(dir)
         let feats = dir + "/features.bin", runDir = dir + "/run"
         let fit = try run(["fit", "--features", feats, "--model", "cnn-gru", "--filters", "4", "--epochs", "2", "--batch", "8",
                            "--min-epochs", "1", "--quiet", "--out", runDir])

@@ -6,8 +6,7 @@ import XCTest
 final class RecipeCLITests: XCTestCase {
     func testAugmentedFeaturesSegmentNormalisationAndQuantizeRefusal() throws {
         let dir = tempDir()
-        let demo = try run(["demo", "--out", dir, "--clips-per-genre", "5", "--seconds", "6.1", "--epochs", "0"])
-        XCTAssertEqual(demo.status, 0, demo.stderr)
+        try makeDemoDataset(dir)
         let aug = dir + "/aug.bin"
         let f = try run(["features", "--data", dir + "/data", "--out", aug, "--augment", "resample-8k,gain-20db", "--quiet"])
         XCTAssertEqual(f.status, 0, f.stderr)

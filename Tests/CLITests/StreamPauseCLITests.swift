@@ -74,14 +74,7 @@ final class StreamPauseCLITests: XCTestCase {
         XCTAssertEqual(final["windows"] as? Int, windows)
         XCTAssertEqual(final["seconds"] as! Double, Double(audio.count) / 22_050, accuracy: 0.0006)
         // File mode on each window's samples, cut from the original array.
-        var paths: [String] = []
-        for w in 0..<windows {
-            XCTAssertEqual(lines[w]["window"] as? Int, w)
-            XCTAssertEqual(lines[w]["start"] as! Double, Double(w * hop) / 22_050, accuracy: 0.0006)
-            let path = dir + "/w\(w).wav"
-            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)]))))
-            paths.append(path)
-        }
+        let paths = writeStreamWindows(lines, audio: audio, hop: hop, segment: seg, windows: windows, dir: dir)
         let file = try runBinary("crnn-infer", [model, "--json"] + paths)
         XCTAssertEqual(file.status, 0, file.stderr)
         let fileLines = try jsonLines(file.stdout)

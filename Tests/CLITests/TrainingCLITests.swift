@@ -9,8 +9,7 @@ final class TrainingCLITests: XCTestCase {
 
     func testFitEvalPredictResumeAndKFold() throws {
         let dir = tempDir()
-        let demo = try run(["demo", "--out", dir, "--clips-per-genre", "5", "--seconds", "6.1", "--epochs", "0"])
-        XCTAssertEqual(demo.status, 0, demo.stderr)
+        try makeDemoDataset(dir)
         let feats = dir + "/features.bin"
         let common = ["--features", feats, "--filters", "4", "--batch", "8", "--min-epochs", "1", "--quiet"]
 

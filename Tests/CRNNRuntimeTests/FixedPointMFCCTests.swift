@@ -6,41 +6,8 @@ import Foundation
 import XCTest
 @testable import CRNNRuntime
 
-/// Frontend tables made in the test (Float64, then rounded as the host does): periodic Hann, triangular bands
-/// evenly spaced in Hz with area normalisation 2 / width, ortho DCT-II.
-func testFrontendTables(_ c: FeatureConfig) -> FrontendTables {
-    let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC)
-    func q15(_ v: Double, _ e: Int32) -> Int16 { Int16(min(32767, max(-32768, (v * pow(2, Double(15 - e))).rounded()))) }
-    func exponent(_ vs: [Double]) -> Int32 {
-        let m = vs.map(abs).max()!
-        return (Int32(-16)...16).first { (m * pow(2, Double(15 - $0))).rounded() <= 32767 }!
-    }
-    let window = (0..<n).map { q15(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)), 0) }
-    let fMax = Double(c.effectiveFMaxHz), fMin = Double(c.fMinHz), binHz = Double(c.sampleRate) / Double(n)
-    let edges = (0..<(nMels + 2)).map { fMin + (fMax - fMin) * Double($0) / Double(nMels + 1) }
-    var spans: [(firstBin: UInt16, binCount: UInt16)] = [], w: [Double] = []
-    for m in 0..<nMels {
-        var first = -1, vals: [Double] = []
-        for k in 0..<bins {
-            let f = Double(k) * binHz
-            let tri = max(0, min((f - edges[m]) / (edges[m + 1] - edges[m]), (edges[m + 2] - f) / (edges[m + 2] - edges[m + 1])))
-            if tri > 0 { if first < 0 { first = k }; vals.append(tri * 2 / (edges[m + 2] - edges[m])) }
-        }
-        spans.append((UInt16(max(first, 0)), UInt16(vals.count)))
-        w += vals
-    }
-    let eMel = exponent(w)
-    var dct: [Double] = []
-    for k in 0..<nMFCC {
-        for i in 0..<nMels {
-            let s = k == 0 ? (1 / Double(nMels)).squareRoot() : (2 / Double(nMels)).squareRoot()
-            dct.append(s * cos(Double.pi * Double(k) * Double(2 * i + 1) / Double(2 * nMels)))
-        }
-    }
-    let eDct = exponent(dct)
-    return FrontendTables(window: window, melSpans: spans, melWeights: w.map { q15($0, eMel) }, melWeightExponent: eMel,
-                          dct: dct.map { q15($0, eDct) }, dctExponent: eDct)
-}
+/// Frontend tables made in the test: TestSupport's Float64 reference with linear-Hz bands.
+func testFrontendTables(_ c: FeatureConfig) -> FrontendTables { linearBandFrontendTables(c) }
 
 /// A small configuration for tests that need a Float64 DFT per frame.
 let smallConfig = FeatureConfig(sampleRate: 8000, segmentSamples: 2048, nFFT: 256, hopLength: 64, nMels: 16, nMFCC: 8)

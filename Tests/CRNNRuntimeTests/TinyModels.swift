@@ -1,32 +1,9 @@
 @testable import CRNNRuntime
 
-/// A 16-byte aligned copy of model bytes that outlives the ModelFile/Interpreter built on it.
-final class AlignedBytes {
-    let buffer: UnsafeMutableRawBufferPointer
-    init(_ bytes: [UInt8]) {
-        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
-    }
-    var raw: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<count]) }
-    private(set) lazy var count: Int = buffer.count
-    convenience init(_ bytes: [UInt8], count: Int) { self.init(bytes); self.count = count }
-    deinit { buffer.deallocate() }
-}
-
 /// Validates `bytes` (copied to aligned memory); nil when valid, else the error.
 func validationError(_ bytes: [UInt8]) -> ModelError? {
     let a = AlignedBytes(bytes, count: bytes.count)
     do { _ = try ModelFile(bytes: a.raw); return nil } catch { return error }
-}
-
-/// Integer LCG (Numerical Recipes constants): the only source of weights and inputs of the test models.
-struct LCG {
-    var state: UInt32
-    mutating func next() -> UInt32 { state = state &* 1_664_525 &+ 1_013_904_223; return state }
-    mutating func int8() -> Int8 { Int8(truncatingIfNeeded: next() >> 24) }
-    mutating func int8s(_ n: Int) -> [Int8] { (0..<n).map { _ in int8() } }
-    /// Normalised Q31 multipliers in [2^30, 2^30 + 2^29).
-    mutating func multipliers(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(1 << 30) + Int32(next() >> 3) } }
 }
 
 enum TinyKind { case gru, lstm, cnn }

@@ -2,7 +2,7 @@ import CRNNRuntime
 import Foundation
 import XCTest
 
-/// The golden files written by tools/mfcc_goldens.py (librosa 0.11.0) in Fixtures/mfcc.
+/// The golden files written by tools/reference/mfcc_goldens.py (librosa 0.11.0) in Fixtures/mfcc.
 struct MFCCGoldens: Decodable {
     struct SignalSpec: Decodable {
         let kind: String

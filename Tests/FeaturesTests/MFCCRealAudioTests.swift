@@ -5,7 +5,7 @@ import Features
 import Foundation
 import XCTest
 
-/// MFCC of a real GTZAN segment against librosa (golden: tools/mfcc_goldens.py, segment 3 of
+/// MFCC of a real GTZAN segment against librosa (golden: tools/reference/mfcc_goldens.py, segment 3 of
 /// blues.00000.flac decoded by soundfile at its native 22050 Hz). Skips when ../shared/data/gtzan-mini
 /// is not there.
 final class MFCCRealAudioTests: XCTestCase {

@@ -7,6 +7,7 @@ import CRNNRuntime
 import Features
 import Foundation
 import Quantization
+import TestSupport
 import XCTest
 
 /// One segment through both frontends.
@@ -212,16 +213,5 @@ final class FrontendParityTests: XCTestCase {
     }
 }
 
-/// Uniform noise in [-1, 1) from SplitMix64 (deterministic, no clock).
-struct SeededNoise {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 52) - 1
-    }
-}
+/// Uniform noise in [-1, 1) from SplitMix64 (deterministic, no clock): TestSupport's generator.
+typealias SeededNoise = SplitMix64

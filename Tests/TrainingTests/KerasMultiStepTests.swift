@@ -3,7 +3,7 @@
 // cnn-lstm (filters 32), the same seeded initial weights (written by the export test below), the same
 // fixed schedule of 30 batches (epochs of 32,32,32,32,22 samples drawn without replacement from a pool
 // of 150, reshuffled per epoch: partial last batch included), dropout 0, training-mode batch norm,
-// Adam defaults. tools/keras_multistep.py ran the schedule through Keras' own compiled train step and
+// Adam defaults. tools/reference/keras_multistep.py ran the schedule through Keras' own compiled train step and
 // wrote the per-step loss and every final weight (incl. the BN moving statistics):
 // Fixtures/keras_multistep_<model>.bin. We run the same steps exactly as Loop.swift does
 // (zeroGrad, training forward, mean cross-entropy, backward, Adam.step) and compare.

@@ -1,4 +1,4 @@
-// Keras parity (llm.c test_gpt2 style). tools/keras_parity.py built the same cnn-gru / cnn-lstm
+// Keras parity (llm.c test_gpt2 style). tools/reference/keras_parity.py built the same cnn-gru / cnn-lstm
 // in Keras, loaded the initial weights this file's export test wrote, ran one training-mode
 // forward + backward (dropout rate 0) on a fixed batch of 4 inputs 130x23x1 and one Adam step, and
 // wrote the golden debug state: logits, loss, the gradient of every weight, every weight after the
@@ -8,9 +8,9 @@
 // Tolerance, elementwise per tensor: |ours - keras| <= atol + rtol * |keras| with rtol = 1e-3 and
 // atol = 1e-5 * max(1, max|keras| over the tensor) (float32 summation-order differences only).
 //
-// Regenerate (needs Python + TensorFlow; see tools/keras_parity.py):
+// Regenerate (needs Python + TensorFlow; see tools/reference/keras_parity.py):
 //   KERAS_PARITY_EXPORT_DIR=/tmp/training-parity swift test --filter KerasParityTests/testExportInitialState
-//   python tools/keras_parity.py /tmp/training-parity Tests/TrainingTests/Fixtures
+//   python tools/reference/keras_parity.py /tmp/training-parity Tests/TrainingTests/Fixtures
 import Foundation
 import XCTest
 @testable import Training

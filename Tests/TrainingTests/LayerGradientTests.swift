@@ -51,16 +51,11 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testMaxPoolSamePaddingShapes() {
-        XCTAssertEqual(samePooling(size: 130, pool: 2).out, 65)
-        XCTAssertEqual(samePooling(size: 23, pool: 2).out, 12)
-        XCTAssertEqual(samePooling(size: 23, pool: 2).padBefore, 0)
-        XCTAssertEqual(samePooling(size: 65, pool: 3).out, 22)
-        XCTAssertEqual(samePooling(size: 65, pool: 3).padBefore, 0)
-        XCTAssertEqual(samePooling(size: 12, pool: 3).out, 4)
-        XCTAssertEqual(samePooling(size: 22, pool: 4).out, 6)
-        XCTAssertEqual(samePooling(size: 22, pool: 4).padBefore, 1)
-        XCTAssertEqual(samePooling(size: 4, pool: 4).out, 1)
-        XCTAssertEqual(samePooling(size: 4, pool: 4).padBefore, 0)
+        // (size, pool, output, padding before): the paper's shapes under Keras 'same'.
+        for (size, pool, out, pad) in [(130, 2, 65, 0), (23, 2, 12, 0), (65, 3, 22, 0), (12, 3, 4, 0), (22, 4, 6, 1), (4, 4, 1, 0)] {
+            XCTAssertEqual(samePooling(size: size, pool: pool).out, out, "\(size) / \(pool)")
+            XCTAssertEqual(samePooling(size: size, pool: pool).padBefore, pad, "\(size) / \(pool)")
+        }
     }
 
     func testMaxPoolPaddedWindows() {
@@ -156,23 +151,29 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testGRU() {
-        for returnSequences in [true, false] {
-            var rng = SeededRNG(seed: 9)
+        checkRecurrent("GRU", seed: 9) { returnSequences, rng in
             let g = GRU(name: "gru", inputSize: 3, units: 4, returnSequences: returnSequences, rng: &rng)
             g.bias.value = (0..<g.bias.count).map { _ in Float(rng.normal() * 0.3) }
-            let r = gradCheck(g, randomTensor([2, 5, 3], rng: &rng), eps: 1e-2, floor: 1e-3)
-            print("GRU(return_sequences: \(returnSequences)) grad check:", r.report)
-            XCTAssertLessThan(r.maxError, 1e-2)
+            return g
         }
     }
 
     func testLSTM() {
-        for returnSequences in [true, false] {
-            var rng = SeededRNG(seed: 10)
+        checkRecurrent("LSTM", seed: 10) { returnSequences, rng in
             let l = LSTM(name: "lstm", inputSize: 3, units: 4, returnSequences: returnSequences, rng: &rng)
             for i in 0..<l.bias.count { l.bias.value[i] += Float(rng.normal() * 0.3) }
-            let r = gradCheck(l, randomTensor([2, 5, 3], rng: &rng), eps: 1e-2, floor: 1e-3)
-            print("LSTM(return_sequences: \(returnSequences)) grad check:", r.report)
+            return l
+        }
+    }
+
+    /// A recurrent layer (3 inputs, 4 units, a perturbed bias) returning every step and the last, on a [2, 5, 3] input:
+    /// finite differences against backward.
+    func checkRecurrent(_ name: String, seed: UInt64, _ make: (Bool, inout SeededRNG) -> Layer) {
+        for returnSequences in [true, false] {
+            var rng = SeededRNG(seed: seed)
+            let layer = make(returnSequences, &rng)
+            let r = gradCheck(layer, randomTensor([2, 5, 3], rng: &rng), eps: 1e-2, floor: 1e-3)
+            print("\(name)(return_sequences: \(returnSequences)) grad check:", r.report)
             XCTAssertLessThan(r.maxError, 1e-2)
         }
     }

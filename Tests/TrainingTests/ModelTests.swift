@@ -1,5 +1,5 @@
 // Model construction: shapes, parameter counts (Keras' count_params() for the same architectures,
-// from tools/keras_common.build_model with tensorflow 2.20.0 / keras 3.15.1), names, summary,
+// from tools/reference/keras_common.build_model with tensorflow 2.20.0 / keras 3.15.1), names, summary,
 // activations, determinism, and a few Adam steps that lower the loss.
 import XCTest
 @testable import Training

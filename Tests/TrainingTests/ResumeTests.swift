@@ -52,6 +52,17 @@ final class ResumeTests: XCTestCase {
     let config = ModelConfig(kind: .cnnGRU, filters: 4, rnnUnits: 6, classes: 4, dropoutRate: 0.3)
 
     /// A fresh model and trainer, as a new process builds them.
+    /// Trains 2 epochs into dir(name), lets `edit` change its last.ckpt, then resumes that run to 5 epochs.
+    func resumeEdited(_ name: String, _ cache: FeatureCache, _ split: DatasetSplit, log: (String) -> Void = { _ in },
+                      _ edit: (inout Checkpoint) -> Void) throws -> FitResult {
+        let d = dir(name)
+        _ = try trainer(cache, split, epochs: 2).fit(runDir: d, progress: false)
+        var last = try Checkpoint(contentsOf: d + "/last.ckpt")
+        edit(&last)
+        try last.write(to: d + "/last.ckpt")
+        return try trainer(cache, split, epochs: 5).fit(runDir: d, resume: true, progress: false, log: log)
+    }
+
     func trainer(_ cache: FeatureCache, _ split: DatasetSplit, epochs: Int) -> Trainer {
         Trainer(model: Model(config: config, seed: 21), cache: cache, split: split, options: Self.options(epochs: epochs))
     }
@@ -130,25 +141,19 @@ final class ResumeTests: XCTestCase {
         let whole = dir("whole")
         let one = try trainer(cache, split, epochs: 5).fit(runDir: whole, progress: false)
 
-        let d = dir("old")
-        _ = try trainer(cache, split, epochs: 2).fit(runDir: d, progress: false)
-        var old = try Checkpoint(contentsOf: d + "/last.ckpt")
-        XCTAssertNotNil(old.state?.randomStates)
-        old.state?.randomStates = nil
-        old.state?.learningRateBits = nil
-        try old.write(to: d + "/last.ckpt")
         var notes: [String] = []
-        let rest = try trainer(cache, split, epochs: 5).fit(runDir: d, resume: true, progress: false, log: { notes.append($0) })
+        let rest = try resumeEdited("old", cache, split, log: { notes.append($0) }) { old in
+            XCTAssertNotNil(old.state?.randomStates)
+            old.state?.randomStates = nil
+            old.state?.learningRateBits = nil
+        }
         XCTAssertTrue(notes.contains { $0.contains("predates stored dropout generator states; reconstructed") }, "\(notes)")
         XCTAssertEqual(losses(rest.history), losses(one.history))
 
         // The dropout generators do matter: resuming with the wrong (initial) generator states changes epoch 3 on.
-        let w = dir("wrong")
-        _ = try trainer(cache, split, epochs: 2).fit(runDir: w, progress: false)
-        var wrong = try Checkpoint(contentsOf: w + "/last.ckpt")
-        wrong.state?.randomStates = Model(config: config, seed: 21).randomStates
-        try wrong.write(to: w + "/last.ckpt")
-        let off = try trainer(cache, split, epochs: 5).fit(runDir: w, resume: true, progress: false)
+        let off = try resumeEdited("wrong", cache, split) { wrong in
+            wrong.state?.randomStates = Model(config: config, seed: 21).randomStates
+        }
         XCTAssertEqual(losses(Array(off.history.prefix(2))), losses(Array(one.history.prefix(2))))
         XCTAssertNotEqual(off.history[2].trainLoss, one.history[2].trainLoss)
     }

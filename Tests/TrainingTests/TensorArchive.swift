@@ -1,4 +1,4 @@
-// A tiny file of named float32 tensors, shared with tools/keras_parity.py:
+// A tiny file of named float32 tensors, shared with tools/reference/keras_parity.py:
 //   bytes 0..<8   "TNSRARC1"
 //   bytes 8..<16  UInt64 little-endian: length L of the JSON header
 //   L bytes       JSON {"meta": {string: string}, "tensors": [{"name", "shape", "offset"}]}

@@ -20,40 +20,9 @@ func withAligned<R>(_ data: UnsafePointer<UInt8>?, _ size: Int, _ body: (UnsafeR
 }
 
 /// Periodic Hann window, triangular mel-like bands evenly spaced in Hz (area-normalised), ortho DCT-II, each
-/// rounded to Q15 with the smallest exponent that fits (as the host's FrontendTables does; values differ).
-func fuzzFrontendTables(_ c: FeatureConfig) -> FrontendTables {
-    let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC)
-    func exponent(_ vs: [Double]) -> Int32 {
-        let m = vs.map { abs($0) }.max() ?? 0
-        var e: Int32 = -16
-        while e < 16 && (m * pow(2, Double(15 - e))).rounded() > 32767 { e += 1 }
-        return e
-    }
-    func q15(_ v: Double, _ e: Int32) -> Int16 { Int16(max(-32768, min(32767, (v * pow(2, Double(15 - e))).rounded()))) }
-    let window = (0..<n).map { q15(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)), 0) }
-    let fMin = Double(c.fMinHz), fMax = Double(c.effectiveFMaxHz), binHz = Double(c.sampleRate) / Double(n)
-    let edges = (0..<(nMels + 2)).map { fMin + (fMax - fMin) * Double($0) / Double(nMels + 1) }
-    var spans: [(firstBin: UInt16, binCount: UInt16)] = [], weights: [Double] = []
-    for m in 0..<nMels {
-        var first = -1, values: [Double] = []
-        for k in 0..<bins {
-            let f = Double(k) * binHz
-            let up = (f - edges[m]) / (edges[m + 1] - edges[m]), down = (edges[m + 2] - f) / (edges[m + 2] - edges[m + 1])
-            let tri = max(0, min(up, down))
-            if tri > 0 { if first < 0 { first = k }; values.append(tri * 2 / (edges[m + 2] - edges[m])) }
-        }
-        spans.append((UInt16(max(first, 0)), UInt16(values.count)))
-        weights += values
-    }
-    var dct: [Double] = []
-    for k in 0..<nMFCC {
-        let s = (k == 0 ? 1.0 : 2.0) / Double(nMels)
-        for i in 0..<nMels { dct.append(s.squareRoot() * cos(Double.pi * Double(k) * Double(2 * i + 1) / Double(2 * nMels))) }
-    }
-    let eMel = exponent(weights), eDct = exponent(dct)
-    return FrontendTables(window: window, melSpans: spans, melWeights: weights.map { q15($0, eMel) },
-                          melWeightExponent: eMel, dct: dct.map { q15($0, eDct) }, dctExponent: eDct)
-}
+/// rounded to Q15 with the smallest exponent that fits: Tests/TestSupport/ReferenceFrontend.swift (compiled into
+/// every target by tools/fuzz.sh), the runtime tests' tables.
+func fuzzFrontendTables(_ c: FeatureConfig) -> FrontendTables { linearBandFrontendTables(c) }
 
 enum FuzzModelKind { case gru, lstm, cnn }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Our int8 network against LiteRT (ai-edge-litert) on the same architecture and weights, in one run.
 
-    /tmp/keras-venv/bin/python tools/litert_bench.py RUN/model.ckpt FEATURES [--crnn MODEL.crnn] [--runs N]
+    /tmp/keras-venv/bin/python tools/reference/litert_bench.py RUN/model.ckpt FEATURES [--crnn MODEL.crnn] [--runs N]
                                                      [--json-out FILE] [--calibration 200]
 
 Steps (all figures printed, and written as JSON with --json-out):
@@ -56,7 +56,7 @@ from keras_common import build_model, check_versions, read_checkpoint, read_feat
 
 PINNED_LITERT = "2.3.0"  # /tmp/keras-venv/bin/pip install ai-edge-litert==2.3.0
 RUNTIME_LOG = []  # LiteRT's own log lines (e.g. "INFO: Created TensorFlow Lite XNNPACK delegate for CPU.")
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def check_litert():
@@ -355,7 +355,7 @@ def ours_bench(crnn, runs, exe=None):
 
 def runtime_bench_proxy(kind):
     """tools/runtime_bench.sh: CRNNRuntime's kernels on a paper-shaped model with LCG weights (not our trained
-    model, no MFCC, swiftc -O without -target-cpu). A proxy for our network latency while crnn-infer --bench
+    model, no MFCC, SwiftPM release build without -target-cpu). A proxy for our network latency while crnn-infer --bench
     is not available; reported on its own line, never in the ours/LiteRT column."""
     p = subprocess.run(["bash", os.path.join(REPO, "tools", "runtime_bench.sh")], cwd=REPO, capture_output=True, text=True)
     m = re.search(r"^" + re.escape(kind) + r":\s*([0-9.]+)\s*ms per inference", p.stdout, re.M)

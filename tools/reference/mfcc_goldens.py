@@ -6,7 +6,7 @@ Requirements (pinned; checked at run time):
     numpy, scipy, soundfile (versions are recorded in the manifest)
 
 Usage (from the repository root):
-    python3 tools/mfcc_goldens.py [--gtzan ../shared/data/gtzan-mini] [--out Tests/FeaturesTests/Fixtures/mfcc]
+    python3 tools/reference/mfcc_goldens.py [--gtzan ../shared/data/gtzan-mini] [--out Tests/FeaturesTests/Fixtures/mfcc]
 
 What it writes:
   manifest.json           generator, library versions, and one entry per case: the FeatureConfig fields,
@@ -74,7 +74,7 @@ def write_f32(path, a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # tools/
     ap.add_argument("--out", default=os.path.join(here, "..", "Tests", "FeaturesTests", "Fixtures", "mfcc"))
     ap.add_argument("--gtzan", default=os.path.join(here, "..", "..", "shared", "data", "gtzan-mini"))
     args = ap.parse_args()
@@ -124,7 +124,7 @@ def main():
         ("noise_16k_nfft512_nocenter_mag", "noise_prefix48000", cfg_16k, False),
     ]
     manifest = {
-        "generator": "tools/mfcc_goldens.py",
+        "generator": "tools/reference/mfcc_goldens.py",
         "versions": {"librosa": librosa.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
                      "soundfile": soundfile.__version__, "python": sys.version.split()[0]},
         "layout": "float32 little-endian, frame-major (frames x coefficients)",

@@ -1,14 +1,14 @@
-// The paper-shaped cnn-gru / cnn-lstm with LCG weights (the shapes of Tests/CRNNRuntimeTests/InterpreterTests.swift's
-// buildPaperModel), shared by tools/embedded_smoke.sh and tools/runtime_bench.sh. Embedded Swift, no imports.
+// The paper-shaped cnn-gru / cnn-lstm with LCG weights: the regression model of the runtime tests
+// (Tests/CRNNRuntimeTests/RegressionTests.swift, InterpreterTests.swift), the runtime benchmark
+// (Sources/Tools/runtime-bench) and the Embedded smoke test on ARM (tools/embedded_smoke.sh compiles this file and
+// Generators.swift with the runtime sources as one Embedded Swift module, where the import below names the module
+// itself and is ignored).
+import CRNNRuntime
 
-struct LCG {
-    var state: UInt32
-    mutating func next() -> UInt32 { state = state &* 1_664_525 &+ 1_013_904_223; return state }
-    mutating func int8s(_ n: Int) -> [Int8] { (0..<n).map { _ in Int8(truncatingIfNeeded: next() >> 24) } }
-    mutating func multipliers(_ n: Int) -> [Int32] { (0..<n).map { _ in Int32(1 << 30) + Int32(next() >> 3) } }
-}
-
-func buildPaperModel(lstm: Bool) -> ModelBuilder {
+/// 3 conv blocks (32 filters, pools 2/3/4, BN1/BN2 as affine, BN3 folded), reshape [6, 32], 2 GRU (20 units) or
+/// LSTM (30 units) layers, dense over 10 classes; LCG weights from seed 42. No labels (callers may add them:
+/// they change the file, not the logits).
+public func buildPaperModel(lstm: Bool) -> ModelBuilder {
     var g = LCG(state: 42)
     var b = ModelBuilder()
     let input = b.addActivation(.int32, shape: [130, 23])
@@ -45,3 +45,14 @@ func buildPaperModel(lstm: Bool) -> ModelBuilder {
     b.softmaxShift = 13
     return b
 }
+
+/// The input the benchmark and the Embedded smoke test feed it: 130 x 23 int32 from LCG seed 1, each `>> 14`.
+public func paperModelInput() -> [Int32] {
+    var g = LCG(state: 1)
+    return (0..<(130 * 23)).map { _ in Int32(truncatingIfNeeded: g.next()) >> 14 }
+}
+
+/// The int8 logits of cnn-gru (index 0) and cnn-lstm (index 1) on `paperModelInput()`: the regression values
+/// (Tests/CRNNRuntimeTests/RegressionTests.swift, paper-gru/lstm, input 1), checked on x86_64, aarch64 and armv7.
+public let paperModelExpectedLogits: [[Int8]] = [[-128, -128, -44, 85, 16, 127, -128, -48, -30, -128],
+                                                 [73, 104, 46, -26, 13, -31, -127, 100, -83, 63]]

@@ -4,7 +4,7 @@
  * usage: pcm_gen SECONDS [RATE=22050] [PAUSE_AT_SECONDS PAUSE_SECONDS]
  *   with PAUSE_AT, the writer stops for PAUSE_SECONDS after that many seconds of audio (stdout flushed), then
  *   continues: the samples are identical with or without the pause.
- * cc -O2 tools/pcm_gen.c -o pcm_gen -lm */
+ * cc -O2 tools/helpers/pcm_gen.c -o pcm_gen -lm */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

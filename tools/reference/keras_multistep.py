@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Multi-step Keras parity golden for the Swift trainer (complements tools/keras_parity.py, which checks ONE step).
+"""Multi-step Keras parity golden for the Swift trainer (complements tools/reference/keras_parity.py, which checks ONE step).
 
 Reads init_<model>.bin written by the Swift test KerasMultiStepTests.testExportMultiStepInitialState: the seeded
 initial weights of a full-size cnn-gru (filters 32, GRU 20+20) / cnn-lstm (filters 32, LSTM 30+30), a pool of
 inputs 130x23x1 with labels (synthetic "MFCC-like" data: uniform noise of unit variance plus a per-class template,
 so that the loss falls) and a batch schedule (rows of pool indices, -1 = unused; epochs of 32,32,32,32,22 samples:
 the last batch is partial, as in Loop.swift). Builds the same architecture (tools/keras_common.build_model), loads
-the weights, compiles it as tools/keras_kfold.py does (Adam defaults, SparseCategoricalCrossentropy(from_logits=True))
+the weights, compiles it as tools/reference/keras_kfold.py does (Adam defaults, SparseCategoricalCrossentropy(from_logits=True))
 and runs the schedule through Keras' own compiled train step (train_on_batch, metrics reset before each call so the
 reported loss is that batch's loss, computed before the update as in fit). Writes keras_multistep_<model>.bin:
   loss                 [steps] the training loss of every step
@@ -16,7 +16,7 @@ reported loss is that batch's loss, computed before the update as in fit). Write
 
 Usage (the committed golden: 30 steps, dropout 0):
   KERAS_MULTISTEP_EXPORT_DIR=/tmp/training-multistep swift test --filter KerasMultiStepTests/testExportMultiStepInitialState
-  cd tools && /tmp/keras-venv/bin/python keras_multistep.py /tmp/training-multistep ../Tests/TrainingTests/Fixtures
+  cd tools/reference && /tmp/keras-venv/bin/python keras_multistep.py /tmp/training-multistep ../../Tests/TrainingTests/Fixtures
 Longer diagnostics (not committed), e.g. 300 steps with dropout 0.1 and another Keras seed:
   /tmp/keras-venv/bin/python keras_multistep.py /tmp/training-multistep /tmp/ms-out --steps 300 --dropout 0.1 --seed 3
 """
@@ -91,7 +91,7 @@ def run(kind, src_dir, dst_dir, steps, dropout, seed, snapshots, suffix, version
     meta_out = {k: v for k, v in meta.items() if k != "made_by"}
     meta_out.update({
         "init_made_by": meta.get("made_by", "?"),
-        "generator": "tools/keras_multistep.py "
+        "generator": "tools/reference/keras_multistep.py "
                      f"(tensorflow {versions['tensorflow']}, keras {versions['keras']}, numpy {np.__version__})",
         "steps": str(steps), "dropout": str(dropout), "keras_seed": str(seed),
         "loop": f"model.fit, {fit_epochs} epochs, shuffle=True" if fit_epochs else "train_on_batch on the schedule",

@@ -4,8 +4,8 @@
 // crnn-infer prints a score as the Q15 mean rounded to 4 decimals (ties up), so the report's `scores_q15`
 // value q must print as round(q * 10000 / 32768) ten-thousandths.
 //
-//   swiftc -O tools/device_parity_compare.swift -o /tmp/device-parity-compare
-//   /tmp/device-parity-compare REPORT.json INFER.jsonl      (exit 0: all identical, 1: a difference, 2: bad input)
+//   swift build -c release --product device-parity-compare   (tools/device_parity.sh does)
+//   .build/release/device-parity-compare REPORT.json INFER.jsonl      (exit 0: all identical, 1: a difference, 2: bad input)
 //
 // Matching is by file name: the WAV of track T is named T.wav (what `crnn-train convert` writes).
 import Foundation

@@ -4,7 +4,7 @@
 Requirements: librosa==0.11.0, numpy (the BLAS/OpenMP pools are pinned to one thread before numpy loads).
 
 Usage (from the repository root):
-    python3 tools/bench_mfcc.py [--segments 500] [--rounds 3] [--swift-cmd "CMD"]
+    python3 tools/reference/bench_mfcc.py [--segments 500] [--rounds 3] [--swift-cmd "CMD"]
 
 Each side is timed `--rounds` times over the same number of segments and the fastest round is reported
 (the machine is shared; the minimum is the least disturbed measurement). All rounds are printed.
@@ -27,7 +27,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import librosa  # noqa: E402
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SR, SEG = 22050, 66150
 
 

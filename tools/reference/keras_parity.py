@@ -14,7 +14,7 @@ writes Tests/TrainingTests/Fixtures/keras_parity_<model>.bin with:
 
 Usage:
   KERAS_PARITY_EXPORT_DIR=/tmp/training-parity swift test --filter KerasParityTests/testExportInitialState
-  /tmp/keras-venv/bin/python tools/keras_parity.py /tmp/training-parity Tests/TrainingTests/Fixtures
+  /tmp/keras-venv/bin/python tools/reference/keras_parity.py /tmp/training-parity Tests/TrainingTests/Fixtures
 """
 import os
 import sys
@@ -63,7 +63,7 @@ def main(src_dir, dst_dir):
         out += [("inference_logits", inference_logits.numpy())]
         meta_out = dict(meta)
         meta_out.update({
-            "generator": "tools/keras_parity.py "
+            "generator": "tools/reference/keras_parity.py "
                          f"(tensorflow {versions['tensorflow']}, keras {versions['keras']}, numpy {np.__version__})",
             "dropout": "0",
         })

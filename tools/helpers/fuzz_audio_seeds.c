@@ -1,6 +1,6 @@
 /* Writes small valid seed files for tools/fuzz_audio.sh with libsndfile: one per container the host decoder
  * reads (WAV 16-bit and float, FLAC, Ogg Vorbis, MP3, AU, AIFF, W64, CAF). Synthetic tones; no data needed.
- * cc tools/fuzz_audio_seeds.c -o seeds $(pkg-config --cflags --libs sndfile) -lm && ./seeds OUTDIR */
+ * cc tools/helpers/fuzz_audio_seeds.c -o seeds $(pkg-config --cflags --libs sndfile) -lm && ./seeds OUTDIR */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

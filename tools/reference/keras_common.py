@@ -1,4 +1,4 @@
-"""Shared helpers for the Keras reference scripts (tools/keras_parity.py, tools/keras_bench.py).
+"""Shared helpers for the Keras reference scripts (tools/reference/keras_parity.py, tools/reference/keras_bench.py).
 
 Pinned reference stack (checked at run time):
     python -m venv /tmp/keras-venv && /tmp/keras-venv/bin/pip install tensorflow-cpu==2.20.0 keras==3.15.1
@@ -95,7 +95,7 @@ def variables_by_name(model):
     return out
 
 
-# ---- our binary formats, read in Python (added for tools/litert_bench.py) ----
+# ---- our binary formats, read in Python (added for tools/reference/litert_bench.py) ----
 
 def fnv1a32(data):
     """32-bit FNV-1a, the checksum of feature files and checkpoints (pure Python; ~1 s per 10 MB)."""

@@ -1,21 +1,20 @@
-import Foundation
 // Benchmark of the fixed-point MFCC on the paper config (66150 samples -> 130 x 23). The tables are made here in
-// Float64 (periodic Hann, Slaney mel filters, ortho DCT-II) the way Quantization.makeFrontendTables makes them,
-// since this tool is built from the runtime sources alone. Validates one frame's log-mel against a Float64 DFT
-// pipeline before timing. Built by tools/mfcc_fixed_bench.sh.
+// Float64 (periodic Hann, Slaney mel filters, ortho DCT-II; Tests/TestSupport/ReferenceFrontend.swift) the way
+// Quantization.makeFrontendTables makes them, so that the tool needs the runtime only. Validates one frame's log-mel against a Float64 DFT pipeline before timing.
+// Run by tools/mfcc_fixed_bench.sh.
+#if DEBUG || RUNTIME_BENCH
+@testable import CRNNRuntime  // the frame stage alone (melPower) is internal to the runtime
+#else
+import CRNNRuntime
+#endif
+import Foundation
+import TestSupport
 
 func slaneyMel(_ hz: Double) -> Double { hz >= 1000 ? 15 + log(hz / 1000) / (log(6.4) / 27) : hz * 3 / 200 }
 func slaneyHz(_ mel: Double) -> Double { mel >= 15 ? 1000 * exp(log(6.4) / 27 * (mel - 15)) : mel * 200 / 3 }
 
-func q15(_ v: Double, _ e: Int32) -> Int16 { Int16(min(32767, max(-32768, (v * pow(2, Double(15 - e))).rounded()))) }
-func exponent(_ vs: [Double]) -> Int32 {
-    let m = vs.map(abs).max()!
-    return (Int32(-16)...16).first { (m * pow(2, Double(15 - $0))).rounded() <= 32767 }!
-}
-
 func paperTables(_ c: FeatureConfig) -> (FrontendTables, [[Double]]) {
     let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC), sr = Double(c.sampleRate)
-    let window = (0..<n).map { q15(0.5 - 0.5 * cos(2 * Double.pi * Double($0) / Double(n)), 0) }
     let lo = slaneyMel(Double(c.fMinHz)), hi = slaneyMel(Double(c.effectiveFMaxHz))
     let edges = (0..<(nMels + 2)).map { slaneyHz(lo + (hi - lo) * Double($0) / Double(nMels + 1)) }
     var spans: [(firstBin: UInt16, binCount: UInt16)] = [], w: [Double] = [], dense: [[Double]] = []
@@ -28,17 +27,9 @@ func paperTables(_ c: FeatureConfig) -> (FrontendTables, [[Double]]) {
         }
         spans.append((UInt16(max(first, 0)), UInt16(vals.count))); w += vals; dense.append(row)
     }
-    let eMel = exponent(w)
-    var dct: [Double] = []
-    for k in 0..<nMFCC {
-        for i in 0..<nMels {
-            let s = k == 0 ? (1 / Double(nMels)).squareRoot() : (2 / Double(nMels)).squareRoot()
-            dct.append(s * cos(Double.pi * Double(k) * Double(2 * i + 1) / Double(2 * nMels)))
-        }
-    }
-    let eDct = exponent(dct)
-    return (FrontendTables(window: window, melSpans: spans, melWeights: w.map { q15($0, eMel) }, melWeightExponent: eMel,
-                           dct: dct.map { q15($0, eDct) }, dctExponent: eDct), dense)
+    let tables = q15FrontendTables(window: periodicHannQ15(n), melSpans: spans, melWeights: w,
+                                   dct: orthoDCT(nMFCC: nMFCC, nMels: nMels))
+    return (tables, dense)
 }
 
 func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
@@ -93,6 +84,10 @@ func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
             times.append(Double(nowNs() - t0) / 1e6)
         }
         times.sort()
+        let med = times[times.count / 2]
+        print(String(format: "fixed-point MFCC, paper config, one 3-s segment: median %.3f ms (min %.3f ms), real-time factor %.5f",
+                     med, times[0], med / 3000))
+        #if DEBUG || RUNTIME_BENCH
         var frameTimes: [Double] = []
         var mel = [UInt64](repeating: 0, count: Int(c.nMels))
         var fs = [UInt64](repeating: 0, count: FixedPointMFCC.frameScratchBytes(config: c) / 8)
@@ -105,10 +100,11 @@ func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
             frameTimes.append(Double(nowNs() - t0) / 1e6)
         }
         frameTimes.sort()
-        let med = times[times.count / 2], fmed = frameTimes[frameTimes.count / 2]
-        print(String(format: "fixed-point MFCC, paper config, one 3-s segment: median %.3f ms (min %.3f ms), real-time factor %.5f",
-                     med, times[0], med / 3000))
+        let fmed = frameTimes[frameTimes.count / 2]
         print(String(format: "  frames (window + FFT + mel) x 130: %.3f ms; log + top_db + DCT: %.3f ms", fmed, med - fmed))
+        #else
+        print("  (the frame-stage split needs the runtime's internals: run tools/mfcc_fixed_bench.sh)")
+        #endif
         print("  checksum \(out.reduce(0) { $0 &+ $1 })")
     }
 }

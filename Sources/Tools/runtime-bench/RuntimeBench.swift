@@ -1,8 +1,11 @@
+// Benchmark of the reference vs the fast int8 kernels on the paper-shaped cnn-gru / cnn-lstm (LCG weights:
+// Tests/TestSupport/PaperTestModel.swift). Validates against the committed regression logits before timing.
+// Run it with tools/runtime_bench.sh (release, CRNNRuntime built with -enable-testing: it drives single operators
+// through the interpreter's internal API).
 import Foundation
-// Benchmark of the reference kernels on the paper-shaped cnn-gru / cnn-lstm (LCG weights, as in
-// Tests/CRNNRuntimeTests/InterpreterTests.swift buildPaperModel). Validates against the committed regression
-// logits before timing. Built by tools/runtime_bench.sh with the runtime sources; not part of the package.
-
+import TestSupport
+#if DEBUG || RUNTIME_BENCH
+@testable import CRNNRuntime
 
 /// Runs the graph like `invoke()`, but every conv2d and affine through the reference kernel (the "before" figure).
 func invokeReference(_ it: Interpreter) {
@@ -60,10 +63,7 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
 
 @main struct Bench {
     static func main() throws {
-        var g = LCG(state: 1)
-        let input = (0..<(130 * 23)).map { _ in Int32(truncatingIfNeeded: g.next()) >> 14 }
-        let expected: [[Int8]] = [[-128, -128, -44, 85, 16, 127, -128, -48, -30, -128],
-                                  [73, 104, 46, -26, 13, -31, -127, 100, -83, 63]]
+        let input = paperModelInput(), expected = paperModelExpectedLogits
         for (k, lstm) in [false, true].enumerated() {
             let name = lstm ? "cnn-lstm" : "cnn-gru"
             let bytes = buildPaperModel(lstm: lstm).encode()
@@ -103,3 +103,12 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
         }
     }
 }
+#else
+// A plain release build (`swift build -c release`) cannot see the interpreter's internals: say how to run it.
+@main struct Bench {
+    static func main() {
+        print("runtime-bench: run it with tools/runtime_bench.sh (it needs CRNNRuntime built with -enable-testing)")
+        exit(1)
+    }
+}
+#endif

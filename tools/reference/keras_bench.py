@@ -9,7 +9,7 @@ Swift side (default on): builds crnn-train in release and runs `crnn-train bench
 on the same shapes and thread count), parsing its 'swift-epoch <model> <seconds>' lines, so both figures come from
 one run of this script.
 
-Usage: /tmp/keras-venv/bin/python tools/keras_bench.py [--segments 800] [--epochs 3] [--no-swift]
+Usage: /tmp/keras-venv/bin/python tools/reference/keras_bench.py [--segments 800] [--epochs 3] [--no-swift]
 """
 import argparse
 import os
@@ -72,7 +72,7 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(a.threads)
     tf.config.threading.set_inter_op_parallelism_threads(a.threads)
     keras_t = {k: keras_epochs(k, a.segments, a.batch, a.epochs, a.threads) for k in MODELS}
-    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     swift_t = {} if a.no_swift else swift_epochs(repo, a.segments, a.batch)
     print(f"one epoch, {a.segments} segments 130x23x1, batch {a.batch}, {a.threads} threads; "
           f"tensorflow {versions['tensorflow']}, keras {versions['keras']}")

@@ -18,7 +18,7 @@ mirrors the Swift defaults (Sources/Training/Loop.swift, Sources/crnn-train/FitC
 Threads: intra-op 2, inter-op 1 (the machine has 2 cores).
 
 Usage:
-  /tmp/keras-venv/bin/python tools/keras_kfold.py --model cnn-gru --features /tmp/kf/gtzan-mini.features \
+  /tmp/keras-venv/bin/python tools/reference/keras_kfold.py --model cnn-gru --features /tmp/kf/gtzan-mini.features \
       --runs /tmp/kf/ours-gru --out docs/results/keras-kfold-cnn-gru.json
 """
 import argparse
@@ -36,19 +36,12 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keras_common import build_model, check_versions  # noqa: E402
+from keras_common import build_model, check_versions, fnv1a32  # noqa: E402
 
 UNITS = {"cnn-gru": 20, "cnn-lstm": 30}
 
 
 # ---- the feature file (Sources/Features/FeatureCache.swift, version 1) ----
-
-def fnv1a32(data):
-    h = 0x811C9DC5
-    for b in data:
-        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
-    return h
-
 
 def read_features(path, verify_checksum=True):
     with open(path, "rb") as f:
