@@ -3,11 +3,11 @@
 // 4 int16 products accumulated into 4 Int32 lanes), the structure of XNNPACK's qs8 `neon-mlal-lane` kernels.
 //
 // Layout: the band is Int16 (the driver sign-extends the input once per row); the weights are packed as Int16
-//     packed[ky][k][co] = w[co, ky, tap k]   (k < kw * Cin rounded up to 4; 0 for the padding taps)
+//     packed[ky][k][co] = w[co, ky, tap k]   (k < kw * Cin)
 // Per pass: 4 output pixels x 16 channels (16 accumulators); per group of 4 taps, each pixel's 4 band values are
 // one 64-bit load, each weight vector (8 channels) one 128-bit load shared by the 4 pixels, and every
-// multiply-add takes its input from a lane (no broadcast instructions). Padding taps read up to 3 band
-// elements after the pixel's window (inside the band or its zeroed slack) against zero weights.
+// multiply-add takes its input from a lane (no broadcast instructions). The last kw * Cin mod 4 taps of a row
+// (all 3 of a one-channel 3 x 3 layer) go one at a time, each band value loaded into a lane.
 //
 // Exactness: operands are sign-extended int8, each product at most 2^14 in magnitude, accumulated in Int32 with
 // wrapping adds: the same Int32 sums as the reference (file comment of Conv2dS8Fast.swift, point 1).
@@ -18,34 +18,30 @@ import _Builtin_intrinsics.arm.neon
 enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
-    @inline(__always) static func paddedRowTaps(_ rowTaps: Int) -> Int { (rowTaps &+ 3) & ~3 }
-
     static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
-        p.kernelHeight &* paddedRowTaps(p.kernelWidth &* p.inputChannels) &* p.outputChannels &* 2
+        p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels &* 2
     }
 
     static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
         let K = p.outputChannels, kh = p.kernelHeight, rowTaps = p.kernelWidth &* p.inputChannels
-        let rt4 = paddedRowTaps(rowTaps), taps = kh &* rowTaps
+        let taps = kh &* rowTaps
         let dst = packed.assumingMemoryBound(to: Int16.self)
-        for ky in 0..<kh {
-            for k in 0..<rt4 {
-                for co in 0..<K {
-                    dst[(ky &* rt4 &+ k) &* K &+ co] = k < rowTaps ? Int16(weights[co &* taps &+ ky &* rowTaps &+ k]) : 0
-                }
-            }
+        for t in 0..<taps {
+            for co in 0..<K { dst[t &* K &+ co] = Int16(weights[co &* taps &+ t]) }
         }
     }
 
     @inline(__always) static func load8(_ p: UnsafeRawPointer) -> int16x8_t { p.loadUnaligned(as: int16x8_t.self) }
     @inline(__always) static func load4(_ p: UnsafeRawPointer) -> int16x4_t { p.loadUnaligned(as: int16x4_t.self) }
+    @inline(__always) static func load1(_ p: UnsafeRawPointer) -> Int16 { p.loadUnaligned(as: Int16.self) }
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
         let W = g.width, C = g.channels, K = g.outputChannels, kh = g.kernelHeight
-        let rt4 = paddedRowTaps(g.kernelWidth &* C)
+        let rowTaps = g.kernelWidth &* C, rt4 = rowTaps & ~3
         let rowBytes = g.bandRowStride &* 2, pixelBytes = C &* 2
         let tapStride = K &* 2  // bytes from one tap's weights to the next
+        let rowWeights = rowTaps &* tapStride
         let wBase = packed + cb &* 2
         let braw = UnsafeRawPointer(bias)
         let b0 = braw.loadUnaligned(as: int32x4_t.self), b1 = braw.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self)
@@ -59,7 +55,7 @@ enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
             var p30 = b0, p31 = b1, p32 = b2, p33 = b3
             for ky in 0..<kh {
                 let r0 = band + (ky &* rowBytes &+ x &* pixelBytes)
-                var wp = wBase + ky &* rt4 &* tapStride
+                var wp = wBase + ky &* rowWeights
                 var k = 0
                 while k < rt4 {
                     let x0 = load4(r0 + k &* 2), x1 = load4(r0 + (pixelBytes &+ k &* 2))
@@ -80,6 +76,22 @@ enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
                     wp += 4 &* tapStride
                     k &+= 4
                 }
+                while k < rowTaps {
+                    let v0 = load1(r0 + k &* 2), v1 = load1(r0 + (pixelBytes &+ k &* 2))
+                    let v2 = load1(r0 + (2 &* pixelBytes &+ k &* 2)), v3 = load1(r0 + (3 &* pixelBytes &+ k &* 2))
+                    let wa = load8(wp), wb = load8(wp + 16)
+                    let la = vget_low_s16(wa), lb = vget_low_s16(wb)
+                    p00 = vmlal_n_s16(p00, la, v0); p01 = vmlal_high_n_s16(p01, wa, v0)
+                    p02 = vmlal_n_s16(p02, lb, v0); p03 = vmlal_high_n_s16(p03, wb, v0)
+                    p10 = vmlal_n_s16(p10, la, v1); p11 = vmlal_high_n_s16(p11, wa, v1)
+                    p12 = vmlal_n_s16(p12, lb, v1); p13 = vmlal_high_n_s16(p13, wb, v1)
+                    p20 = vmlal_n_s16(p20, la, v2); p21 = vmlal_high_n_s16(p21, wa, v2)
+                    p22 = vmlal_n_s16(p22, lb, v2); p23 = vmlal_high_n_s16(p23, wb, v2)
+                    p30 = vmlal_n_s16(p30, la, v3); p31 = vmlal_high_n_s16(p31, wa, v3)
+                    p32 = vmlal_n_s16(p32, lb, v3); p33 = vmlal_high_n_s16(p33, wb, v3)
+                    wp += tapStride
+                    k &+= 1
+                }
             }
             poolMax4x4(best + Int(column[x]), p00, p01, p02, p03)
             poolMax4x4(best + Int(column[x &+ 1]), p10, p11, p12, p13)
@@ -91,17 +103,15 @@ enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
             var p00 = b0, p01 = b1, p02 = b2, p03 = b3
             for ky in 0..<kh {
                 let r0 = band + (ky &* rowBytes &+ x &* pixelBytes)
-                var wp = wBase + ky &* rt4 &* tapStride
+                var wp = wBase + ky &* rowWeights
                 var k = 0
-                while k < rt4 {
-                    let x0 = load4(r0 + k &* 2)
-                    for i in 0..<4 {
-                        let wa = load8(wp + i &* tapStride), wb = load8(wp + (i &* tapStride &+ 16))
-                        p00 = vmlal_n_s16(p00, vget_low_s16(wa), x0[i]); p01 = vmlal_high_n_s16(p01, wa, x0[i])
-                        p02 = vmlal_n_s16(p02, vget_low_s16(wb), x0[i]); p03 = vmlal_high_n_s16(p03, wb, x0[i])
-                    }
-                    wp += 4 &* tapStride
-                    k &+= 4
+                while k < rowTaps {  // one tap at a time (only the last W mod 4 pixels of a row come here)
+                    let v0 = load1(r0 + k &* 2)
+                    let wa = load8(wp), wb = load8(wp + 16)
+                    p00 = vmlal_n_s16(p00, vget_low_s16(wa), v0); p01 = vmlal_high_n_s16(p01, wa, v0)
+                    p02 = vmlal_n_s16(p02, vget_low_s16(wb), v0); p03 = vmlal_high_n_s16(p03, wb, v0)
+                    wp += tapStride
+                    k &+= 1
                 }
             }
             poolMax4x4(best + Int(column[x]), p00, p01, p02, p03)
