@@ -235,6 +235,11 @@ final class Conv2dS8FastTests: XCTestCase {
         XCTAssertEqual(sse2.prepared, 18432 + 128 + 16)
         XCTAssertEqual(sse2.run, 4480 + 16 + 512 + 48)
         #endif
+        #if arch(arm64)
+        let neon = Conv2dFastLayout(p, Conv2dMicroKernelNEON.self)  // Int16 weights: 3 x 96 taps x 32 x 2 bytes
+        XCTAssertEqual(neon.prepared, 18432 + 128 + 16)
+        XCTAssertEqual(neon.run, 4480 + 16 + 512 + 48)
+        #endif
         let selected = Conv2dFastLayout(p, Conv2dSelectedMicroKernel.self)
         XCTAssertEqual(conv2dS8FastPreparedSize(p), selected.prepared)
         XCTAssertEqual(conv2dS8FastRunScratchSize(p), selected.run)

@@ -23,8 +23,8 @@
 // fused pool, requantization epilogue) is shared by every micro-kernel; a micro-kernel (`Conv2dMicroKernel`) only
 // packs the weights in its own order and computes the Int32 accumulators of one pre-pool row for one block of 16
 // output channels. Variants, one file each: `Conv2dMicroKernelPortable` (Conv2dS8FastPortable.swift, SIMD16
-// Swift, any CPU), `Conv2dMicroKernelSSE2` (x86-64 baseline, `pmaddwd`), `Conv2dMicroKernelNEON` (aarch64,
-// `smlal`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
+// Swift, any CPU), `Conv2dMicroKernelSSE2` (x86-64 baseline, `pmaddwd`), `Conv2dMicroKernelAVX2` (x86-64 with
+// -DCRNN_CONV_AVX2), `Conv2dMicroKernelNEON` (aarch64, `smlal`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
 // compile time; every variant gives the same bits (an Int32 sum of the same products). Output channels must be
 // a multiple of 16.
 
@@ -77,7 +77,8 @@ struct Conv2dRowGeometry {
 /// The inner product of the fast convolution for one CPU family. The driver calls `row` once per pre-pool row
 /// and 16-channel block; `row` must give, for every x in 0..<width, exactly
 ///     acc[c] = bias[c] + sum over ky < kh, kx < kw, ci < Cin of band[ky][x + kx][ci] * w[cb + c, ky, kx, ci]
-/// (wrapping Int32; the true value fits) and fold it into the pool maximum with `poolMax(best, column[x], acc)`.
+/// (wrapping Int32; the true value fits) and fold it into the pool maximum:
+///     best[column[x] + c] = max(best[column[x] + c], acc[c])   for c in 0..<16 (what `poolMax` does).
 protocol Conv2dMicroKernel {
     /// 1: the band holds the int8 input; 2: the band holds it sign-extended to Int16 (for `pmaddwd`/`smlal`).
     static var bandElementBytes: Int { get }
@@ -93,18 +94,21 @@ protocol Conv2dMicroKernel {
 }
 
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
-/// `conv2dS8FastSupports(p)` is false. Example: 3x3, 32 -> 32 channels: 9216 + 128 + 16 = 9360 bytes.
+/// `conv2dS8FastSupports(p)` is false. Depends on the selected micro-kernel. Example: 3x3, 32 -> 32 channels:
+/// portable 9216 + 128 + 16 = 9360 bytes; SSE2/AVX2/NEON (Int16 weights) 18432 + 128 + 16 = 18576 bytes.
 func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared : 0
 }
 
 /// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
-/// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes.
+/// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes with the portable micro-kernel,
+/// 4480 + 16 + 512 + 48 = 5056 with an Int16 band (SSE2/AVX2/NEON).
 func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
 }
 
-/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above.
+/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above
+/// (portable), 23632 (Int16 variants).
 func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
 }
