@@ -40,6 +40,40 @@ final class Conv2dS8FastTests: XCTestCase {
         return out
     }
 
+    /// Prepare + run with an explicit micro-kernel `MK` (not only the one the build selected), in separate
+    /// prepared and run buffers filled with garbage.
+    func variant<MK: Conv2dMicroKernel>(_ c: Case, _ kernel: MK.Type, garbage: UInt8 = 0x5A) -> [Int8] {
+        var out = [Int8](repeating: 77, count: c.p.outputCount)
+        let layout = Conv2dFastLayout(c.p, MK.self)
+        withScratch(layout.prepared) { prepared in withScratch(layout.run) { scratch in
+            for i in 0..<prepared.count { prepared[i] = garbage &+ UInt8(truncatingIfNeeded: i &* 5) }
+            for i in 0..<scratch.count { scratch[i] = garbage &+ UInt8(truncatingIfNeeded: i &* 3) }
+            c.x.withUnsafeBufferPointer { xp in c.w.withUnsafeBufferPointer { wp in c.b.withUnsafeBufferPointer { bp in
+                withRequant(c.m, c.s) { rq in out.withUnsafeMutableBufferPointer { op in
+                    conv2dS8FastPrepare(c.p, weights: wp, bias: bp, requant: rq, prepared: prepared, kernel: MK.self)
+                    conv2dS8FastRun(c.p, input: xp, weights: wp, bias: bp, requant: rq,
+                                    prepared: UnsafeRawBufferPointer(prepared), output: op, scratch: scratch, kernel: MK.self)
+                } }
+            } } }
+        } }
+        return out
+    }
+
+    /// Every micro-kernel this CPU architecture can run, by name (the selected one is among them).
+    func allVariants(_ c: Case) -> [(String, [Int8])] {
+        var r = [("portable", variant(c, Conv2dMicroKernelPortable.self))]
+        #if arch(x86_64)
+        r.append(("sse2", variant(c, Conv2dMicroKernelSSE2.self)))
+        #endif
+        #if arch(arm64)
+        r.append(("neon", variant(c, Conv2dMicroKernelNEON.self)))
+        #endif
+        #if CRNN_CONV_AVX2
+        r.append(("avx2", variant(c, Conv2dMicroKernelAVX2.self)))
+        #endif
+        return r
+    }
+
     /// A random case. `extreme` draws data from {-128, 127} and zero points from the ends of their range, to
     /// reach the largest accumulator magnitudes.
     func randomCase(_ rng: inout SplitMix64, h: Int, w: Int, cin: Int, cout: Int, kh: Int, kw: Int,
@@ -93,6 +127,9 @@ final class Conv2dS8FastTests: XCTestCase {
         if conv2dS8FastSupports(c.p) {
             XCTAssertEqual(candidate(c, dispatch: false), ref, "fast \(label)", file: file, line: line)
             XCTAssertEqual(candidate(c, dispatch: false, garbage: 0x00), ref, "fast, zero garbage \(label)", file: file, line: line)
+            for (name, out) in allVariants(c) {
+                XCTAssertEqual(out, ref, "micro-kernel \(name) \(label)", file: file, line: line)
+            }
         }
     }
 
@@ -190,9 +227,40 @@ final class Conv2dS8FastTests: XCTestCase {
     func testScratchSizeDocExample() {
         let p = Conv2dS8Params(inputHeight: 65, inputWidth: 12, inputChannels: 32, outputChannels: 32,
                                inputZeroPoint: 0, outputZeroPoint: 0, poolHeight: 3, poolWidth: 3)
-        XCTAssertEqual(conv2dS8FastPreparedSize(p), 9216 + 128 + 16)
-        XCTAssertEqual(conv2dS8FastRunScratchSize(p), 2240 + 512 + 48)
-        XCTAssertEqual(conv2dS8FastScratchSize(p), 12160)
+        let portable = Conv2dFastLayout(p, Conv2dMicroKernelPortable.self)
+        XCTAssertEqual(portable.prepared, 9216 + 128 + 16)
+        XCTAssertEqual(portable.run, 2240 + 512 + 48)
+        #if arch(x86_64)
+        let sse2 = Conv2dFastLayout(p, Conv2dMicroKernelSSE2.self)  // Int16 pairs: 3 rows x 48 pairs x 32 x 4 bytes
+        XCTAssertEqual(sse2.prepared, 18432 + 128 + 16)
+        XCTAssertEqual(sse2.run, 4480 + 16 + 512 + 48)
+        #endif
+        #if arch(arm64)
+        let neon = Conv2dFastLayout(p, Conv2dMicroKernelNEON.self)  // Int16 weights: 3 x 96 taps x 32 x 2 bytes
+        XCTAssertEqual(neon.prepared, 18432 + 128 + 16)
+        XCTAssertEqual(neon.run, 4480 + 16 + 512 + 48)
+        #endif
+        let selected = Conv2dFastLayout(p, Conv2dSelectedMicroKernel.self)
+        XCTAssertEqual(conv2dS8FastPreparedSize(p), selected.prepared)
+        XCTAssertEqual(conv2dS8FastRunScratchSize(p), selected.run)
+        XCTAssertEqual(conv2dS8FastScratchSize(p), selected.prepared + selected.run)
+    }
+
+    /// The micro-kernels' edge: odd tap counts per kernel row (the paired variants' zero-weight phantom tap),
+    /// widths 1...6 around their 2- and 4-pixel blocks, Cin 1...7, every kernel size up to 7 x 7, Cout 16...64;
+    /// each variant against the reference.
+    func testEveryVariantOnOddTapsAndNarrowRows() {
+        var rng = SplitMix64(seed: 4242)
+        var fast = 0
+        for n in 0..<300 {
+            let kh = [1, 3, 5, 7][rng.int(0, 3)], kw = [1, 3, 5, 7][rng.int(0, 3)]
+            let c = randomCase(&rng, h: rng.int(1, 6), w: rng.int(1, 6), cin: rng.int(1, 7), cout: 16 * rng.int(1, 4),
+                               kh: kh, kw: kw, ph: rng.int(1, 3), pw: rng.int(1, 3), extreme: n % 5 == 0)
+            if fastPathRuns(c) { fast += 1 }
+            let ref = reference(c)
+            for (name, out) in allVariants(c) { XCTAssertEqual(out, ref, "micro-kernel \(name) case \(n)") }
+        }
+        XCTAssertGreaterThan(fast, 150)
     }
 
     /// The interpreter plans the fast kernel's prepared buffer (alive for the whole run) and run scratch for

@@ -19,9 +19,14 @@
 //    g(a) = z_out &+ r(a). If any channel fails that check (only absurd scales do: r(B_c) near 2^31), or a
 //    multiplier is negative (invalid), the whole call runs the reference `conv2dS8` instead.
 //
-// Blocking: weights are repacked [kh][kw][Cin][Cout] so that one input value, broadcast, multiplies 16
-// consecutive output channels (SIMD16<Int32>); four horizontally adjacent output pixels share each weight
-// load. Output channels must be a multiple of 16.
+// Blocking: the driver here (prepare: packing, adjusted bias, exactness check; run: padded bands, channel blocks,
+// fused pool, requantization epilogue) is shared by every micro-kernel; a micro-kernel (`Conv2dMicroKernel`) only
+// packs the weights in its own order and computes the Int32 accumulators of one pre-pool row for one block of 16
+// output channels. Variants, one file each: `Conv2dMicroKernelPortable` (Conv2dS8FastPortable.swift, SIMD16
+// Swift, any CPU), `Conv2dMicroKernelSSE2` (x86-64 baseline, `pmaddwd`), `Conv2dMicroKernelAVX2` (x86-64 with
+// -DCRNN_CONV_AVX2), `Conv2dMicroKernelNEON` (aarch64, `smlal`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
+// compile time; every variant gives the same bits (an Int32 sum of the same products). Output channels must be
+// a multiple of 16.
 
 /// Output channels per pass (one SIMD16<Int32> accumulator per pixel).
 let conv2dFastChannelBlock = 16
@@ -38,38 +43,72 @@ func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
 
 @inline(__always) func align16(_ n: Int) -> Int { (n &+ 15) & ~15 }
 
-/// Byte layout of the fast kernel's two buffers, each part 16-byte aligned.
-/// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights
-/// [kh*kw*Cin x Cout] int8; adjusted bias [Cout] Int32; a status word (1: the fast path applies).
-/// Run scratch (per call): padded input band [(poolHeight + kh - 1) x (W + kw - 1) x Cin] int8; running pool maximum
-/// [outputWidth x Cout] Int32; per input column x, the offset (x's pooled column) * Cout into it, Int32.
+/// Byte layout of the fast kernel's two buffers for micro-kernel `MK`, each part 16-byte aligned.
+/// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights (`MK.packedWeightBytes`);
+/// adjusted bias [Cout] Int32; a status word (1: the fast path applies).
+/// Run scratch (per call): padded input band [(poolHeight + kh - 1) x (W + kw - 1) x Cin] of `MK.bandElementBytes`
+/// each, plus 16 bytes a micro-kernel may read (never use) past its end; running pool maximum [outputWidth x Cout]
+/// Int32; per input column x, the offset (x's pooled column) * Cout into it, Int32.
 struct Conv2dFastLayout {
     let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int, columnBytes: Int
-    init(_ p: Conv2dS8Params) {
-        packedBytes = align16(p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels)
+    let bandElements: Int
+    init<MK: Conv2dMicroKernel>(_ p: Conv2dS8Params, _: MK.Type) {
+        packedBytes = align16(MK.packedWeightBytes(p))
         biasBytes = align16(p.outputChannels &* 4)
         statusBytes = 16
-        paddedBytes = align16((p.poolHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels)
+        bandElements = (p.poolHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels
+        paddedBytes = align16(bandElements &* MK.bandElementBytes) &+ (MK.bandElementBytes == 1 ? 0 : 16)
         bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
         columnBytes = align16(p.inputWidth &* 4)
     }
+    init(_ p: Conv2dS8Params) { self.init(p, Conv2dSelectedMicroKernel.self) }
     var prepared: Int { packedBytes &+ biasBytes &+ statusBytes }
     var run: Int { paddedBytes &+ bestBytes &+ columnBytes }
 }
 
+/// What a micro-kernel sees of one pre-pool row: the sizes, and the band's row stride in elements.
+struct Conv2dRowGeometry {
+    /// Output pixels of the row (= input width W), input channels, kernel size, output channels.
+    let width: Int, channels: Int, kernelHeight: Int, kernelWidth: Int, outputChannels: Int
+    /// Elements from one band row to the next: (W + kw - 1) * Cin.
+    let bandRowStride: Int
+}
+
+/// The inner product of the fast convolution for one CPU family. The driver calls `row` once per pre-pool row
+/// and 16-channel block; `row` must give, for every x in 0..<width, exactly
+///     acc[c] = bias[c] + sum over ky < kh, kx < kw, ci < Cin of band[ky][x + kx][ci] * w[cb + c, ky, kx, ci]
+/// (wrapping Int32; the true value fits) and fold it into the pool maximum:
+///     best[column[x] + c] = max(best[column[x] + c], acc[c])   for c in 0..<16 (what `poolMax` does).
+protocol Conv2dMicroKernel {
+    /// 1: the band holds the int8 input; 2: the band holds it sign-extended to Int16 (for `pmaddwd`/`smlal`).
+    static var bandElementBytes: Int { get }
+    /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
+    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int
+    /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned).
+    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer)
+    /// One pre-pool row, output channels cb ..< cb + 16. `band` points at the band row of kernel row 0 (element
+    /// type per `bandElementBytes`), `bias` at the adjusted bias of channel cb, `best` at the pool maximum of
+    /// channel cb of pooled column 0; `column[x]` is the offset of x's pooled column in `best`.
+    static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
+                    bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>)
+}
+
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
-/// `conv2dS8FastSupports(p)` is false. Example: 3x3, 32 -> 32 channels: 9216 + 128 + 16 = 9360 bytes.
+/// `conv2dS8FastSupports(p)` is false. Depends on the selected micro-kernel. Example: 3x3, 32 -> 32 channels:
+/// portable 9216 + 128 + 16 = 9360 bytes; SSE2/AVX2/NEON (Int16 weights) 18432 + 128 + 16 = 18576 bytes.
 func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared : 0
 }
 
 /// Scratch bytes `conv2dS8FastRun` needs per call (16-byte aligned start expected). Example: the
-/// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes.
+/// 65 x 12 x 32 -> 32 layer with pool 3 needs 2240 + 512 + 48 = 2800 bytes with the portable micro-kernel,
+/// 4480 + 16 + 512 + 48 = 5056 with an Int16 band (SSE2/AVX2/NEON).
 func conv2dS8FastRunScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).run : 0
 }
 
-/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above.
+/// Scratch bytes `conv2dS8Fast` needs (prepared buffer and run scratch in one): 12160 for the layer above
+/// (portable), 23632 (Int16 variants).
 func conv2dS8FastScratchSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared &+ Conv2dFastLayout(p).run : 0
 }
@@ -109,19 +148,28 @@ func conv2dS8Fast(
                     output: output, scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[layout.prepared..<scratch.count]))
 }
 
-/// Prepare step (once per model, like TFLite Micro's Prepare): packs the weights [tap][ci][co], stores
+/// Prepare step (once per model, like TFLite Micro's Prepare): packs the weights (the micro-kernel's order), stores
 /// bias - z_in * sum of the channel's weights, and records whether the pooled-maximum shortcut is exact for
 /// every channel (file comment, point 2). `prepared` holds `conv2dS8FastPreparedSize(p)` bytes, 16-aligned.
 func conv2dS8FastPrepare(
     _ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
     requant: ChannelRequant, prepared: UnsafeMutableRawBufferPointer
 ) {
+    conv2dS8FastPrepare(p, weights: weights, bias: bias, requant: requant, prepared: prepared,
+                        kernel: Conv2dSelectedMicroKernel.self)
+}
+
+/// `conv2dS8FastPrepare` for an explicit micro-kernel (tests run every variant the CPU has).
+func conv2dS8FastPrepare<MK: Conv2dMicroKernel>(
+    _ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
+    requant: ChannelRequant, prepared: UnsafeMutableRawBufferPointer, kernel: MK.Type
+) {
     let K = p.outputChannels, taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
-    let layout = Conv2dFastLayout(p)
+    let layout = Conv2dFastLayout(p, MK.self)
     precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared && weights.count >= K * taps
                  && bias.count >= K && requant.multipliers.count >= K && requant.shifts.count >= K)
     let base = prepared.baseAddress!
-    let packed = base.assumingMemoryBound(to: Int8.self)
+    MK.pack(p, weights: weights.baseAddress!, packed: base)
     let adjBias = (base + layout.packedBytes).assumingMemoryBound(to: Int32.self)
     let status = (base + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
     let wts = weights.baseAddress!, zi = p.inputZeroPoint
@@ -132,7 +180,6 @@ func conv2dS8FastPrepare(
         var t = 0
         while t < taps {
             let v = Int32(filter[t])
-            packed[t &* K &+ co] = filter[t]
             sum = sum &+ v
             sumAbs = sumAbs &+ (v < 0 ? 0 &- v : v)
             t &+= 1
@@ -155,14 +202,23 @@ func conv2dS8FastRun(
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
     output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer
 ) {
+    conv2dS8FastRun(p, input: input, weights: weights, bias: bias, requant: requant, prepared: prepared,
+                    output: output, scratch: scratch, kernel: Conv2dSelectedMicroKernel.self)
+}
+
+/// `conv2dS8FastRun` for an explicit micro-kernel; `prepared` must come from `conv2dS8FastPrepare` with the same one.
+func conv2dS8FastRun<MK: Conv2dMicroKernel>(
+    _ p: Conv2dS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int8>,
+    bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
+    output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer, kernel: MK.Type
+) {
     let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
     let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
-    let layout = Conv2dFastLayout(p)
+    let layout = Conv2dFastLayout(p, MK.self)
     precondition(conv2dS8FastSupports(p) && scratch.count >= layout.run && prepared.count >= layout.prepared
                  && input.count >= H * W * C && requant.multipliers.count >= K && requant.shifts.count >= K
                  && output.count >= p.outputCount)
     let pbase = prepared.baseAddress!
-    let packed = pbase.assumingMemoryBound(to: Int8.self)
     let adjBias = (pbase + layout.packedBytes).assumingMemoryBound(to: Int32.self)
     if (pbase + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)[0] != 1 {
         conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output,
@@ -171,7 +227,7 @@ func conv2dS8FastRun(
     }
     let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
     let base = scratch.baseAddress!
-    let padded = base.assumingMemoryBound(to: Int8.self)
+    let padded = UnsafeMutableRawPointer(base)
     let best = (base + layout.paddedBytes).assumingMemoryBound(to: Int32.self)
     let column = (base + (layout.paddedBytes &+ layout.bestBytes)).assumingMemoryBound(to: Int32.self)
     for x in 0..<W { column[x] = Int32(truncatingIfNeeded: ((x &+ gx.padBefore) / pw) &* K) }
@@ -179,81 +235,42 @@ func conv2dS8FastRun(
     let zi = p.inputZeroPoint, zo = p.outputZeroPoint
 
     // Padded band: the ph + kh - 1 input rows one pooled output row reads, with kw/2 columns either side;
-    // cells outside the image hold z_in (they contribute 0 after the bias correction).
+    // cells outside the image hold z_in (they contribute 0 after the bias correction). Int16 bands also get
+    // their 16 bytes of read slack zeroed (a micro-kernel pairs a last odd tap with a zero weight there).
     let PW = W &+ kw &- 1, top = kh / 2, left = kw / 2
-    let ziByte = Int8(truncatingIfNeeded: zi)
     let paddedRow = PW &* C, bandRows = ph &+ kh &- 1
-
-    let rowTaps = kw &* C
+    let eb = MK.bandElementBytes
+    if eb == 2 {
+        let slack = padded + layout.bandElements &* 2
+        for j in 0..<16 { slack.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+    }
+    let g = Conv2dRowGeometry(width: W, channels: C, kernelHeight: kh, kernelWidth: kw, outputChannels: K,
+                              bandRowStride: paddedRow)
+    let packed = UnsafeRawPointer(pbase)
     let outW = gx.output
     for oy in 0..<gy.output {
         var b = 0
         while b < outW &* K { best[b] = Int32.min; b &+= 1 }
         let y0 = oy &* ph &- gy.padBefore  // first pre-pool row; band row r is input row y0 - top + r
         for r in 0..<bandRows {
-            let dst = padded + r &* paddedRow, iy = y0 &- top &+ r
-            if iy < 0 || iy >= H {
-                var j = 0
-                while j < paddedRow { dst[j] = ziByte; j &+= 1 }
-                continue
+            let iy = y0 &- top &+ r
+            let src = iy < 0 || iy >= H ? nil : inp + iy &* W &* C
+            if eb == 2 {
+                conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int16.self) + r &* paddedRow, src, W &* C, left &* C,
+                                      paddedRow, Int16(truncatingIfNeeded: zi))
+            } else {
+                conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int8.self) + r &* paddedRow, src, W &* C, left &* C,
+                                      paddedRow, Int8(truncatingIfNeeded: zi))
             }
-            var j = 0
-            while j < left &* C { dst[j] = ziByte; j &+= 1 }
-            let src = inp + iy &* W &* C, mid = dst + left &* C
-            j = 0
-            while j < W &* C { mid[j] = src[j]; j &+= 1 }
-            j = (left &+ W) &* C
-            while j < paddedRow { dst[j] = ziByte; j &+= 1 }
         }
         for py in 0..<ph {
             let y = y0 &+ py
             if y < 0 || y >= H { continue }
+            let band = UnsafeRawPointer(padded + py &* paddedRow &* eb)
             var cb = 0
             while cb < K {
-                let bias16 = UnsafeRawPointer(adjBias + cb).loadUnaligned(as: SIMD16<Int32>.self)
-                if C == 1 && kh == 3 && kw == 3 {
-                    conv2dFastRow1x3x3(padded + py &* PW, PW, W, packed + cb, K, bias16, best + cb, column)
-                    cb &+= 16
-                    continue
-                }
-                var x = 0
-                while x &+ 4 <= W {
-                    var a0 = bias16, a1 = bias16, a2 = bias16, a3 = bias16
-                    for ky in 0..<kh {
-                        let row = padded + ((py &+ ky) &* PW &+ x) &* C
-                        let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
-                        var k = 0
-                        while k < rowTaps {
-                            let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
-                            a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
-                            a1 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ C]))
-                            a2 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 2 &* C]))
-                            a3 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 3 &* C]))
-                            k &+= 1
-                        }
-                    }
-                    poolMax(best + cb, column[x], a0)
-                    poolMax(best + cb, column[x &+ 1], a1)
-                    poolMax(best + cb, column[x &+ 2], a2)
-                    poolMax(best + cb, column[x &+ 3], a3)
-                    x &+= 4
-                }
-                while x < W {
-                    var a0 = bias16
-                    for ky in 0..<kh {
-                        let row = padded + ((py &+ ky) &* PW &+ x) &* C
-                        let wrow = packed + ((ky &* rowTaps) &* K &+ cb)
-                        var k = 0
-                        while k < rowTaps {
-                            let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
-                            a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
-                            k &+= 1
-                        }
-                    }
-                    poolMax(best + cb, column[x], a0)
-                    x &+= 1
-                }
-                cb &+= 16
+                MK.row(g, band: band, packed: packed, cb: cb, bias: adjBias + cb, best: best + cb, column: column)
+                cb &+= conv2dFastChannelBlock
             }
         }
         // Epilogue: one requantization per pooled output (monotonicity, see the file comment).
@@ -265,27 +282,24 @@ func conv2dS8FastRun(
     }
 }
 
-/// One input channel, 3 x 3 kernel (the first layer): the 9 weight vectors of a 16-channel block stay in
-/// registers for the whole row; each output pixel is 9 broadcast multiply-adds. `rows` points at padded row y
-/// (rows y, y + 1, y + 2 of the padded image are the kernel's rows), `wts` at packed[0][cb].
+/// One band row: `left` cells of z_in, the `count` input values of `src` (all z_in when `src` is nil: a row
+/// outside the image), z_in up to `rowElements`. `E` is Int8 or Int16 (sign extension).
 @inline(__always)
-func conv2dFastRow1x3x3(_ rows: UnsafePointer<Int8>, _ PW: Int, _ W: Int, _ wts: UnsafePointer<Int8>, _ K: Int,
-                        _ bias16: SIMD16<Int32>, _ best: UnsafeMutablePointer<Int32>, _ column: UnsafePointer<Int32>) {
-    @inline(__always) func wv(_ t: Int) -> SIMD16<Int32> {
-        widen16(UnsafeRawPointer(wts + t &* K).loadUnaligned(as: SIMD16<Int8>.self))
+func conv2dFastFillBandRow<E: FixedWidthInteger & SignedInteger>(
+    _ dst: UnsafeMutablePointer<E>, _ src: UnsafePointer<Int8>?, _ count: Int, _ left: Int, _ rowElements: Int, _ zi: E
+) {
+    guard let src else {
+        var j = 0
+        while j < rowElements { dst[j] = zi; j &+= 1 }
+        return
     }
-    let w0 = wv(0), w1 = wv(1), w2 = wv(2), w3 = wv(3), w4 = wv(4), w5 = wv(5), w6 = wv(6), w7 = wv(7), w8 = wv(8)
-    let r0 = rows, r1 = rows + PW, r2 = rows + 2 &* PW
-    @inline(__always) func b(_ v: Int8) -> SIMD16<Int32> { SIMD16<Int32>(repeating: Int32(v)) }
-    var x = 0
-    while x < W {
-        var a = bias16
-        a &+= w0 &* b(r0[x]); a &+= w1 &* b(r0[x &+ 1]); a &+= w2 &* b(r0[x &+ 2])
-        a &+= w3 &* b(r1[x]); a &+= w4 &* b(r1[x &+ 1]); a &+= w5 &* b(r1[x &+ 2])
-        a &+= w6 &* b(r2[x]); a &+= w7 &* b(r2[x &+ 1]); a &+= w8 &* b(r2[x &+ 2])
-        poolMax(best, column[x], a)
-        x &+= 1
-    }
+    var j = 0
+    while j < left { dst[j] = zi; j &+= 1 }
+    let mid = dst + left
+    j = 0
+    while j < count { mid[j] = E(truncatingIfNeeded: src[j]); j &+= 1 }
+    j = left &+ count
+    while j < rowElements { dst[j] = zi; j &+= 1 }
 }
 
 /// Whether z_out &+ requant(acc) is non-decreasing over every accumulator channel c can reach,
@@ -310,10 +324,3 @@ func poolMax(_ best: UnsafeMutablePointer<Int32>, _ offset: Int32, _ acc: SIMD16
     ptr.storeBytes(of: r, as: SIMD16<Int32>.self)
 }
 
-/// Sign-extends 16 int8 lanes (written lane by lane: the generic SIMD conversion initializer is not inlined).
-@inline(__always)
-func widen16(_ v: SIMD16<Int8>) -> SIMD16<Int32> {
-    var r = SIMD16<Int32>()
-    for i in 0..<16 { r[i] = Int32(v[i]) }
-    return r
-}

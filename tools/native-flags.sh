@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Prints the `swift build` / `swift test` flags that tune CRNNRuntime for the CPU of the machine this runs on:
+# the target CPU (-target-cpu native) and the conv micro-kernel the CPU can run beyond its architecture's
+# baseline (Sources/CRNNRuntime/Kernels/Conv2dS8FastSelect.swift). The binary then needs this CPU (or a
+# newer one): use it for benchmarks and board builds, never in Package.swift. With no flags the build takes
+# the baseline variant (x86-64: SSE2, aarch64: NEON), correct on any CPU of the architecture.
+# Usage: swift build -c release $(bash tools/native-flags.sh)
+#        bash tools/native-flags.sh --swiftc    # the same for a plain swiftc command line (no -Xswiftc)
+set -euo pipefail
+flags=(-target-cpu native)
+case "$(uname -m)" in
+  x86_64)
+    if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then flags+=(-DCRNN_CONV_AVX2); fi ;;
+  aarch64|arm64) ;;  # NEON is the baseline; a dotprod (sdot) variant does not exist yet
+esac
+if [ "${1:-}" = "--swiftc" ]; then
+  echo "${flags[*]}"
+else
+  out=()
+  for f in "${flags[@]}"; do out+=(-Xswiftc "$f"); done
+  echo "${out[*]}"
+fi
