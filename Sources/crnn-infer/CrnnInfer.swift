@@ -85,7 +85,7 @@ func printUsage(_ o: Output) {
                             6 decimals), the layout of `crnn-train mfcc --format csv`
           --segment K       segment for --mfcc (0-based, default 0)
           --uncertain-below P  report a clip as uncertain when its top genre's mean probability
-                            is below P (0-1; default 0.5, calibrated out of pool: docs/out-of-pool.md);
+                            is below P (0-1; default 0.55, calibrated out of pool: docs/out-of-pool.md);
                             JSON gains confidence, margin (lead over the runner-up) and uncertain
           --stats           print the peak resident memory (kB) to stderr at the end
           --help, --version

@@ -104,7 +104,7 @@ struct PredictCommand: ParsableCommand {
     @Flag(help: "One JSON object per file: file, genre, scores (genre -> probability), segments, confidence, margin, uncertain.")
     var json = false
 
-    @Option(help: "Flag a file uncertain when its top genre's mean probability is below this (0-1; default 0.5, calibrated out of pool: docs/out-of-pool.md).")
+    @Option(help: "Flag a file uncertain when its top genre's mean probability is below this (0-1; default 0.55, calibrated out of pool: docs/out-of-pool.md).")
     var uncertainBelow: Double = Double(ClipConfidence.defaultThresholdQ15) / 32768
 
     func validate() throws {
