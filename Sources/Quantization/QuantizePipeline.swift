@@ -41,9 +41,6 @@ public struct QuantizePipeline {
 
     /// Runs the pipeline. `built` is called as soon as the model exists (before the evaluations), e.g. to write it.
     public func run(built: (QuantizedModel, CalibratedRanges) throws -> Void = { _, _ in }) throws(QuantizationError) -> Result {
-        func step<T>(_ what: String, _ body: () throws -> T) throws(QuantizationError) -> T {
-            do { return try body() } catch let e as QuantizationError { throw e } catch { throw QuantizationError("\(what): \(error)") }
-        }
         let ckpt = checkpoint
         try Quantizer.checkInputRepresentable(ckpt.meta)
         let fm = try step("float model") { try FloatModel(ckpt) }
@@ -102,7 +99,7 @@ public struct QuantizePipeline {
     func outOfPool(model: [UInt8]) throws(QuantizationError) -> ([OutOfPoolRow]?, String?) {
         let degrade = outOfPoolConditions.map { !$0.isEmpty } ?? true
         guard degrade || !outOfPoolExtra.isEmpty else { return (nil, "not run (--eval-conditions none and no --eval-extra)") }
-        let ev = try step2 { try OutOfPoolEvaluator(checkpoint: checkpoint, int8: model) }
+        let ev = try step("out of pool") { try OutOfPoolEvaluator(checkpoint: checkpoint, int8: model) }
         let runner = OutOfPoolRunner(evaluator: ev, seed: outOfPoolSeed, conditions: outOfPoolConditions,
                                      progress: { [progress] in progress("oop " + $0, $1) })
         var rows: [OutOfPoolRow] = []
@@ -123,7 +120,8 @@ public struct QuantizePipeline {
         return (rows.isEmpty ? nil : rows, scope.joined(separator: "; "))
     }
 
-    private func step2<T>(_ body: () throws -> T) throws(QuantizationError) -> T {
-        do { return try body() } catch let e as QuantizationError { throw e } catch { throw QuantizationError("\(error)") }
+    /// Runs one stage; an error other than a QuantizationError is wrapped with the stage's name.
+    private func step<T>(_ what: String, _ body: () throws -> T) throws(QuantizationError) -> T {
+        do { return try body() } catch let e as QuantizationError { throw e } catch { throw QuantizationError("\(what): \(error)") }
     }
 }
