@@ -13,7 +13,7 @@ import Foundation
 /// Throws `MFCCConfigError` for a configuration the frontends do not implement.
 ///
 /// Example: for `.paper`, `melWeightExponent == -4` and `dctExponent == -3`.
-public func makeFrontendTables(config: FeatureConfig) throws -> FrontendTables {
+public func makeFrontendTables(config: FeatureConfig, version: UInt32 = FrontendTables.latestVersion) throws -> FrontendTables {
     if let problem = config.validationProblem() { throw MFCCConfigError(reason: "\(problem)") }
     let window = SpectrogramWindow.hannPeriodic(length: Int(config.nFFT)).map { w -> Int16 in
         Int16(min(32767, max(-32768, (Double(w) * 32768).rounded())))
@@ -28,7 +28,7 @@ public func makeFrontendTables(config: FeatureConfig) throws -> FrontendTables {
     let dctExponent = sharedExponent(dctMatrix.values.map(Double.init))
     let dct = dctMatrix.values.map { quantizeQ15(Double($0), exponent: dctExponent) }
     return FrontendTables(window: window, melSpans: spans, melWeights: melWeights, melWeightExponent: melExponent,
-                          dct: dct, dctExponent: dctExponent)
+                          dct: dct, dctExponent: dctExponent, version: version)
 }
 
 /// The smallest e in -16...16 with `round(max |v| * 2^(15 - e)) <= 32767` (16 when even that does not fit,

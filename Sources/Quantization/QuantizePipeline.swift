@@ -23,6 +23,8 @@ public struct QuantizePipeline {
     /// Other dataset folders of unseen tracks (`--eval-extra`).
     public var outOfPoolExtra: [String] = []
     public var outOfPoolSeed: UInt64 = 1
+    /// The frontend version written into the model (`--frontend-version`; FrontendTables.version).
+    public var frontendVersion: UInt32 = FrontendTables.latestVersion
     /// A progress bar for a stage (label, total segments), or nil for none.
     public var progress: (String, Int) -> ProgressBar? = { _, _ in nil }
 
@@ -52,7 +54,7 @@ public struct QuantizePipeline {
             calibrated = try Calibrator.calibrate(fm, data: calibration, method: method, progress: bar)
             bar?.finish()
         }
-        let qm = try Quantizer.build(checkpoint: ckpt, ranges: calibrated)
+        let qm = try Quantizer.build(checkpoint: ckpt, ranges: calibrated, frontendVersion: frontendVersion)
         try step("writing") { try built(qm, calibrated) }
 
         let aligned = AlignedModelBytes(qm.bytes)

@@ -109,7 +109,9 @@ public enum Quantizer {
 
     /// Builds the int8 model from a checkpoint and calibrated ranges. Deterministic: the same checkpoint and
     /// ranges give the same bytes (only IEEE-exact Double arithmetic: +, *, /, sqrt, rounding).
-    public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges) throws(QuantizationError) -> QuantizedModel {
+    /// `frontendVersion`: the fixed-point frontend the file asks for (FrontendTables.version; 2 by default).
+    public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges,
+                             frontendVersion: UInt32 = FrontendTables.latestVersion) throws(QuantizationError) -> QuantizedModel {
         try checkInputRepresentable(c.meta)
         let arch = try FloatArchitecture(c)
         func weight(_ name: String) throws(QuantizationError) -> NamedTensor {
@@ -119,7 +121,7 @@ public enum Quantizer {
         var b = ModelBuilder()
         b.featureConfig = c.featureConfig
         // The fixed-point MFCC's tables (model-file section 7), so that the file carries its whole device frontend.
-        do { b.frontend = try makeFrontendTables(config: c.featureConfig) } catch {
+        do { b.frontend = try makeFrontendTables(config: c.featureConfig, version: frontendVersion) } catch {
             throw QuantizationError("the checkpoint's feature configuration has no fixed-point frontend: \(error)")
         }
         b.labels = c.meta.labels.map { Array($0.utf8) }

@@ -85,10 +85,16 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Seed of the random degradations (noise) of the out-of-pool rows.")
     var evalSeed: UInt64 = 1
 
+    @Option(help: "Fixed-point frontend version of the model file: 2 (default) rounds each frame's log-mel to 16 bits so a stream keeps and reuses frames; 1 is the older 32-bit form (docs/fixed-point-mfcc.md).")
+    var frontendVersion: UInt32 = FrontendTables.latestVersion
+
     @Flag(help: "No progress bars.")
     var quiet = false
 
     func validate() throws {
+        if frontendVersion < 1 || frontendVersion > FrontendTables.latestVersion {
+            throw ValidationError("--frontend-version must be 1...\(FrontendTables.latestVersion)")
+        }
         if !(50 < percentile && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
         if let n = calibrationSegments, n < 1 { throw ValidationError("--calibration-segments must be at least 1") }
         _ = try evalConditionSet()
@@ -167,6 +173,7 @@ struct QuantizeCommand: ParsableCommand {
         if let es = evalSet { warn("evaluation: \(es.scope)") }
 
         var pipeline = QuantizePipeline(checkpoint: ckpt, checkpointPath: checkpoint, outputPath: out, calibration: cal)
+        pipeline.frontendVersion = frontendVersion
         pipeline.evaluation = evalSet
         pipeline.evaluationAudio = evalAudio
         pipeline.method = switch calibrationMethod {

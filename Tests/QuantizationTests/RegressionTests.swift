@@ -73,7 +73,9 @@ final class RegressionTests: XCTestCase {
     func testQuantizerRebuildsCommittedModel() throws {
         let ckpt = try Checkpoint(bytes: [UInt8](try fixture("tiny-gru.ckpt")))
         let ranges = try JSONDecoder().decode(CalibratedRanges.self, from: try fixture("tiny-gru.ranges.json"))
-        let built = try Quantizer.build(checkpoint: ckpt, ranges: ranges)
+        // The committed model is a frontend-version-1 file (written before version 2 existed): it must keep loading
+        // and rebuilding byte for byte.
+        let built = try Quantizer.build(checkpoint: ckpt, ranges: ranges, frontendVersion: 1)
         let committed = [UInt8](try fixture("tiny-gru.crnn"))
         XCTAssertEqual(built.bytes.count, committed.count)
         if let i = built.bytes.indices.first(where: { $0 < committed.count && built.bytes[$0] != committed[$0] }) {
@@ -93,6 +95,7 @@ final class RegressionTests: XCTestCase {
                                  values: segs.flatMap { $0.map { Float($0) / 256 } })
         let cal = try SegmentSelection.calibration(cache, checkpoint: ckpt)
         var p = QuantizePipeline(checkpoint: ckpt, checkpointPath: "tiny-gru.ckpt", outputPath: "out.crnn", calibration: cal)
+        p.frontendVersion = 1  // the committed model predates frontend version 2
         p.ranges = try JSONDecoder().decode(CalibratedRanges.self, from: try fixture("tiny-gru.ranges.json"))
         p.evaluation = SegmentSelection.evaluation(cache, checkpoint: ckpt)
         var handed: [[UInt8]] = []

@@ -12,7 +12,7 @@ public final class FixedPointMFCCExtractor: SegmentFeatureExtractor {
     public init(model: ModelFile) throws(ModelError) {
         mfcc = try FixedPointMFCC(model: model)
         scratch = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: max(FixedPointMFCC.scratchBytes(config: model.featureConfig), 16), alignment: 16)
+            byteCount: max(mfcc.segmentScratchBytes, 16), alignment: 16)
     }
 
     deinit { scratch.deallocate() }

@@ -22,14 +22,14 @@ extension ModelFile {
         for i in 0..<(nMFCC * nMels) { dct[i] = Int16(bitPattern: le16(bytes, dctAt + 2 * i)) }
         return FrontendTables(window: window, melSpans: spans, melWeights: weights,
                               melWeightExponent: le32s(bytes, o + f.melWeightExponent), dct: dct,
-                              dctExponent: le32s(bytes, o + f.dctExponent))
+                              dctExponent: le32s(bytes, o + f.dctExponent), version: le32(bytes, o + f.tablesVersion))
     }
 
     func validateFrontend() throws(ModelError) {
         if frontendLength == 0 { return }
         let f = ModelLayout.Frontend.self, o = frontendOffset, L = Int64(frontendLength)
         if L < Int64(ModelLayout.frontendHeaderBytes) { throw .badFrontend("frontend section shorter than its header") }
-        if le32(bytes, o + f.tablesVersion) != ModelLayout.frontendTablesVersion { throw .badFrontend("unknown frontend tables version") }
+        if !ModelLayout.frontendTablesVersions.contains(le32(bytes, o + f.tablesVersion)) { throw .badFrontend("unknown frontend tables version") }
         let nFFT = Int64(le32(bytes, o + f.nFFT)), nMels = Int64(le32(bytes, o + f.nMels)), nMFCC = Int64(le32(bytes, o + f.nMFCC))
         if nFFT != Int64(featureConfig.nFFT) || nMels != Int64(featureConfig.nMels) || nMFCC != Int64(featureConfig.nMFCC) {
             throw .badFrontend("frontend table sizes disagree with the feature configuration")

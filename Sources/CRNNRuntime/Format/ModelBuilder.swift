@@ -14,10 +14,16 @@ public struct FrontendTables {
     /// DCT-II (ortho) matrix [nMFCC, nMels], real = q * 2^(dctExponent - 15).
     public var dct: [Int16]
     public var dctExponent: Int32
+    /// The frontend version (`FixedPointMFCC.version`): 1 keeps dB in 32 bits up to the DCT, 2 rounds each frame's
+    /// log-mel to 16 bits (the streaming frontend's frame store). Files written before version 2 existed say 1.
+    public var version: UInt32
+    /// The newest frontend version this runtime implements (what crnn-quantize writes by default).
+    public static let latestVersion: UInt32 = ModelLayout.frontendTablesVersions.upperBound
     public init(window: [Int16], melSpans: [(firstBin: UInt16, binCount: UInt16)], melWeights: [Int16],
-                melWeightExponent: Int32, dct: [Int16], dctExponent: Int32) {
+                melWeightExponent: Int32, dct: [Int16], dctExponent: Int32, version: UInt32 = 1) {
         self.window = window; self.melSpans = melSpans; self.melWeights = melWeights
         self.melWeightExponent = melWeightExponent; self.dct = dct; self.dctExponent = dctExponent
+        self.version = version
     }
 }
 
@@ -342,7 +348,7 @@ public struct ModelBuilder {
         let windowOff = ModelLayout.frontendHeaderBytes, spansOff = up(windowOff + 2 * f.window.count)
         let weightsOff = up(spansOff + 4 * f.melSpans.count), dctOff = up(weightsOff + 2 * f.melWeights.count)
         var b = [UInt8](repeating: 0, count: ModelLayout.frontendHeaderBytes)
-        set32(&b, r.tablesVersion, ModelLayout.frontendTablesVersion); set32(&b, r.nFFT, UInt32(f.window.count))
+        set32(&b, r.tablesVersion, f.version); set32(&b, r.nFFT, UInt32(f.window.count))
         set32(&b, r.nMels, UInt32(f.melSpans.count))
         set32(&b, r.nMFCC, UInt32(f.melSpans.isEmpty ? 0 : f.dct.count / f.melSpans.count))
         set32(&b, r.windowOffset, UInt32(windowOff)); set32(&b, r.melSpansOffset, UInt32(spansOff))

@@ -56,7 +56,9 @@ public enum ModelLayout {
                           melSpansOffset = 20, melWeightsOffset = 24, melWeightCount = 28, dctOffset = 32,
                           melWeightExponent = 36, dctExponent = 40
     }
-    static let frontendTablesVersion: UInt32 = 1
+    /// Frontend versions (docs/fixed-point-mfcc.md): 1 = dB kept as Int32 (dB * 2^16) up to the DCT; 2 = each
+    /// frame's pre-floor log-mel rounded to Int16 (dB * 2^7), so that a stream can keep frames in 16 bits and reuse them.
+    static let frontendTablesVersions: ClosedRange<UInt32> = 1...2
 }
 
 /// Section kinds. Readers skip kinds they do not know (a newer minor version may append some).

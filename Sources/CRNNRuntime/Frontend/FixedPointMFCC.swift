@@ -46,6 +46,12 @@ public struct FixedPointMFCC: Sendable {
     let powerBits: Int32
     /// 10 log10(amin), 10 log10(max(amin, ref)) and top_db, as dB * 2^16; `topDb` < 0: no floor.
     let aminDb: Int32, refDb: Int32, topDb: Int32
+    /// The frontend version of the model's tables (`FrontendTables.version`): 1 keeps the log-mel as Int32
+    /// dB * 2^16 up to the DCT; 2 rounds each frame's pre-floor log-mel to Int16 dB * 2^7 (`frameLogMel`), the
+    /// form the streaming frontend stores and reuses (`StreamingMFCC`).
+    public let version: UInt32
+    /// top_db as dB * 2^7 (version 2), `round(centibels * 128 / 100)`; < 0: no floor.
+    let topDbQ7: Int32
 
     /// Tables in the model file's layout (`FrontendTables`); throws `badFeatureConfig` for an invalid
     /// configuration, `badFrontend` when the tables do not fit it or the configuration asks for something
@@ -57,6 +63,8 @@ public struct FixedPointMFCC: Sendable {
         if tables.window.count != nFFT || tables.melSpans.count != nMels || tables.dct.count != nMFCC * nMels {
             throw .badFrontend("frontend table sizes disagree with the feature configuration")
         }
+        if !ModelLayout.frontendTablesVersions.contains(tables.version) { throw .badFrontend("unknown frontend tables version") }
+        if tables.version >= 2 && tables.dctExponent > 14 { throw .badFrontend("frontend version 2 needs a DCT exponent <= 14") }
         if tables.melWeightExponent < -16 || tables.melWeightExponent > 16 || tables.dctExponent < -16 || tables.dctExponent > 16 {
             throw .badFrontend("frontend table exponent out of range (-16...16)")
         }
@@ -108,6 +116,8 @@ public struct FixedPointMFCC: Sendable {
         aminDb = Int32(truncatingIfNeeded: Int64(config.aminExponent) * dbUnit)
         refDb = Int32(truncatingIfNeeded: Int64(max(config.refPowerExponent, config.aminExponent)) * dbUnit)
         topDb = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 65536 + 50) / 100)
+        topDbQ7 = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 128 + 50) / 100)
+        version = tables.version
         if config.aminExponent < -90 || config.aminExponent > 90 || config.refPowerExponent < -90 || config.refPowerExponent > 90 {
             throw .badFrontend("amin or ref exponent out of the fixed-point frontend's range (-90...90)")
         }
@@ -133,6 +143,14 @@ public struct FixedPointMFCC: Sendable {
     public static func scratchBytes(config: FeatureConfig) -> Int {
         let fm = config.frameCount * Int(config.nMels)
         return (frameScratchBytes(config: config) + 8 * fm + 4 * config.frameCount + 4 * fm + 7) / 8 * 8
+    }
+
+    /// Scratch bytes `segment` and `segmentLogMel` need for this frontend's version: `scratchBytes(config:)`
+    /// for version 1; one frame's scratch and the Int16 log-mel of every frame for version 2 (38,936 bytes for the paper
+    /// config). The static `scratchBytes(config:)` is enough for either version.
+    public var segmentScratchBytes: Int {
+        if version < 2 { return FixedPointMFCC.scratchBytes(config: config) }
+        return (FixedPointMFCC.frameLogMelScratchBytes(config: config) + 2 * frameCount * nMels + 7) / 8 * 8
     }
 
     /// Frames whose mel power can be reused when the segment window moves by whole hops (see the type's doc):
@@ -280,6 +298,7 @@ public struct FixedPointMFCC: Sendable {
     /// Int32 in units of 2^-8, frame-major). `scratch`: `scratchBytes(config:)` bytes, 8-byte aligned.
     public func segment(_ pcm: UnsafeBufferPointer<Int16>, into out: UnsafeMutableBufferPointer<Int32>,
                         scratch: UnsafeMutableRawBufferPointer) {
+        if version >= 2 { segment16(pcm, into: out, scratch: scratch); return }
         let db = segmentLogMel(pcm, scratch: scratch)
         mfcc(logMel: UnsafeBufferPointer(db), into: out)
     }
@@ -289,6 +308,7 @@ public struct FixedPointMFCC: Sendable {
     public func segmentLogMel(_ pcm: UnsafeBufferPointer<Int16>, into db: UnsafeMutableBufferPointer<Int32>,
                               scratch: UnsafeMutableRawBufferPointer) {
         precondition(db.count >= frameCount * nMels)
+        if version >= 2 { segmentLogMel16(pcm, into: db, scratch: scratch); return }
         let r = segmentLogMel(pcm, scratch: scratch)
         for i in 0..<(frameCount * nMels) { db[i] = r[i] }
     }

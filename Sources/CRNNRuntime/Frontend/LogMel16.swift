@@ -1,0 +1,99 @@
+// Frontend version 2 (docs/fixed-point-mfcc.md §8): each frame's pre-floor log-mel is rounded to Int16 in
+// units of 2^-7 dB, the form a stream keeps per frame and reuses across overlapping windows (StreamingMFCC);
+// the segment's top_db floor and the DCT then read those 16-bit rows. File mode (`segment`) and stream mode
+// run exactly these functions, so they agree bit for bit.
+//
+//   frame (nFFT Int16 samples, zeros outside the source)
+//   -> frameLogMel: pre-floor log-mel, Int16 dB * 2^7          (nMels values per frame)
+//   -> mfcc16: floor at (segment maximum - top_db), DCT-II       (Int32 MFCC * 2^8, the network's input)
+
+/// Fraction bits of the version-2 frame log-mel (Int16 dB * 2^7: range +-256 dB, step 0.0078 dB).
+let logMel16FractionBits: Int32 = 7
+
+extension FixedPointMFCC {
+    /// Scratch bytes of `frameLogMel` (8-byte aligned memory).
+    static func frameLogMelScratchBytes(config: FeatureConfig) -> Int {
+        (frameScratchBytes(config: config) + 8 * Int(config.nMels) + 7) / 8 * 8
+    }
+
+    /// The version-2 log-mel of one frame: the frame is `source[start ..< start + nFFT]` with zeros outside
+    /// `source` (centre padding, the end of a short segment); `out[m]` = `round((max(10 log10 P_m, 10 log10 amin) -
+    /// 10 log10 max(amin, ref)) * 2^7)`, saturated to Int16, for the `nMels` bands. No top_db floor yet (it needs
+    /// the whole segment). `scratch`: `frameLogMelScratchBytes(config:)` bytes, 8-byte aligned.
+    func frameLogMel(source: UnsafeBufferPointer<Int16>, start: Int, into out: UnsafeMutablePointer<Int16>,
+                     scratch: UnsafeMutableRawBufferPointer) {
+        let frameBytes = FixedPointMFCC.frameScratchBytes(config: config)
+        precondition(scratch.count >= FixedPointMFCC.frameLogMelScratchBytes(config: config), "frame scratch too small")
+        let base = scratch.baseAddress!
+        let mel = (base + frameBytes).bindMemory(to: UInt64.self, capacity: nMels)
+        let e = melPower(source: source, start: start, into: UnsafeMutableBufferPointer(start: mel, count: nMels),
+                         scratch: UnsafeMutableRawBufferPointer(start: base, count: frameBytes))
+        let shift = decibelFractionBits - logMel16FractionBits
+        for m in 0..<nMels {
+            let db = max(decibelsQ16(mantissa: mel[m], exponent: e), aminDb) &- refDb
+            out[m] = saturatingInt16(roundingShiftRight(db, shift))
+        }
+    }
+
+    /// MFCCs (Int32 * 2^-8, `frameCount * nMFCC`, frame-major) from the version-2 log-mel rows of one segment:
+    /// `row(t)` points at frame t's `nMels` values. The floor is `max over the segment - top_db` (in 2^-7 dB);
+    /// `out[t][k] = round(sum_m D[k][m] * max(v[t][m], floor) / 2^(14 - e_dct))` (64-bit sums, one rounding,
+    /// saturated).
+    func mfcc16(rows row: (Int) -> UnsafePointer<Int16>, into out: UnsafeMutablePointer<Int32>) {
+        var maxV = Int32(Int16.min)
+        for t in 0..<frameCount {
+            let r = row(t)
+            for m in 0..<nMels { maxV = max(maxV, Int32(r[m])) }
+        }
+        let floorV = topDbQ7 < 0 ? Int32(Int16.min) : maxV &- topDbQ7
+        let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent  // 14 - e_dct: -2...30 (<= 0: no shift)
+        dct.withUnsafeBufferPointer { dbuf in
+            let d = dbuf.baseAddress!
+            for t in 0..<frameCount {
+                let r = row(t)
+                for k in 0..<nMFCC {
+                    let coef = d + k &* nMels
+                    var acc: Int64 = 0
+                    var m = 0
+                    while m < nMels { acc &+= Int64(coef[m]) &* Int64(max(Int32(r[m]), floorV)); m &+= 1 }
+                    out[t &* nMFCC &+ k] = saturatingInt32(roundingShiftRight(acc, shift))
+                }
+            }
+        }
+    }
+
+    /// Version 2 of `segment`: every frame's log-mel into the scratch, then `mfcc16`.
+    func segment16(_ pcm: UnsafeBufferPointer<Int16>, into out: UnsafeMutableBufferPointer<Int32>,
+                   scratch: UnsafeMutableRawBufferPointer) {
+        precondition(out.count >= frameCount * nMFCC)
+        let rows = segmentRows16(pcm, scratch: scratch)
+        mfcc16(rows: { UnsafePointer(rows + $0 &* nMels) }, into: out.baseAddress!)
+    }
+
+    /// Version 2 of `segmentLogMel`: the floored log-mel as dB * 2^16 (the 16-bit values shifted up).
+    func segmentLogMel16(_ pcm: UnsafeBufferPointer<Int16>, into db: UnsafeMutableBufferPointer<Int32>,
+                         scratch: UnsafeMutableRawBufferPointer) {
+        let rows = segmentRows16(pcm, scratch: scratch)
+        let total = frameCount * nMels
+        var maxV = Int32(Int16.min)
+        for i in 0..<total { maxV = max(maxV, Int32(rows[i])) }
+        let floorV = topDbQ7 < 0 ? Int32(Int16.min) : maxV &- topDbQ7
+        let up = decibelFractionBits - logMel16FractionBits
+        for i in 0..<total { db[i] = max(Int32(rows[i]), floorV) << up }
+    }
+
+    /// The version-2 log-mel rows of every frame of one segment, in the scratch after one frame's working memory.
+    func segmentRows16(_ pcm: UnsafeBufferPointer<Int16>, scratch: UnsafeMutableRawBufferPointer) -> UnsafeMutablePointer<Int16> {
+        precondition(pcm.count == Int(config.segmentSamples), "segment length differs from the feature config")
+        precondition(scratch.count >= segmentScratchBytes, "segment scratch too small")
+        let base = scratch.baseAddress!
+        precondition(UInt(bitPattern: base) & 7 == 0, "scratch must be 8-byte aligned")
+        let frameBytes = FixedPointMFCC.frameLogMelScratchBytes(config: config)
+        let rows = (base + frameBytes).bindMemory(to: Int16.self, capacity: frameCount * nMels)
+        let frameScratch = UnsafeMutableRawBufferPointer(start: base, count: frameBytes)
+        for t in 0..<frameCount {
+            frameLogMel(source: pcm, start: t * hop - pad, into: rows + t * nMels, scratch: frameScratch)
+        }
+        return rows
+    }
+}
