@@ -11,6 +11,14 @@
 /// The device frontend is the fixed-point MFCC (`FixedPointMFCCExtractor`); tests may supply others.
 public protocol SegmentFeatureExtractor {
     mutating func extract(segment: UnsafeBufferPointer<Int16>, into features: UnsafeMutableBufferPointer<Int32>)
+    /// A frame-reusing frontend for a stream of windows `hopSamples` apart whose features equal `extract`'s on
+    /// the same samples bit for bit, or nil (the default): `StreamClassifier` then keeps one segment of audio and
+    /// runs `extract` on each window.
+    func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC?
+}
+
+extension SegmentFeatureExtractor {
+    public func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC? { nil }
 }
 
 /// Errors of classification that are about the input, not the model.
@@ -43,7 +51,15 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
     public let classCount: Int
     public let segmentSamples: Int
     /// The audio of the segment to classify; callers fill it, then call `classifySegment(validSamples:)`.
-    public let segment: UnsafeMutableBufferPointer<Int16>
+    /// Allocated on first use (a frame-reusing stream never needs it).
+    public var segment: UnsafeMutableBufferPointer<Int16> {
+        if let s = segmentStorage { return s }
+        let s = UnsafeMutableBufferPointer<Int16>.allocate(capacity: segmentSamples)
+        s.initialize(repeating: 0)
+        segmentStorage = s
+        return s
+    }
+    var segmentStorage: UnsafeMutableBufferPointer<Int16>? = nil
     let featureBuffer: UnsafeMutableBufferPointer<Int32>
     let probabilityBuffer: UnsafeMutableBufferPointer<Int16>
 
@@ -63,8 +79,6 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
         self.config = config
         classCount = model.tensor(model.outputTensor).elementCount
         segmentSamples = Int(config.segmentSamples)
-        segment = UnsafeMutableBufferPointer<Int16>.allocate(capacity: segmentSamples)
-        segment.initialize(repeating: 0)
         featureBuffer = UnsafeMutableBufferPointer<Int32>.allocate(capacity: config.valuesPerSegment)
         featureBuffer.initialize(repeating: 0)
         probabilityBuffer = UnsafeMutableBufferPointer<Int16>.allocate(capacity: classCount)
@@ -72,7 +86,7 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
     }
 
     deinit {
-        segment.deallocate()
+        segmentStorage?.deallocate()
         featureBuffer.deallocate()
         probabilityBuffer.deallocate()
     }
@@ -89,6 +103,9 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
         for i in validSamples..<segmentSamples { segment[i] = 0 }
         extractor.extract(segment: UnsafeBufferPointer(segment), into: featureBuffer)
     }
+
+    /// The feature buffer, for a frontend that writes it directly (`StreamClassifier` with frame reuse).
+    var featureStorage: UnsafeMutablePointer<Int32> { featureBuffer.baseAddress! }
 
     /// Runs the network on `features` and returns the probabilities.
     @discardableResult

@@ -1,26 +1,37 @@
 // The device frontend of SegmentClassifier: the fixed-point MFCC (FixedPointMFCC) with its scratch memory,
-// allocated once. `extract` allocates nothing.
+// allocated on the first `extract`, which then allocates nothing more.
 
 /// `SegmentFeatureExtractor` over `FixedPointMFCC`: Q23.8 MFCC (MFCC * 256, frame-major) of one segment.
 ///
 /// Example: `let c = try SegmentClassifier(interpreter: it, extractor: try FixedPointMFCCExtractor(model: it.model))`.
 public final class FixedPointMFCCExtractor: SegmentFeatureExtractor {
     public let mfcc: FixedPointMFCC
-    let scratch: UnsafeMutableRawBufferPointer
+    /// The segment scratch, allocated on the first `extract` (a frame-reusing stream never needs it).
+    var scratchStorage: UnsafeMutableRawBufferPointer? = nil
 
     /// The model's feature configuration and frontend tables (`badFrontend` when the file has none).
     public init(model: ModelFile) throws(ModelError) {
         mfcc = try FixedPointMFCC(model: model)
-        scratch = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: max(mfcc.segmentScratchBytes, 16), alignment: 16)
     }
 
-    deinit { scratch.deallocate() }
+    deinit { scratchStorage?.deallocate() }
 
-    /// Scratch bytes held (the MFCC's working memory).
-    public var scratchBytes: Int { scratch.count }
+    /// Scratch bytes `extract` uses (the MFCC's working memory, allocated on first use).
+    public var scratchBytes: Int { max(mfcc.segmentScratchBytes, 16) }
+
+    var scratch: UnsafeMutableRawBufferPointer {
+        if let s = scratchStorage { return s }
+        let s = UnsafeMutableRawBufferPointer.allocate(byteCount: scratchBytes, alignment: 16)
+        scratchStorage = s
+        return s
+    }
 
     public func extract(segment: UnsafeBufferPointer<Int16>, into features: UnsafeMutableBufferPointer<Int32>) {
         mfcc.segment(segment, into: features, scratch: scratch)
+    }
+
+    /// Frame reuse for frontend-version-2 models (`StreamingMFCC.canStream`); nil for version 1.
+    public func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC? {
+        StreamingMFCC.canStream(mfcc) ? StreamingMFCC(mfcc: mfcc, hopSamples: hopSamples) : nil
     }
 }

@@ -1,12 +1,14 @@
 // StreamClassifier: classifies a sliding window of one segment every hop over an unbounded int16 stream,
-// with a running clip-level estimate. Constant memory: one ring buffer of one segment, allocated at init,
-// plus the SegmentClassifier's buffers; `append`, `classifyWindow` and `finish` allocate nothing.
+// with a running clip-level estimate. Constant memory, allocated at init (the frame-reusing frontend's rows, or
+// a ring of one segment), plus the SegmentClassifier's buffers; `append`, `classifyWindow` and `finish`
+// allocate nothing.
 //
 // Windows: window w covers stream samples [w * hop, w * hop + segment). It is due once its last sample has
 // arrived. The hop is a whole number of frames (`hopLength`, 512 samples), so that consecutive windows share
-// frame boundaries and a frame-level frontend could reuse the interior frames' mel power (top_db is per
-// segment, so only the power before dB conversion is reusable, and the edge frames differ because of the
-// centre padding). Today every window runs the full segment frontend.
+// frame boundaries. When the extractor offers a frame-reusing frontend (`makeStreamingFrontend`: the fixed-point
+// MFCC of a frontend-version-2 model), samples go straight into it, each frame is computed once, and a due window
+// needs only its edge frames, the floor and the DCT (StreamingMFCC); no segment of audio is kept. Otherwise the
+// stream keeps the last segment in a ring and runs the extractor's full segment frontend on every window.
 //
 // End of input (`finish`): when no window was ever due and the stream holds at least 99 % of a segment
 // (FeatureConfig.segmentCount's rule for a file's last segment), that partial segment is classified
@@ -16,6 +18,8 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     public let classifier: SegmentClassifier<Extractor>
     /// Samples between window starts (a multiple of the feature hop length).
     let hopSamples: Int
+    /// The frame-reusing frontend, when the extractor offers one; then `ring` is empty.
+    public let frames: StreamingMFCC?
     let ring: UnsafeMutableBufferPointer<Int16>
     /// Ring index of the next sample to write; once the ring is full, also the oldest sample.
     var writeIndex = 0
@@ -44,7 +48,8 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
         precondition(hopSamples > 0 && hopSamples % h == 0, "hop must be a positive multiple of the frame hop")
         self.classifier = classifier
         self.hopSamples = hopSamples
-        ring = UnsafeMutableBufferPointer<Int16>.allocate(capacity: classifier.segmentSamples)
+        frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples)
+        ring = UnsafeMutableBufferPointer<Int16>.allocate(capacity: frames == nil ? classifier.segmentSamples : 0)
         ring.initialize(repeating: 0)
         untilDue = classifier.segmentSamples
         clip = ClipScores(classes: classifier.classCount)
@@ -62,6 +67,12 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     /// (fewer than `samples.count` only when a window became due).
     public func append(_ samples: UnsafeBufferPointer<Int16>) -> Int {
         let take = min(samples.count, untilDue)
+        if let f = frames {
+            f.push(UnsafeBufferPointer(rebasing: samples[0..<take]))
+            untilDue -= take
+            totalSamples += Int64(take)
+            return take
+        }
         let size = ring.count
         var i = 0
         while i < take {
@@ -81,12 +92,19 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     @discardableResult
     public func classifyWindow() -> UnsafeBufferPointer<Int16> {
         precondition(windowDue, "no window is due")
+        if let f = frames {
+            f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: classifier.featureStorage)
+            return finishWindow(classifier.runNetwork())
+        }
         let size = ring.count
         // Oldest sample first: ring[writeIndex...] then ring[..<writeIndex].
         let tail = size - writeIndex
         for k in 0..<tail { classifier.segment[k] = ring[writeIndex + k] }
         for k in 0..<writeIndex { classifier.segment[tail + k] = ring[k] }
-        let p = classifier.classifySegment(validSamples: size)
+        return finishWindow(classifier.classifySegment(validSamples: size))
+    }
+
+    func finishWindow(_ p: UnsafeBufferPointer<Int16>) -> UnsafeBufferPointer<Int16> {
         clip.add(p)
         windowCount += 1
         classifiedEnd = totalSamples
@@ -100,8 +118,13 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
         if windowCount > 0 || totalSamples == 0 { return false }
         let n = Int(totalSamples)  // < segment here, so it fits and the ring holds it from index 0
         if classifier.config.segmentCount(sampleCount: n) == 0 { return false }
-        for k in 0..<n { classifier.segment[k] = ring[k] }
-        clip.add(classifier.classifySegment(validSamples: n))
+        if let f = frames {
+            f.windowFeatures(window: 0, validSamples: n, into: classifier.featureStorage)
+            clip.add(classifier.runNetwork())
+        } else {
+            for k in 0..<n { classifier.segment[k] = ring[k] }
+            clip.add(classifier.classifySegment(validSamples: n))
+        }
         windowCount = 1
         classifiedEnd = totalSamples
         return true
