@@ -1,5 +1,6 @@
 // crnn-infer MODEL --bench [AUDIO.wav] [--runs N] [--json]: median latency per segment of the fixed-point
-// MFCC, the convolution blocks, the recurrent layers and the whole path; real-time factor; memory.
+// MFCC, the convolution blocks, the recurrent layers and the whole path; the streaming front end's cost per
+// 1-s hop (frame reuse); real-time factor; memory.
 //
 // Stage timing without an interpreter hook: the Interpreter runs operators `from ..< operatorCount` only
 // (`invoke(from:)`), so a second interpreter that keeps every activation (`keepAllActivations`, so the
@@ -87,6 +88,38 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
     let tail = tailStart < 0 ? 0 : medianNanoseconds(runs: runs) { staged.invoke(from: tailStart) }
     let total = medianNanoseconds(runs: runs) { classifier.classifySegment(validSamples: seg) }
     let conv = max(0, network - tail)
+    // Streaming with frame reuse (frontend-version-2 models): the front end's cost per 1-s hop in steady state,
+    // the hop's new frames plus the due window's edge frames, floor and DCT. The stream is the segment repeated.
+    let hopSamples = StreamClassifier<DeviceExtractor>.hopFrames(microseconds: 1_000_000, config: config) * Int(config.hopLength)
+    var streamHop: Int64 = -1
+    var streamBytes = seg * 2  // without reuse: a ring of one segment
+    if let frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples) {
+        let feats = UnsafeMutableBufferPointer<Int32>.allocate(capacity: config.valuesPerSegment)
+        defer { feats.deallocate() }
+        var position = 0
+        func pushLooped(_ count: Int) {
+            var left = count
+            while left > 0 {
+                let n = min(left, seg - position)
+                frames.push(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(classifier.segment)[position..<(position + n)]))
+                position = (position + n) % seg
+                left -= n
+            }
+        }
+        pushLooped(seg)
+        frames.windowFeatures(window: 0, validSamples: seg, into: feats.baseAddress!)
+        if Array(feats) != firstFeatures {
+            err.put("crnn-infer: bench: validation failed (the streaming frontend's window differs from file mode)\n")
+            throw .badInput
+        }
+        var w: Int64 = 1
+        streamHop = medianNanoseconds(runs: runs) {
+            pushLooped(hopSamples)
+            frames.windowFeatures(window: w, validSamples: seg, into: feats.baseAddress!)
+            w += 1
+        }
+        streamBytes = frames.memoryBytes
+    }
     let segmentNs = Int64(seg) * 1_000_000_000  // divided by the rate below
     let rate = Int64(config.sampleRate)
     let arena = classifier.interpreter.arenaBytes
@@ -108,7 +141,11 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
         json.key("real_time_factor"); json.fixed(total * rate, segmentNs, decimals: 6)
         json.key("arena_bytes"); json.number(arena)
         json.key("classifier_buffer_bytes"); json.number(buffers)
-        json.key("stream_ring_bytes"); json.number(seg * 2)
+        json.key("stream_ring_bytes"); json.number(streamBytes)
+        json.key("stream_hop_samples"); json.number(hopSamples)
+        json.key("stream_hop_frontend_ms")
+        if streamHop >= 0 { json.fixed(streamHop, 1_000_000, decimals: 4) } else { json.null() }
+        json.key("stream_frame_reuse"); json.bool(streamHop >= 0)
         json.key("model_bytes"); json.number(m.file.count)
         json.endObject(); json.endLine()
         return
@@ -131,9 +168,14 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
     }
     line("  network              ", network, "(+ softmax)")
     line("  total                ", total, "(mfcc + network)")
+    if streamHop >= 0 {
+        line("  stream, per 1-s hop  ", streamHop, "(front end with frame reuse: new frames + window edges, floor, DCT)")
+    } else {
+        out.put("  stream, per 1-s hop  = mfcc (this model's frontend version 1 recomputes every frame; re-quantize for reuse)\n")
+    }
     out.put("real-time factor: "); out.put(fixed: total * rate, segmentNs, decimals: 5)
     out.put(" ("); out.put(fixed: segmentNs, max(total * rate, 1), decimals: 1); out.put("x faster than real time)\n")
     out.put("memory: arena "); out.put(arena); out.put(" bytes (planned; "); out.put(classifier.interpreter.unplannedBytes)
-    out.put(" without reuse), classifier buffers (audio, features, MFCC scratch) "); out.put(buffers); out.put(" bytes, stream ring ")
-    out.put(seg * 2); out.put(" bytes, model "); out.put(m.file.count); out.put(" bytes\n")
+    out.put(" without reuse), classifier buffers (audio, features, MFCC scratch) "); out.put(buffers); out.put(" bytes, stream ")
+    out.put(streamBytes); out.put(streamHop >= 0 ? " bytes (frame rows, history, frame scratch), model " : " bytes (ring of one segment), model "); out.put(m.file.count); out.put(" bytes\n")
 }

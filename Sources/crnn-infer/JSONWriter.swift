@@ -65,6 +65,7 @@ final class JSONWriter {
     /// Seconds of `samples` at `rate`, 3 decimals.
     func seconds(_ samples: Int64, rate: Int32) { separator(); out.putSeconds(samples, rate: rate) }
     func bool(_ v: Bool) { separator(); out.put(v ? "true" : "false") }
+    func null() { separator(); out.put("null") }
     func string(_ s: UnsafeRawBufferPointer) { separator(); out.putJSONString(s) }
     func string(_ s: [UInt8]) { s.withUnsafeBytes { string($0) } }
     func string(_ s: StaticString) { separator(); out.put("\""); out.put(s); out.put("\"") }

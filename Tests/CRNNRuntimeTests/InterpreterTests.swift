@@ -48,6 +48,33 @@ final class InterpreterTests: XCTestCase {
         }
     }
 
+    /// Affine (batch norm) and reshape run in place: their output shares the dying input's buffer, which saves one
+    /// 65 x 12 x 32 activation in the paper model; the results equal the debug mode's (every tensor its own buffer).
+    func testElementwiseOperatorsRunInPlace() throws {
+        for kind in [TinyKind.gru, .lstm] {
+            let bytes = AlignedBytes(buildPaperModel(recurrent: kind).encode())
+            let model = try ModelFile(bytes: bytes.raw)
+            let plan = ArenaPlan(model: model)
+            var inPlace = 0
+            for i in 0..<model.operatorCount where model.op(i).opcode == .affine || model.op(i).opcode == .reshape {
+                XCTAssertEqual(plan.tensorOffsets[model.op(i).output], plan.tensorOffsets[model.op(i).input(0)], "op \(i)")
+                inPlace += 1
+            }
+            XCTAssertEqual(inPlace, 3, "two batch norms and the reshape")
+            let debugPlan = ArenaPlan(model: model, keepAllActivations: true)
+            for i in 0..<model.operatorCount where model.op(i).opcode == .affine {
+                XCTAssertNotEqual(debugPlan.tensorOffsets[model.op(i).output], debugPlan.tensorOffsets[model.op(i).input(0)])
+            }
+            let (s1, planned) = try makeInterpreter(buildPaperModel(recurrent: kind))
+            let (s2, debug) = try makeInterpreter(buildPaperModel(recurrent: kind), keepAll: true)
+            _ = (s1, s2)
+            for seed in UInt32(1)...3 {
+                XCTAssertEqual(try run(planned, tinyInput(frames: 130, coeffs: 23, seed: seed)),
+                               try run(debug, tinyInput(frames: 130, coeffs: 23, seed: seed)))
+            }
+        }
+    }
+
     func testQuantizedInputPathEqualsFeaturePath() throws {
         let (s1, it) = try makeInterpreter(buildTinyModel(.gru), keepAll: true)
         _ = s1

@@ -35,9 +35,24 @@ public struct ArenaPlan {
             last[o.output] = max(last[o.output], i)
         }
         last[model.outputTensor] = nO + 1  // read by the softmax after the last operator
+        // In place: an elementwise operator (`OperatorKernel.inPlace`) whose data input dies at it writes its output
+        // over that input (same bytes): one buffer for both, alive from the input's definition to the output's last use.
+        var storage = Array(0..<nT)  // the tensor whose buffer tensor t uses
+        if !keepAllActivations {
+            for i in 0..<nO {
+                let o = model.op(i)
+                guard o.opcode.kernel.inPlace else { continue }
+                let x = o.input(0), y = o.output, xi = model.tensor(x), yi = model.tensor(y)
+                if xi.isConstant || x == model.inputTensor || last[x] != i || first[y] != i || y == x
+                    || xi.elementCount * xi.type.byteSize != yi.elementCount * yi.type.byteSize { continue }
+                let root = storage[x]
+                storage[y] = root
+                last[root] = max(last[root], last[y])
+            }
+        }
         var sizes: [Int] = [], starts: [Int] = [], ends: [Int] = []
         var owner: [Int] = []  // tensor index, or -1 - op for scratch, or Int.min for softmax
-        for t in 0..<nT where !model.tensor(t).isConstant && last[t] >= -1 {
+        for t in 0..<nT where !model.tensor(t).isConstant && last[t] >= -1 && storage[t] == t {
             let info = model.tensor(t)
             sizes.append(info.elementCount * info.type.byteSize)
             starts.append(keepAllActivations ? -1 : first[t]); ends.append(keepAllActivations ? nO + 1 : last[t])
@@ -98,6 +113,7 @@ public struct ArenaPlan {
             else if owner[b] < 0 { sOff[-1 - owner[b]] = offsets[b] }
             else { tOff[owner[b]] = offsets[b] }
         }
+        for t in 0..<nT where storage[t] != t { tOff[t] = tOff[storage[t]] }
         arenaBytes = (extent + 15) / 16 * 16
         peakLiveBytes = peak
         unplannedBytes = total

@@ -8,7 +8,8 @@ enum AffineOp {
     enum Param { static let activationMin = 0, activationMax = 1, count = 2 }
 
     static var kernel: OperatorKernel {
-        OperatorKernel(name: "affine", inputCount: Input.count, validate: validate, eval: eval)
+        // Elementwise (output k from input k only): runs in place when the planner lets it.
+        OperatorKernel(name: "affine", inputCount: Input.count, validate: validate, inPlace: true, eval: eval)
     }
 
     static func validate(_ c: OperatorCheck) throws(ModelError) {

@@ -21,14 +21,18 @@ struct OperatorKernel {
     let prepare: (ModelFile, OperatorInfo, UnsafeMutableRawBufferPointer) -> Void
     /// Runs operator `index` on the interpreter's arena. Allocates nothing.
     let eval: (Interpreter, Int) -> Void
+    /// True when `eval` may write its output over input slot 0 (same bytes): an elementwise kernel that reads
+    /// element k before it writes element k and nothing after it. The planner then gives both one buffer
+    /// when the input dies at this operator (ArenaPlan).
+    let inPlace: Bool
 
     init(name: StaticString, inputCount: Int, validate: @escaping (OperatorCheck) throws(ModelError) -> Void,
          scratchSize: @escaping (ModelFile, OperatorInfo) -> Int = { _, _ in 0 },
          preparedSize: @escaping (ModelFile, OperatorInfo) -> Int = { _, _ in 0 },
          prepare: @escaping (ModelFile, OperatorInfo, UnsafeMutableRawBufferPointer) -> Void = { _, _, _ in },
-         eval: @escaping (Interpreter, Int) -> Void) {
+         inPlace: Bool = false, eval: @escaping (Interpreter, Int) -> Void) {
         self.name = name; self.inputCount = inputCount; self.validate = validate; self.scratchSize = scratchSize
-        self.preparedSize = preparedSize; self.prepare = prepare; self.eval = eval
+        self.preparedSize = preparedSize; self.prepare = prepare; self.eval = eval; self.inPlace = inPlace
     }
 }
 

@@ -1,4 +1,5 @@
-// Operator 5, reshape: the same values under another shape (a copy; type and zero point kept).
+// Operator 5, reshape: the same values under another shape (type and zero point kept): a copy, or nothing when
+// the planner gave output and input one buffer (in place).
 
 enum ReshapeOp {
     /// Input slots.
@@ -7,7 +8,7 @@ enum ReshapeOp {
     enum Param { static let count = 0 }
 
     static var kernel: OperatorKernel {
-        OperatorKernel(name: "reshape", inputCount: Input.count, validate: validate, eval: eval)
+        OperatorKernel(name: "reshape", inputCount: Input.count, validate: validate, inPlace: true, eval: eval)
     }
 
     static func validate(_ c: OperatorCheck) throws(ModelError) {
@@ -19,6 +20,8 @@ enum ReshapeOp {
 
     static func eval(_ it: Interpreter, _ i: Int) {
         let o = it.model.op(i), x = it.model.tensor(o.input(Input.data))
-        it.raw(o.output).copyMemory(from: it.raw(o.input(Input.data)), byteCount: x.elementCount * x.type.byteSize)
+        let to = it.raw(o.output), from = it.raw(o.input(Input.data))
+        if to == from { return }  // planned in place: the bytes are already there
+        to.copyMemory(from: UnsafeRawPointer(from), byteCount: x.elementCount * x.type.byteSize)
     }
 }
