@@ -99,6 +99,30 @@ final class StreamingMFCCTests: XCTestCase {
         XCTAssertLessThan(s.memoryBytes - s.frameScratch.count, 41_000, "rows and history of a 1-s hop stream")
     }
 
+    /// The frontend version travels in the file: version 2 is written as format 1.2 and read back; version 1 stays
+    /// format 1.1; an unknown version is refused.
+    func testFrontendVersionInTheModelFile() throws {
+        for version in [UInt32(1), 2] {
+            var b = buildPaperModel(lstm: false)
+            var t = testFrontendTables(.paper)
+            t.version = version
+            b.frontend = t
+            let bytes = AlignedBytes(b.encode())
+            let model = try ModelFile(bytes: bytes.raw)
+            XCTAssertEqual(model.versionMinor, version == 2 ? 2 : 1)
+            XCTAssertEqual(model.frontendTables()?.version, version)
+            XCTAssertEqual(try FixedPointMFCC(model: model).version, version)
+        }
+        var b = buildPaperModel(lstm: false)
+        var t = testFrontendTables(.paper)
+        t.version = 3
+        b.frontend = t
+        let bytes = AlignedBytes(b.encode())
+        XCTAssertThrowsError(try ModelFile(bytes: bytes.raw)) { e in
+            guard case ModelError.badFrontend = e else { return XCTFail("\(e)") }
+        }
+    }
+
     func testVersionOneDoesNotStream() throws {
         let f1 = try FixedPointMFCC(config: smallConfig, tables: testFrontendTables(smallConfig))
         XCTAssertEqual(f1.version, 1)

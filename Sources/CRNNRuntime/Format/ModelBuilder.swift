@@ -46,7 +46,9 @@ public struct ModelBuilder {
     public var softmaxMultiplier: Int32 = 0, softmaxShift: Int32 = 0
     public var frontend: FrontendTables? = nil
     /// Written into the header; tests use it to make "newer" files.
-    public var versionMajor = ModelLayout.versionMajor, versionMinor = ModelLayout.versionMinor
+    public var versionMajor = ModelLayout.versionMajor
+    /// nil: the lowest minor that describes the file (1.2 with frontend tables version 2, else 1.1).
+    public var versionMinor: UInt16? = nil
 
     public init() {}
 
@@ -292,7 +294,7 @@ public struct ModelBuilder {
         var out = [UInt8](repeating: 0, count: ModelLayout.headerBytes)
         let m = ModelLayout.magic
         for (k, byte) in [m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7].enumerated() { out[h.magic + k] = byte }
-        set16(&out, h.versionMajor, versionMajor); set16(&out, h.versionMinor, versionMinor)
+        set16(&out, h.versionMajor, versionMajor); set16(&out, h.versionMinor, versionMinor ?? ((frontend?.version ?? 1) >= 2 ? 2 : 1))
         set32(&out, h.headerBytes, UInt32(ModelLayout.headerBytes))
         set32(&out, h.sectionCount, UInt32(sections.count)); set32(&out, h.sectionTableOffset, UInt32(tableOffset))
         let se = ModelLayout.SectionEntry.self

@@ -7,7 +7,7 @@ public enum ModelLayout {
     public static let magic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
         (0x43, 0x52, 0x4E, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A)
     public static let versionMajor: UInt16 = 1
-    public static let versionMinor: UInt16 = 1
+    public static let versionMinor: UInt16 = 2
     /// Every section and every constant tensor's data starts at a multiple of this.
     public static let alignment = 16
 
