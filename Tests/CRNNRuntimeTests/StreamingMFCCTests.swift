@@ -161,5 +161,6 @@ final class StreamingMFCCTests: XCTestCase {
             XCTAssertEqual(got[w], Array(fileClassifier.classifySegment(validSamples: seg)), "window \(w)")
         }
         XCTAssertNil(streamClassifier.segmentStorage)
+        XCTAssertNil(streamClassifier.featureStorageOptional, "features go straight into the interpreter's input")
     }
 }

@@ -60,7 +60,16 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
         return s
     }
     var segmentStorage: UnsafeMutableBufferPointer<Int16>? = nil
-    let featureBuffer: UnsafeMutableBufferPointer<Int32>
+    /// The features, allocated on first use (a frame-reusing stream writes its windows' features straight into
+    /// the interpreter's input tensor instead).
+    var featureBuffer: UnsafeMutableBufferPointer<Int32> {
+        if let f = featureStorageOptional { return f }
+        let f = UnsafeMutableBufferPointer<Int32>.allocate(capacity: config.valuesPerSegment)
+        f.initialize(repeating: 0)
+        featureStorageOptional = f
+        return f
+    }
+    var featureStorageOptional: UnsafeMutableBufferPointer<Int32>? = nil
     let probabilityBuffer: UnsafeMutableBufferPointer<Int16>
 
     /// Checks that the model takes the Q23.8 MFCC of one segment of its own feature configuration.
@@ -79,15 +88,13 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
         self.config = config
         classCount = model.tensor(model.outputTensor).elementCount
         segmentSamples = Int(config.segmentSamples)
-        featureBuffer = UnsafeMutableBufferPointer<Int32>.allocate(capacity: config.valuesPerSegment)
-        featureBuffer.initialize(repeating: 0)
         probabilityBuffer = UnsafeMutableBufferPointer<Int16>.allocate(capacity: classCount)
         probabilityBuffer.initialize(repeating: 0)
     }
 
     deinit {
         segmentStorage?.deallocate()
-        featureBuffer.deallocate()
+        featureStorageOptional?.deallocate()
         probabilityBuffer.deallocate()
     }
 
@@ -104,8 +111,16 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
         extractor.extract(segment: UnsafeBufferPointer(segment), into: featureBuffer)
     }
 
-    /// The feature buffer, for a frontend that writes it directly (`StreamClassifier` with frame reuse).
-    var featureStorage: UnsafeMutablePointer<Int32> { featureBuffer.baseAddress! }
+    /// The interpreter's int32 input tensor: a frontend that writes the features there directly (`StreamClassifier`
+    /// with frame reuse) then calls `runNetworkOnInput()`, with no feature buffer of its own.
+    var networkInput: UnsafeMutablePointer<Int32> { interpreter.featureInput!.baseAddress! }
+
+    /// Runs the network on the features already in the interpreter's input tensor and returns the probabilities.
+    func runNetworkOnInput() -> UnsafeBufferPointer<Int16> {
+        interpreter.invoke()
+        interpreter.probabilitiesQ15(into: probabilityBuffer)
+        return probabilities
+    }
 
     /// Runs the network on `features` and returns the probabilities.
     @discardableResult

@@ -93,8 +93,8 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     public func classifyWindow() -> UnsafeBufferPointer<Int16> {
         precondition(windowDue, "no window is due")
         if let f = frames {
-            f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: classifier.featureStorage)
-            return finishWindow(classifier.runNetwork())
+            f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: classifier.networkInput)
+            return finishWindow(classifier.runNetworkOnInput())
         }
         let size = ring.count
         // Oldest sample first: ring[writeIndex...] then ring[..<writeIndex].
@@ -119,8 +119,8 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
         let n = Int(totalSamples)  // < segment here, so it fits and the ring holds it from index 0
         if classifier.config.segmentCount(sampleCount: n) == 0 { return false }
         if let f = frames {
-            f.windowFeatures(window: 0, validSamples: n, into: classifier.featureStorage)
-            clip.add(classifier.runNetwork())
+            f.windowFeatures(window: 0, validSamples: n, into: classifier.networkInput)
+            clip.add(classifier.runNetworkOnInput())
         } else {
             for k in 0..<n { classifier.segment[k] = ring[k] }
             clip.add(classifier.classifySegment(validSamples: n))
