@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-builds the conv micro-kernel battery (tools/embedded/conv_variants_main.swift) with the runtime as Embedded
-# Swift for aarch64 (selected kernel: NEON) and armv7 hard-float (portable), runs both under QEMU and prints
+# Swift for aarch64 (selected kernel: NEON), aarch64 with the dot product extension (-D CRNN_CONV_DOTPROD: sdot) and
+# armv7 hard-float (portable), runs them under QEMU and prints
 # `conv variants: <arch> K/K bit-exact` (each micro-kernel of the target against the reference conv2dS8).
 # Usage: tools/conv_variants_qemu.sh [cases, default 300]. Needs the packages of tools/embedded_smoke.sh.
 set -euo pipefail
@@ -13,6 +14,11 @@ SRC+=(tools/embedded/conv_variants_main.swift)
 tools/swiftc.sh embedded aarch64 "$T/cv-a64.o" "${SRC[@]}"
 aarch64-linux-gnu-gcc -static-pie tools/embedded/conv_variants.c "$T/cv-a64.o" -o "$T/cv-a64"
 qemu-aarch64-static "$T/cv-a64" aarch64 "$CASES"
+# aarch64 with the dot product extension (Pi 5's Cortex-A76): the sdot micro-kernel, on QEMU's `max` CPU.
+tools/swiftc.sh embedded aarch64 "$T/cv-a64dp.o" "${SRC[@]}" -D CRNN_CONV_DOTPROD -target-cpu cortex-a76 \
+    -Xcc -march=armv8.2-a+dotprod
+aarch64-linux-gnu-gcc -static-pie tools/embedded/conv_variants.c "$T/cv-a64dp.o" -o "$T/cv-a64dp"
+qemu-aarch64-static -cpu max "$T/cv-a64dp" aarch64-dotprod "$CASES"
 tools/swiftc.sh embedded armv7 "$T/cv-v7.o" "${SRC[@]}"
 arm-linux-gnueabihf-gcc -static tools/embedded/conv_variants.c "$T/cv-v7.o" -o "$T/cv-v7"
 qemu-arm-static "$T/cv-v7" armv7 "$CASES"

@@ -11,7 +11,8 @@ flags=(-target-cpu native)
 case "$(uname -m)" in
   x86_64)
     if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then flags+=(-DCRNN_CONV_AVX2); fi ;;
-  aarch64|arm64) ;;  # NEON is the baseline; a dotprod (sdot) variant does not exist yet
+  aarch64|arm64)  # NEON is the baseline; the sdot micro-kernel needs the dot product extension (asimddp)
+    if grep -qw asimddp /proc/cpuinfo 2>/dev/null; then flags+=(-DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod); fi ;;
 esac
 if [ "${1:-}" = "--swiftc" ]; then
   echo "${flags[*]}"

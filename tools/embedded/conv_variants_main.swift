@@ -75,6 +75,9 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             #if arch(arm64)
             outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelNEON.self))
             #endif
+            #if CRNN_CONV_DOTPROD && arch(arm64)
+            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelDotProd.self))
+            #endif
             for o in outs {
                 n += 1
                 if o != ref { bad += 1 }

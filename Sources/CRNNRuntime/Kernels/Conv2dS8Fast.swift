@@ -24,7 +24,8 @@
 // packs the weights in its own order and computes the Int32 accumulators of one pre-pool row for one block of 16
 // output channels. Variants, one file each: `Conv2dMicroKernelPortable` (Conv2dS8FastPortable.swift, SIMD16
 // Swift, any CPU), `Conv2dMicroKernelSSE2` (x86-64 baseline, `pmaddwd`), `Conv2dMicroKernelAVX2` (x86-64 with
-// -DCRNN_CONV_AVX2), `Conv2dMicroKernelNEON` (aarch64, `smlal`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
+// -DCRNN_CONV_AVX2), `Conv2dMicroKernelNEON` (aarch64, `smlal`), `Conv2dMicroKernelDotProd` (aarch64 with the dot
+// product extension, -DCRNN_CONV_DOTPROD, `sdot`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
 // compile time; every variant gives the same bits (an Int32 sum of the same products). Output channels must be
 // a multiple of 16.
 
@@ -57,7 +58,7 @@ struct Conv2dFastLayout {
         biasBytes = align16(p.outputChannels &* 4)
         statusBytes = 16
         bandElements = (p.poolHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels
-        paddedBytes = align16(bandElements &* MK.bandElementBytes) &+ (MK.bandElementBytes == 1 ? 0 : 16)
+        paddedBytes = align16(bandElements &* MK.bandElementBytes) &+ MK.bandSlackBytes
         bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
         columnBytes = align16(p.inputWidth &* 4)
     }
@@ -82,6 +83,9 @@ struct Conv2dRowGeometry {
 protocol Conv2dMicroKernel {
     /// 1: the band holds the int8 input; 2: the band holds it sign-extended to Int16 (for `pmaddwd`/`smlal`).
     static var bandElementBytes: Int { get }
+    /// Bytes after the band the micro-kernel may read (never use: they meet zero weights); zeroed per call.
+    /// Default: 16 for Int16 bands, 0 for int8 bands.
+    static var bandSlackBytes: Int { get }
     /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
     static func packedWeightBytes(_ p: Conv2dS8Params) -> Int
     /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned).
@@ -91,6 +95,10 @@ protocol Conv2dMicroKernel {
     /// channel cb of pooled column 0; `column[x]` is the offset of x's pooled column in `best`.
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>)
+}
+
+extension Conv2dMicroKernel {
+    static var bandSlackBytes: Int { bandElementBytes == 1 ? 0 : 16 }
 }
 
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
@@ -240,9 +248,9 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
     let PW = W &+ kw &- 1, top = kh / 2, left = kw / 2
     let paddedRow = PW &* C, bandRows = ph &+ kh &- 1
     let eb = MK.bandElementBytes
-    if eb == 2 {
-        let slack = padded + layout.bandElements &* 2
-        for j in 0..<16 { slack.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+    if MK.bandSlackBytes > 0 {
+        let slack = padded + layout.bandElements &* eb
+        for j in 0..<MK.bandSlackBytes { slack.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
     }
     let g = Conv2dRowGeometry(width: W, channels: C, kernelHeight: kh, kernelWidth: kw, outputChannels: K,
                               bandRowStride: paddedRow)

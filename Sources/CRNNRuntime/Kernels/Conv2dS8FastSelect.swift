@@ -1,7 +1,9 @@
 // The one place that picks the fast convolution's micro-kernel, at compile time. The portable build (no flags)
 // takes the baseline variant of its architecture, which every CPU of that architecture has (x86-64: SSE2;
 // aarch64: NEON); anything else gets the portable Swift one. `-D CRNN_CONV_PORTABLE` forces the portable one
-// (for comparisons); `-D CRNN_CONV_AVX2` (with a target CPU that has AVX2) picks the AVX2 one on x86-64.
+// (for comparisons); `-D CRNN_CONV_AVX2` (with a target CPU that has AVX2) picks the AVX2 one on x86-64;
+// `-D CRNN_CONV_DOTPROD` (with a target CPU that has the dot product extension, e.g. cortex-a76) the `sdot` one on
+// aarch64.
 // tools/native-flags.sh prints the flags for the machine it runs on. All variants give the
 // same bits; the packed-weight layout (and so the prepared buffer's size) belongs to the variant.
 
@@ -14,6 +16,9 @@ let conv2dSelectedMicroKernelName: StaticString = "avx2"
 #elseif arch(x86_64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelSSE2
 let conv2dSelectedMicroKernelName: StaticString = "sse2"
+#elseif CRNN_CONV_DOTPROD && arch(arm64)
+typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelDotProd
+let conv2dSelectedMicroKernelName: StaticString = "dotprod"
 #elseif arch(arm64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelNEON
 let conv2dSelectedMicroKernelName: StaticString = "neon"
