@@ -52,7 +52,8 @@ public struct FitRun {
         for s in splits {
             let dir = splits.count > 1 ? out + "/fold-\(s.fold! + 1)" : out
             log(s.summary)
-            let m = try Model(named: model, filters: filters, rnnUnits: units, classes: cache.labels.count, seed: seed &+ UInt64(s.fold ?? 0))
+            let m = try Model(named: model, filters: filters, rnnUnits: units, classes: cache.labels.count, seed: seed &+ UInt64(s.fold ?? 0),
+                              inputShape: [cache.config.frameCount, Int(cache.config.nMFCC), 1])
             if s.fold == nil || s.fold == 0 { log(m.summary()) }
             let trainer = Trainer(model: m, cache: cache, split: s, options: options)
             let result = try trainer.fit(runDir: dir, resume: resume, progress: progress, provenance: provenance, log: log)

@@ -118,11 +118,12 @@ public final class Model {
     }
 
     /// Builds a model from its command-line name ("cnn-gru", "cnn-lstm", "cnn").
+    /// `inputShape`: [frames, coefficients, 1] of the feature configuration (the paper's 130 x 23 by default).
     public convenience init(named name: String, filters: Int = 32, rnnUnits: Int? = nil, classes: Int = 10,
-                            dropoutRate: Float = 0.1, seed: UInt64 = 0) throws {
+                            dropoutRate: Float = 0.1, seed: UInt64 = 0, inputShape: [Int] = [130, 23, 1]) throws {
         guard let kind = ModelKind(rawValue: name) else { throw ModelError.unknownModel(name) }
-        self.init(config: ModelConfig(kind: kind, filters: filters, rnnUnits: rnnUnits, classes: classes,
-                                      dropoutRate: dropoutRate), seed: seed)
+        self.init(config: ModelConfig(kind: kind, filters: filters, rnnUnits: rnnUnits, inputShape: inputShape,
+                                      classes: classes, dropoutRate: dropoutRate), seed: seed)
     }
 
     // MARK: Parameters

@@ -45,7 +45,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let (ckpt, model, norm) = try loadModel(checkpoint)
-        let cache = try source.load(quiet: json)
+        let cache = try source.load(quiet: json, config: ckpt.featureConfig)
         guard cache.config == ckpt.featureConfig else {
             throw badInput("the features were made with another configuration than the checkpoint's; re-extract them")
         }

@@ -39,6 +39,9 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Segment length in seconds (whole number of samples at the model rate).")
     var segmentSeconds: Double = 3
 
+    @Option(help: "Sample rate of the features in Hz (default 22050, the paper's); e.g. 16000 for a model fed by a 16-kHz microphone. The audio is resampled to it (libsoxr); n_fft, hop, mels and MFCCs stay, f_max is half the rate.")
+    var sampleRate: Int = 22050
+
     @Option(help: "Keep at most this many segments per clip (default: all full segments).")
     var maxSegments: Int?
 
@@ -61,12 +64,7 @@ struct FeaturesCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        var config = FeatureConfig.paper
-        let samples = (segmentSeconds * Double(config.sampleRate)).rounded()
-        guard segmentSeconds > 0, samples >= Double(config.nFFT), samples < 1e8 else {
-            throw ValidationError("--segment-seconds must give at least one FFT frame (\(config.nFFT) samples)")
-        }
-        config.segmentSamples = Int32(samples)
+        let config = try featureConfig(sampleRate: sampleRate, segmentSeconds: segmentSeconds)
         if let m = maxSegments, m < 1 { throw ValidationError("--max-segments must be at least 1") }
         let (si, sn) = try parseShard(shard)
         var plan: AugmentationPlan?

@@ -16,13 +16,14 @@ struct FeatureSource: ParsableArguments {
     var features: String?
 
     /// `augment`: the degraded copies to extract with --data (nil: clean only); a feature file has its own.
-    func load(quiet: Bool, augment: AugmentationPlan? = nil) throws -> FeatureCache {
+    /// `config`: the feature configuration to extract with --data (a feature file has its own).
+    func load(quiet: Bool, augment: AugmentationPlan? = nil, config: FeatureConfig = .paper) throws -> FeatureCache {
         switch (data, features) {
         case (let d?, nil):
             let index: DatasetIndex
             do { index = try DatasetIndex(root: d) } catch { throw badInput(error.description) }
             let (cache, summary): (FeatureCache, ExtractionSummary)
-            do { (cache, summary) = try DatasetExtractor.extract(index: index, showProgress: !quiet, augment: augment) } catch { throw badInput(error.description) }
+            do { (cache, summary) = try DatasetExtractor.extract(index: index, config: config, showProgress: !quiet, augment: augment) } catch { throw badInput(error.description) }
             for w in summary.warnings { warn("warning: skipped \(w)") }
             warn(summary.line)
             if summary.segments == 0 { throw badInput("no segment could be extracted from \(d)") }
@@ -33,6 +34,21 @@ struct FeatureSource: ParsableArguments {
             throw ValidationError("give exactly one of --data DIR or --features FILE")
         }
     }
+}
+
+/// The paper's feature configuration at another sample rate (n_fft, hop, mels and MFCCs unchanged; f_max = rate / 2)
+/// with segments of `segmentSeconds`.
+func featureConfig(sampleRate: Int, segmentSeconds: Double) throws -> FeatureConfig {
+    guard sampleRate >= 8000 && sampleRate <= 48000 else { throw ValidationError("--sample-rate must be in 8000...48000 Hz") }
+    var config = FeatureConfig.paper
+    config.sampleRate = Int32(sampleRate)
+    let samples = (segmentSeconds * Double(sampleRate)).rounded()
+    guard segmentSeconds > 0, samples >= Double(config.nFFT), samples < 1e8 else {
+        throw ValidationError("--segment-seconds must give at least one FFT frame (\(config.nFFT) samples)")
+    }
+    config.segmentSamples = Int32(samples)
+    if let problem = config.validationProblem() { throw ValidationError("feature configuration: \(problem)") }
+    return config
 }
 
 /// The input representation of a run, for its report.
@@ -73,6 +89,9 @@ struct FitCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("With --data: the degraded training copies to extract (default: the recipe's 5; none; or a list as `crnn-train features --augment`).", valueName: "default|none|list"))
     var augment: String?
+
+    @Option(help: "With --data: sample rate of the features in Hz (default 22050, the paper's); e.g. 16000 for a model fed by a 16-kHz microphone. The audio is resampled to it; the rate travels in the checkpoint and the model file.")
+    var sampleRate: Int = 22050
 
     @Option(help: "Model: cnn-gru, cnn-lstm or cnn.")
     var model: String = "cnn-gru"
@@ -178,7 +197,7 @@ struct FitCommand: ParsableCommand {
     func run() throws {
         let plan: AugmentationPlan?
         do { plan = recipe == "paper" ? nil : try AugmentationPlan.named(augment ?? "default") } catch { throw ValidationError(error.description) }
-        let cache = try source.load(quiet: quiet, augment: plan)
+        let cache = try source.load(quiet: quiet, augment: plan, config: try featureConfig(sampleRate: sampleRate, segmentSeconds: 3))
         let augmented = recipe != "paper" && useAugmented
         if augmented && source.features != nil && cache.augmented.isEmpty {
             warn("note: \(source.features!) holds no degraded copies: training on clean segments only, not the default recipe "

@@ -429,19 +429,26 @@ final class InferCLITests: XCTestCase {
         }
         XCTAssertEqual(obj["model_bytes"] as? Int, cliTestModel().count)
         XCTAssertGreaterThan(obj["total_ms"] as! Double, obj["network_ms"] as! Double)
+        // A frontend-version-2 model streams with frame reuse: the per-hop cost is timed (after the streamed window
+        // was checked against file mode) and the stream keeps frame rows, not a segment of audio.
+        XCTAssertEqual(obj["stream_frame_reuse"] as? Bool, true)
+        XCTAssertGreaterThan(obj["stream_hop_frontend_ms"] as? Double ?? 0, 0)
+        XCTAssertEqual(obj["stream_hop_samples"] as? Int, 43 * 512)
+        XCTAssertLessThan(obj["stream_ring_bytes"] as! Int, 66150 * 2)
     }
 }
 
 /// Checks each `--stream` window line's index and start time and writes that window's samples, cut from `audio`, as
 /// a WAV in `dir` (the input of the file-mode comparison). Returns the paths in window order.
 func writeStreamWindows(_ lines: [[String: Any]], audio: [Int16], hop: Int, segment seg: Int, windows: Int, dir: String,
-                        file: StaticString = #filePath, line: UInt = #line) -> [String] {
+                        rate: Int = 22_050, file: StaticString = #filePath, line: UInt = #line) -> [String] {
     var paths: [String] = []
     for w in 0..<windows {
         XCTAssertEqual(lines[w]["window"] as? Int, w, file: file, line: line)
-        XCTAssertEqual(lines[w]["start"] as! Double, Double(w * hop) / 22_050, accuracy: 0.0006, file: file, line: line)
+        XCTAssertEqual(lines[w]["start"] as! Double, Double(w * hop) / Double(rate), accuracy: 0.0006, file: file, line: line)
         let path = dir + "/w\(w).wav"
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)]))),
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: cliWAV(Array(audio[(w * hop)..<(w * hop + seg)]),
+                                                                                    rate: UInt32(rate))),
                       file: file, line: line)
         paths.append(path)
     }

@@ -7,6 +7,55 @@ final class TrainingCLITests: XCTestCase {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
     }
 
+    /// A model for a 16-kHz microphone: features and fit at --sample-rate 16000 (94 frames per 3-s segment), quantize,
+    /// and crnn-infer on 16-kHz audio, in file and stream mode (bit for bit the same windows); 22.05-kHz audio is
+    /// refused with a message naming the rate.
+    func testSixteenKilohertzModelEndToEnd() throws {
+        let dir = tempDir()
+        try makeDemoDataset(dir)
+        let feats = dir + "/f16.bin"
+        let ex = try run(["features", "--data", dir + "/data", "--out", feats, "--sample-rate", "16000", "--augment", "none", "--quiet"])
+        XCTAssertEqual(ex.status, 0, ex.stderr)
+        let runDir = dir + "/run16"
+        let fit = try run(["fit", "--features", feats, "--model", "cnn-gru", "--filters", "16", "--epochs", "1", "--min-epochs", "1",
+                           "--batch", "8", "--out", runDir, "--quiet"])
+        XCTAssertEqual(fit.status, 0, fit.stderr)
+        let model = dir + "/m16.crnn"
+        let q = try runBinary("crnn-quantize", [runDir + "/model.ckpt", "--calibration", feats, "--out", model, "--quiet"])
+        XCTAssertEqual(q.status, 0, q.stderr)
+        let inspect = try runBinary("crnn-quantize", ["inspect", model])
+        XCTAssertTrue(inspect.stdout.contains("int32 [94, 23]"), inspect.stdout)
+        let clip = try FileManager.default.contentsOfDirectory(atPath: dir + "/data/drone").sorted()[0]
+        let conv = try run(["convert", dir + "/data/drone/" + clip, "--rate", "16000", "--out-dir", dir + "/wav16"])
+        XCTAssertEqual(conv.status, 0, conv.stderr)
+        let wav = dir + "/wav16/" + (clip as NSString).deletingPathExtension + ".wav"
+        let file = try runBinary("crnn-infer", [model, wav, "--json"])
+        XCTAssertEqual(file.status, 0, file.stderr)
+        XCTAssertTrue(file.stdout.contains("\"segments\":2"), file.stdout)  // 6.1 s at 16 kHz: two 3-s segments
+        let wrongRate = try runBinary("crnn-infer", [model, dir + "/data/drone/" + clip])
+        XCTAssertEqual(wrongRate.status, 2)
+        XCTAssertTrue(wrongRate.stderr.contains("16000 Hz"), wrongRate.stderr)
+        // Stream mode on the same 16-kHz samples, one window per 31 frames (0.992 s): every window equals file mode
+        // on a WAV of that window's samples.
+        let pcm = try Data(contentsOf: URL(fileURLWithPath: wav)).dropFirst(44)
+        let audio = pcm.withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        let stream = try runBinary("crnn-infer", [model, "--stream", "--json"], stdin: Data(pcm))
+        XCTAssertEqual(stream.status, 0, stream.stderr)
+        var lines = try jsonLines(stream.stdout)
+        _ = lines.removeLast()
+        let hop = 31 * 512, seg = 48000
+        let windows = (audio.count - seg) / hop + 1
+        XCTAssertEqual(lines.count, windows)
+        let paths = writeStreamWindows(lines, audio: audio, hop: hop, segment: seg, windows: windows, dir: dir, rate: 16000)
+        let perWindow = try runBinary("crnn-infer", [model] + paths + ["--json"])
+        XCTAssertEqual(perWindow.status, 0, perWindow.stderr)
+        let fileLines = try jsonLines(perWindow.stdout)
+        for w in 0..<windows {
+            let a = lines[w]["scores"] as! [String: Double], b = fileLines[w]["scores"] as! [String: Double]
+            XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b), "window \(w)")
+        }
+    }
+
     func testFitEvalPredictResumeAndKFold() throws {
         let dir = tempDir()
         try makeDemoDataset(dir)
