@@ -12,7 +12,7 @@ public enum ModelInspector {
     }
 
     /// The operator's name: the runtime's own (each operator file names itself).
-    public static func opName(_ op: OpCode) -> String { op.name.description }
+    package static func opName(_ op: OpCode) -> String { op.name.description }
 
     static func typeName(_ t: TensorType) -> String { t == .int8 ? "int8" : t == .int16 ? "int16" : "int32" }
 
