@@ -7,45 +7,10 @@
 /// For samples b in `batch`: cols[(b,h,w), (kh,kw,ci)] = inp[b, h+kh-1, w+kw-1, ci], zero outside.
 /// cols is (N*H*W, 9*Cin) (only the rows of `batch` are written).
 func im2col3x3(cols: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, batch: Range<Int>, h: Int, w: Int, c: Int) {
-    let rowLen = 9 * c
-    if c == 1 {
-        // One input channel (the first conv): nine scalar taps per row, no per-tap copy calls.
-        for b in batch {
-            let img = inp + b * h * w
-            for y in 0..<h {
-                for x in 0..<w {
-                    let row = cols + (b * h + y) * w * 9 + x * 9
-                    for kh in 0..<3 {
-                        let yy = y + kh - 1
-                        for kw in 0..<3 {
-                            let xx = x + kw - 1
-                            row[kh * 3 + kw] = yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * w + xx] : 0
-                        }
-                    }
-                }
-            }
-        }
-        return
-    }
-    for b in batch {
-        for y in 0..<h {
-            for x in 0..<w {
-                let row = cols + ((b * h + y) * w + x) * rowLen
-                for kh in 0..<3 {
-                    let yy = y + kh - 1
-                    for kw in 0..<3 {
-                        let xx = x + kw - 1
-                        let dst = row + (kh * 3 + kw) * c
-                        if yy < 0 || yy >= h || xx < 0 || xx >= w {
-                            dst.update(repeating: 0, count: c)
-                        } else {
-                            dst.update(from: inp + ((b * h + yy) * w + xx) * c, count: c)
-                        }
-                    }
-                }
-            }
-        }
-    }
+    // The rows of `batch` are one contiguous range of (N*H*W): the tiled im2col over that range, written in place.
+    let hw = h * w
+    im2col3x3Rows(cols: cols + batch.lowerBound * hw * 9 * c, inp: inp,
+                  rows: (batch.lowerBound * hw)..<(batch.upperBound * hw), h: h, w: w, c: c)
 }
 
 /// The adjoint of im2col3x3 for samples in `batch`: dinp[b, h+kh-1, w+kw-1, ci] = sum of
