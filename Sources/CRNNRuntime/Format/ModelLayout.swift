@@ -4,10 +4,10 @@
 
 package enum ModelLayout {
     /// "CRNN" followed by CR LF SUB LF (catches text-mode and truncated transfers, as PNG's signature does).
-    package static let magic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+    static let magic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
         (0x43, 0x52, 0x4E, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A)
-    package static let versionMajor: UInt16 = 1
-    package static let versionMinor: UInt16 = 1
+    static let versionMajor: UInt16 = 1
+    static let versionMinor: UInt16 = 1
     /// Every section and every constant tensor's data starts at a multiple of this.
     package static let alignment = 16
 
