@@ -37,6 +37,9 @@ let host: [Target] = [
             resources: [.copy("Splits")]),
     .target(name: "Training", dependencies: ["COpenBLAS", "Features", "CRNNRuntime"]),
     .target(name: "Quantization", dependencies: ["Training", "Features", "AudioIO", "CRNNRuntime"]),
+    // The entry point and stderr line crnn-train and crnn-quantize share (usage errors exit with 1).
+    .target(name: "CommandLineSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
 ]
 
 // MARK: - Executables
@@ -45,13 +48,13 @@ let executables: [Target] = [
     .executableTarget(
         name: "crnn-train",
         dependencies: [
-            "AudioIO", "Features", "Training", "CRNNRuntime", "Quantization",
+            "AudioIO", "Features", "Training", "CRNNRuntime", "Quantization", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     .executableTarget(
         name: "crnn-quantize",
         dependencies: [
-            "Quantization", "Training", "Features", "AudioIO", "CRNNRuntime",
+            "Quantization", "Training", "Features", "AudioIO", "CRNNRuntime", "CommandLineSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     // The board's program: the dependency-free runtime and the C library, nothing else.

@@ -19,6 +19,8 @@ targets=(model model_invoke wav pcm_stream frontend_tables feature_file checkpoi
 scratch=${FUZZ_SCRATCH:-.build-fuzz}
 obj=$scratch/obj
 flags=(-O -g -sanitize=fuzzer,address -parse-as-library)
+# The runtime declares its in-package API `package` (docs/runtime-api.md): every module here shares one package name.
+pkg=(-package-name crnn-genre)
 # A Swift trap must reach libFuzzer's deadly-signal handler (which saves the input), not the Swift backtracer.
 export SWIFT_BACKTRACE=enable=no
 
@@ -38,7 +40,7 @@ module() {
     [ $stale -eq 0 ] && return 0
     echo "fuzz: compiling module $name" >&2
     quiet "$out/$name.build.log" bash -c 'cd "$0" && shift && exec swiftc "$@"' "$out" -emit-module -emit-object -wmo \
-        -parse-as-library -module-name "$name" -I . "${mflags[@]}" "${@/#/$root/}" \
+        -parse-as-library "${pkg[@]}" -module-name "$name" -I . "${mflags[@]}" "${@/#/$root/}" \
         -emit-module-path "$name.swiftmodule" -o "$name.o"
 }
 
@@ -78,7 +80,7 @@ build_target() {
         [ $stale -eq 0 ] && return 0
     fi
     echo "fuzz: linking target $name" >&2
-    quiet "$scratch/bin/$name.build.log" swiftc "${flags[@]}" -I "$obj" -module-name "fuzz_$name" "${src[@]}" "${objs[@]}" -o "$bin"
+    quiet "$scratch/bin/$name.build.log" swiftc "${flags[@]}" "${pkg[@]}" -I "$obj" -module-name "fuzz_$name" "${src[@]}" "${objs[@]}" -o "$bin"
 }
 
 valid() { for t in "${targets[@]}"; do [ "$t" = "$1" ] && return 0; done; return 1; }
@@ -93,7 +95,7 @@ case ${1:-} in
     seeds)
         seeds=$scratch/seeds
         build_modules "$seeds" -O
-        swiftc -O -I "$seeds" fuzz/make_seeds/main.swift "${support_sources[@]}" \
+        swiftc -O "${pkg[@]}" -I "$seeds" fuzz/make_seeds/main.swift "${support_sources[@]}" \
             "$seeds/CRNNRuntime.o" "$seeds/Features.o" "$seeds/Training.o" -o "$seeds/make_seeds"
         "$seeds/make_seeds"
         exit 0 ;;

@@ -16,7 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EMBEDDED=(-enable-experimental-feature Embedded -wmo -Osize -parse-as-library)
+# -package-name: CRNNRuntime declares its in-package API `package` (docs/runtime-api.md), which needs a package name.
+EMBEDDED=(-enable-experimental-feature Embedded -wmo -Osize -parse-as-library -package-name crnn-genre)
 
 case ${1:-} in
     runtime-sources)

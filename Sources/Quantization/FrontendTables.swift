@@ -13,7 +13,7 @@ import Foundation
 /// Throws `MFCCConfigError` for a configuration the frontends do not implement.
 ///
 /// Example: for `.paper`, `melWeightExponent == -4` and `dctExponent == -3`.
-public func makeFrontendTables(config: FeatureConfig, version: UInt32 = FrontendTables.latestVersion) throws -> FrontendTables {
+package func makeFrontendTables(config: FeatureConfig, version: UInt32 = FrontendTables.latestVersion) throws -> FrontendTables {
     if let problem = config.validationProblem() { throw MFCCConfigError(reason: "\(problem)") }
     let window = SpectrogramWindow.hannPeriodic(length: Int(config.nFFT)).map { w -> Int16 in
         Int16(min(32767, max(-32768, (Double(w) * 32768).rounded())))

@@ -12,7 +12,7 @@ public enum ModelInspector {
     }
 
     /// The operator's name: the runtime's own (each operator file names itself).
-    public static func opName(_ op: OpCode) -> String { op.name.description }
+    package static func opName(_ op: OpCode) -> String { op.name.description }
 
     static func typeName(_ t: TensorType) -> String { t == .int8 ? "int8" : t == .int16 ? "int16" : "int32" }
 
@@ -81,7 +81,7 @@ public enum ModelInspector {
                    + "n_fft \(f.nFFT), hop \(f.hopLength), \(f.nMels) mel bands (\(f.melScale)), \(f.nMFCC) MFCCs, "
                    + "f_min \(f.fMinHz) Hz, f_max \(f.fMaxHz == 0 ? "Nyquist" : "\(f.fMaxHz) Hz"), top_db \(Double(f.topDbCentibels) / 100) dB, "
                    + "amin 1e\(f.aminExponent), ref 1e\(f.refPowerExponent), power \(f.spectrumPower), window \(f.window), centre \(f.center)")
-        out.append(m.frontendLength > 0 ? "frontend tables: \(m.frontendLength) bytes" : "frontend tables: none (the fixed-point MFCC's tables are not in this file)")
+        out.append(m.frontendLength > 0 ? "frontend tables: \(m.frontendLength) bytes, frontend version \(m.frontendTables()?.version ?? 0)\((m.frontendTables()?.version ?? 0) >= 2 ? " (16-bit log-mel: streams reuse frames)" : " (32-bit log-mel: streams recompute every frame)")" : "frontend tables: none (the fixed-point MFCC's tables are not in this file)")
         return out.joined(separator: "\n")
     }
 }

@@ -216,6 +216,11 @@ public struct QuantizeReport: Encodable, Sendable {
     static func pct(_ x: Double?) -> String { x.map { String(format: "%.2f %%", 100 * $0) } ?? "-" }
     static func db(_ x: Double?) -> String { x.map { String(format: "%.2f dB", $0) } ?? "-" }
     static func points(_ x: Double?) -> String { x.map { String(format: "%+.2f points", $0) } ?? "-" }
+    /// A markdown table: the header row, its `|---|` rule, one row per entry (an empty cell is written `| |`).
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        func row(_ cells: [String]) -> String { "|" + cells.map { $0.isEmpty ? " |" : " \($0) |" }.joined() + "\n" }
+        return row(header) + "|" + String(repeating: "---|", count: header.count) + "\n" + rows.map(row).joined()
+    }
 
     /// The sizes, per-layer SQNR and accuracy lines the command prints.
     public var summaryLines: [String] {
@@ -264,17 +269,20 @@ public struct QuantizeReport: Encodable, Sendable {
         s += "## Accuracy (float vs int8, the int8 model run by CRNNRuntime's interpreter)\n\n"
         if agreement != nil {
             s += "Evaluated on \(evaluationScope ?? "").\n\n"
-            s += "| metric | float | int8 | change |\n|---|---|---|---|\n"
-            s += "| segment accuracy | \(Self.pct(floatSegmentAccuracy)) | \(Self.pct(int8SegmentAccuracy)) | \(Self.points(segmentAccuracyChangePoints)) |\n"
-            s += "| track accuracy | \(Self.pct(floatTrackAccuracy)) | \(Self.pct(int8TrackAccuracy)) | \(Self.points(trackAccuracyChangePoints)) |\n"
-            s += "| top-1 agreement | | \(Self.pct(agreement)) | |\n\n"
+            s += Self.table(["metric", "float", "int8", "change"], [
+                ["segment accuracy", Self.pct(floatSegmentAccuracy), Self.pct(int8SegmentAccuracy),
+                 Self.points(segmentAccuracyChangePoints)],
+                ["track accuracy", Self.pct(floatTrackAccuracy), Self.pct(int8TrackAccuracy), Self.points(trackAccuracyChangePoints)],
+                ["top-1 agreement", "", Self.pct(agreement), ""],
+            ]) + "\n"
             s += "## Device path (audio -> fixed-point MFCC -> int8 network, as crnn-infer)\n\n"
             if deviceAgreement != nil {
                 s += "\(devicePath ?? "").\n\n"
-                s += "| metric | float | int8 on float MFCC | device |\n|---|---|---|---|\n"
-                s += "| segment accuracy | \(Self.pct(floatSegmentAccuracy)) | \(Self.pct(int8SegmentAccuracy)) | \(Self.pct(deviceSegmentAccuracy)) |\n"
-                s += "| track accuracy | \(Self.pct(floatTrackAccuracy)) | \(Self.pct(int8TrackAccuracy)) | \(Self.pct(deviceTrackAccuracy)) |\n"
-                s += "| top-1 agreement with the float model | | \(Self.pct(agreement)) | \(Self.pct(deviceAgreement)) |\n\n"
+                s += Self.table(["metric", "float", "int8 on float MFCC", "device"], [
+                    ["segment accuracy", Self.pct(floatSegmentAccuracy), Self.pct(int8SegmentAccuracy), Self.pct(deviceSegmentAccuracy)],
+                    ["track accuracy", Self.pct(floatTrackAccuracy), Self.pct(int8TrackAccuracy), Self.pct(deviceTrackAccuracy)],
+                    ["top-1 agreement with the float model", "", Self.pct(agreement), Self.pct(deviceAgreement)],
+                ]) + "\n"
                 s += "Fixed vs float MFCC on the same int16 segments (\(deviceSegments ?? 0)): top-1 agreement of the int8 network on the two "
                 s += "\(Self.pct(deviceVsInt8Agreement)) (int8 on this float MFCC: segment accuracy \(Self.pct(int8Pcm16FloatMfccSegmentAccuracy))); "
                 s += "SNR min \(Self.db(mfccSnrDbMin)), mean \(Self.db(mfccSnrDbMean)); max abs error \(mfccMaxAbsError.map { String(format: "%.4f", $0) } ?? "-").\n\n"
@@ -305,11 +313,14 @@ public struct QuantizeReport: Encodable, Sendable {
         } else if let why = outOfPoolScope {
             s += "## Out of pool\n\nNot evaluated: \(why).\n\n"
         }
-        s += "## Sizes\n\n| part | bytes |\n|---|---|\n"
-        s += "| model file | \(modelBytes) |\n"
-        s += "| network (weights, biases, quantization parameters) | \(networkBytes) (\(String(format: "%.1f", 100 * networkFraction)) % of float32) |\n"
-        s += "| frontend tables | \(frontendBytes) |\n| float32 weights of the checkpoint | \(floatWeightBytes) |\n"
-        s += "| interpreter arena | \(arenaBytes) |\n\n"
+        s += "## Sizes\n\n" + Self.table(["part", "bytes"], [
+            ["model file", "\(modelBytes)"],
+            ["network (weights, biases, quantization parameters)",
+             "\(networkBytes) (\(String(format: "%.1f", 100 * networkFraction)) % of float32)"],
+            ["frontend tables", "\(frontendBytes)"],
+            ["float32 weights of the checkpoint", "\(floatWeightBytes)"],
+            ["interpreter arena", "\(arenaBytes)"],
+        ]) + "\n"
         s += "## Per-layer SQNR (float layer output vs dequantized int8, end to end up to that layer)\n\n"
         s += "| layer | float layer | SQNR (dB) | range |\n|---|---|---|---|\n"
         for x in layers {

@@ -111,7 +111,7 @@ public enum Quantizer {
     /// ranges give the same bytes (only IEEE-exact Double arithmetic: +, *, /, sqrt, rounding).
     /// `frontendVersion`: the fixed-point frontend the file asks for (FrontendTables.version; 2 by default).
     public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges,
-                             frontendVersion: UInt32 = FrontendTables.latestVersion) throws(QuantizationError) -> QuantizedModel {
+                             frontendVersion: UInt32 = 2) throws(QuantizationError) -> QuantizedModel {
         try checkInputRepresentable(c.meta)
         let arch = try FloatArchitecture(c)
         func weight(_ name: String) throws(QuantizationError) -> NamedTensor {

@@ -7,45 +7,10 @@
 /// For samples b in `batch`: cols[(b,h,w), (kh,kw,ci)] = inp[b, h+kh-1, w+kw-1, ci], zero outside.
 /// cols is (N*H*W, 9*Cin) (only the rows of `batch` are written).
 func im2col3x3(cols: UnsafeMutablePointer<Float>, inp: UnsafePointer<Float>, batch: Range<Int>, h: Int, w: Int, c: Int) {
-    let rowLen = 9 * c
-    if c == 1 {
-        // One input channel (the first conv): nine scalar taps per row, no per-tap copy calls.
-        for b in batch {
-            let img = inp + b * h * w
-            for y in 0..<h {
-                for x in 0..<w {
-                    let row = cols + (b * h + y) * w * 9 + x * 9
-                    for kh in 0..<3 {
-                        let yy = y + kh - 1
-                        for kw in 0..<3 {
-                            let xx = x + kw - 1
-                            row[kh * 3 + kw] = yy >= 0 && yy < h && xx >= 0 && xx < w ? img[yy * w + xx] : 0
-                        }
-                    }
-                }
-            }
-        }
-        return
-    }
-    for b in batch {
-        for y in 0..<h {
-            for x in 0..<w {
-                let row = cols + ((b * h + y) * w + x) * rowLen
-                for kh in 0..<3 {
-                    let yy = y + kh - 1
-                    for kw in 0..<3 {
-                        let xx = x + kw - 1
-                        let dst = row + (kh * 3 + kw) * c
-                        if yy < 0 || yy >= h || xx < 0 || xx >= w {
-                            dst.update(repeating: 0, count: c)
-                        } else {
-                            dst.update(from: inp + ((b * h + yy) * w + xx) * c, count: c)
-                        }
-                    }
-                }
-            }
-        }
-    }
+    // The rows of `batch` are one contiguous range of (N*H*W): the tiled im2col over that range, written in place.
+    let hw = h * w
+    im2col3x3Rows(cols: cols + batch.lowerBound * hw * 9 * c, inp: inp,
+                  rows: (batch.lowerBound * hw)..<(batch.upperBound * hw), h: h, w: w, c: c)
 }
 
 /// The adjoint of im2col3x3 for samples in `batch`: dinp[b, h+kh-1, w+kw-1, ci] = sum of
@@ -254,33 +219,45 @@ public final class Conv2D: Layer {
         let tile = conv2dTileRows(channels: c), stride = tile * 9 * c
         let chunks = Parallel.chunks(n)
         ensure(&scratch, chunks * stride)
-        var out = [Float](unsafeUninitializedCapacity: n * hw * cout) { _, k in k = n * hw * cout }
+        return forwardChunks(x, columns: &scratch) { chunk, batch, xp, sp, kp, bp, op in
+            let cols = sp + chunk * stride
+            var r = batch.lowerBound * hw
+            let end = batch.upperBound * hw
+            while r < end {
+                let r1 = min(r + tile, end)
+                im2col3x3Rows(cols: cols, inp: xp, rows: r..<r1, h: h, w: w, c: c)
+                conv2dForward(out: op + r * cout, cols: cols, kernel: kp, bias: bp, rows: r1 - r, cin: c, cout: cout)
+                r = r1
+            }
+        }
+    }
+
+    /// The frame of both forward passes: a new output (N,H,W,filters), and for every chunk of the batch
+    /// (Parallel.forEachChunk) `body(chunk, batch, x, columns, kernel, bias, out)` with pointers to the first element.
+    private func forwardChunks(_ x: Tensor, columns: inout [Float],
+                               _ body: (Int, Range<Int>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
+                                        UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void)
+        -> Tensor {
+        let (n, h, w) = (x.shape[0], x.shape[1], x.shape[2])
+        let count = n * h * w * filters
+        var out = [Float](unsafeUninitializedCapacity: count) { _, k in k = count }
         x.data.withUnsafeBufferPointer { xp in
-            scratch.withUnsafeMutableBufferPointer { sp in
+            columns.withUnsafeMutableBufferPointer { cp in
                 kernel.value.withUnsafeBufferPointer { kp in
                     bias.value.withUnsafeBufferPointer { bp in
                         out.withUnsafeMutableBufferPointer { op in
-                            let ptrs = UncheckedSendable((xp.baseAddress!, sp.baseAddress!, kp.baseAddress!,
+                            let ptrs = UncheckedSendable((xp.baseAddress!, cp.baseAddress!, kp.baseAddress!,
                                                           bp.baseAddress!, op.baseAddress!))
                             Parallel.forEachChunk(n) { chunk, batch in
-                                let (xp, sp, kp, bp, op) = ptrs.value
-                                let cols = sp + chunk * stride
-                                var r = batch.lowerBound * hw
-                                let end = batch.upperBound * hw
-                                while r < end {
-                                    let r1 = min(r + tile, end)
-                                    im2col3x3Rows(cols: cols, inp: xp, rows: r..<r1, h: h, w: w, c: c)
-                                    conv2dForward(out: op + r * cout, cols: cols, kernel: kp, bias: bp,
-                                                  rows: r1 - r, cin: c, cout: cout)
-                                    r = r1
-                                }
+                                let (xp, cp, kp, bp, op) = ptrs.value
+                                body(chunk, batch, xp, cp, kp, bp, op)
                             }
                         }
                     }
                 }
             }
         }
-        return Tensor(shape: [n, h, w, cout], data: out)
+        return Tensor(shape: [n, h, w, filters], data: out)
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
@@ -370,27 +347,12 @@ public final class Conv2D: Layer {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let rows = n * h * w, hw = h * w, cout = filters
         if cols.count != rows * 9 * c { cols = [Float](repeating: 0, count: rows * 9 * c) }
-        var out = [Float](unsafeUninitializedCapacity: rows * cout) { _, k in k = rows * cout }
-        x.data.withUnsafeBufferPointer { xp in
-            cols.withUnsafeMutableBufferPointer { cp in
-                kernel.value.withUnsafeBufferPointer { kp in
-                    bias.value.withUnsafeBufferPointer { bp in
-                        out.withUnsafeMutableBufferPointer { op in
-                            let ptrs = UncheckedSendable((xp.baseAddress!, cp.baseAddress!, kp.baseAddress!,
-                                                          bp.baseAddress!, op.baseAddress!))
-                            Parallel.forEachChunk(n) { _, batch in
-                                let (xp, cp, kp, bp, op) = ptrs.value
-                                im2col3x3(cols: cp, inp: xp, batch: batch, h: h, w: w, c: c)
-                                let r0 = batch.lowerBound * hw
-                                conv2dForward(out: op + r0 * cout, cols: cp + r0 * 9 * c, kernel: kp, bias: bp,
-                                              rows: batch.count * hw, cin: c, cout: cout)
-                            }
-                        }
-                    }
-                }
-            }
+        return forwardChunks(x, columns: &cols) { _, batch, xp, cp, kp, bp, op in
+            im2col3x3(cols: cp, inp: xp, batch: batch, h: h, w: w, c: c)
+            let r0 = batch.lowerBound * hw
+            conv2dForward(out: op + r0 * cout, cols: cp + r0 * 9 * c, kernel: kp, bias: bp,
+                          rows: batch.count * hw, cin: c, cout: cout)
         }
-        return Tensor(shape: [n, h, w, cout], data: out)
     }
 
     private func backwardCached(_ dy: Tensor) -> Tensor {

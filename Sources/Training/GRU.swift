@@ -11,38 +11,19 @@ import Foundation
 
 @inline(__always) func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
-public final class GRU: Layer {
-    public let name: String
+public final class GRU: RecurrentLayer, Layer {
     public var kindName: String { "GRU" }
-    public let inputSize: Int, units: Int
-    public let returnSequences: Bool
-    public let kernel: Parameter, recurrentKernel: Parameter, bias: Parameter
-    // Caches (time-major per step): hs (T+1,N,U) with h_0 = 0; z, r, hh, hpH (T,N,U).
-    private var inp: [Float] = []
-    private var hs: [Float] = [], zs: [Float] = [], rs: [Float] = [], hhs: [Float] = [], hpHs: [Float] = []
-    private var n = 0, t = 0
+    // Caches (time-major per step) besides hs: z, r, hh, hpH (T,N,U).
+    private var zs: [Float] = [], rs: [Float] = [], hhs: [Float] = [], hpHs: [Float] = []
 
     public init(name: String, inputSize: Int, units: Int, returnSequences: Bool, rng: inout SeededRNG) {
-        self.name = name
-        self.inputSize = inputSize
-        self.units = units
-        self.returnSequences = returnSequences
-        (kernel, recurrentKernel) = recurrentKernels(name: name, inputSize: inputSize, units: units, gates: 3, rng: &rng)
-        bias = Parameter(name: "\(name)/bias", shape: [2, 3 * units], value: [Float](repeating: 0, count: 6 * units))
+        super.init(name: name, inputSize: inputSize, units: units, returnSequences: returnSequences, gates: 3,
+                   biasShape: [2, 3 * units], biasValue: [Float](repeating: 0, count: 6 * units), rng: &rng)
     }
 
-    public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
-
-    public func outputShape(for s: [Int]) -> [Int] { returnSequences ? [s[0], units] : [units] }
-
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        n = x.shape[0]; t = x.shape[1]
-        let d = inputSize, u = units, g = 3 * u
-        precondition(x.shape[2] == d, "\(name): expected input size \(d), got \(x.shape)")
-        inp = x.data
-        // xp (N,T,G) = inp (N*T,D) @ kernel + input bias.
-        let xp = recurrentInputProjection(x.data, rows: n * t, d: d, g: g, kernel: kernel.value, bias: bias.value)
-        hs = [Float](repeating: 0, count: (t + 1) * n * u)
+        let xp = beginForward(x)   // (N,T,G): x_t @ kernel + input bias
+        let u = units, g = 3 * u
         zs = [Float](repeating: 0, count: t * n * u); rs = zs; hhs = zs; hpHs = zs
         var hp = [Float](repeating: 0, count: n * g)
         for step in 0..<t {
@@ -62,11 +43,11 @@ public final class GRU: Layer {
                 }
             }
         }
-        return recurrentOutput(hs, n: n, t: t, u: u, returnSequences: returnSequences)
+        return forwardOutput()
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let d = inputSize, u = units, g = 3 * u
+        let u = units, g = 3 * u
         var dxp = [Float](repeating: 0, count: n * t * g)
         var dhp = [Float](repeating: 0, count: n * g)
         var dh = [Float](repeating: 0, count: n * u)      // dL/dh_t flowing back from step t+1
@@ -92,8 +73,6 @@ public final class GRU: Layer {
             for row in 0..<n { for j in 0..<g { bias.grad[g + j] += dhp[row * g + j] } }
             swap(&dh, &dhPrev)
         }
-        // kernel grad += inp^T @ dxp; input bias += sums; dinp = dxp @ kernel^T.
-        let dx = recurrentInputProjectionBackward(inp, dxp, rows: n * t, d: d, g: g, kernel: kernel, bias: bias)
-        return Tensor(shape: [n, t, d], data: dx)
+        return endBackward(dxp)
     }
 }

@@ -10,40 +10,22 @@
 //   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
 import Foundation
 
-public final class LSTM: Layer {
-    public let name: String
+public final class LSTM: RecurrentLayer, Layer {
     public var kindName: String { "LSTM" }
-    public let inputSize: Int, units: Int
-    public let returnSequences: Bool
-    public let kernel: Parameter, recurrentKernel: Parameter, bias: Parameter
-    // Caches, time-major: hs and cs (T+1,N,U) with zero initial states; gates (T,N,4U) after activation.
-    private var inp: [Float] = []
-    private var hs: [Float] = [], cs: [Float] = [], gates: [Float] = []
-    private var n = 0, t = 0
+    // Caches, time-major, besides hs: cs (T+1,N,U) with a zero initial state; gates (T,N,4U) after activation.
+    private var cs: [Float] = [], gates: [Float] = []
 
     public init(name: String, inputSize: Int, units: Int, returnSequences: Bool, rng: inout SeededRNG) {
-        self.name = name
-        self.inputSize = inputSize
-        self.units = units
-        self.returnSequences = returnSequences
-        (kernel, recurrentKernel) = recurrentKernels(name: name, inputSize: inputSize, units: units, gates: 4, rng: &rng)
         var b = [Float](repeating: 0, count: 4 * units)
         for j in units..<(2 * units) { b[j] = 1 }
-        bias = Parameter(name: "\(name)/bias", shape: [4 * units], value: b)
+        super.init(name: name, inputSize: inputSize, units: units, returnSequences: returnSequences, gates: 4,
+                   biasShape: [4 * units], biasValue: b, rng: &rng)
     }
 
-    public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
-
-    public func outputShape(for s: [Int]) -> [Int] { returnSequences ? [s[0], units] : [units] }
-
     public func forward(_ x: Tensor, mode: Mode) -> Tensor {
-        n = x.shape[0]; t = x.shape[1]
-        let d = inputSize, u = units, g = 4 * u
-        precondition(x.shape[2] == d, "\(name): expected input size \(d), got \(x.shape)")
-        inp = x.data
-        // xp (N,T,G) = inp (N*T,D) @ kernel + input bias.
-        let xp = recurrentInputProjection(x.data, rows: n * t, d: d, g: g, kernel: kernel.value, bias: bias.value)
-        hs = [Float](repeating: 0, count: (t + 1) * n * u); cs = hs
+        let xp = beginForward(x)   // (N,T,G): x_t @ kernel + input bias
+        let u = units, g = 4 * u
+        cs = hs
         gates = [Float](repeating: 0, count: t * n * g)
         var a = [Float](repeating: 0, count: n * g)
         for step in 0..<t {
@@ -62,11 +44,11 @@ public final class LSTM: Layer {
                 }
             }
         }
-        return recurrentOutput(hs, n: n, t: t, u: u, returnSequences: returnSequences)
+        return forwardOutput()
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        let d = inputSize, u = units, g = 4 * u
+        let u = units, g = 4 * u
         var dxp = [Float](repeating: 0, count: n * t * g)   // dL/da per step, (N,T,4U)
         var da = [Float](repeating: 0, count: n * g)
         var dh = [Float](repeating: 0, count: n * u), dc = [Float](repeating: 0, count: n * u)
@@ -92,8 +74,6 @@ public final class LSTM: Layer {
             recurrentStepBackward(hs, step: step, n: n, u: u, g: g, da, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 0)
             swap(&dh, &dhPrev)
         }
-        // kernel grad += inp^T @ dxp; input bias += sums; dinp = dxp @ kernel^T.
-        let dx = recurrentInputProjectionBackward(inp, dxp, rows: n * t, d: d, g: g, kernel: kernel, bias: bias)
-        return Tensor(shape: [n, t, d], data: dx)
+        return endBackward(dxp)
     }
 }

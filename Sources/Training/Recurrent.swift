@@ -95,3 +95,53 @@ func recurrentInputProjectionBackward(_ inp: [Float], _ dxp: [Float], rows: Int,
     }
     return dx
 }
+
+/// What GRU and LSTM hold and do alike: the three weights (kernel and recurrent kernel drawn by `recurrentKernels`,
+/// the bias given by the subclass), the hidden-state cache, the input projection at the start of `forward` and its
+/// gradient at the end of `backward`. The subclasses add their gates.
+public class RecurrentLayer {
+    public let name: String
+    public let inputSize: Int, units: Int
+    public let returnSequences: Bool
+    public let kernel: Parameter, recurrentKernel: Parameter, bias: Parameter
+    /// The last forward's input (N,T,D) and sizes, and its hidden states hs (T+1,N,U) with h_0 = 0.
+    var inp: [Float] = [], hs: [Float] = []
+    var n = 0, t = 0
+    /// Gates per unit: GRU 3, LSTM 4 (the kernels' column blocks).
+    let gateCount: Int
+
+    init(name: String, inputSize: Int, units: Int, returnSequences: Bool, gates: Int, biasShape: [Int],
+         biasValue: [Float], rng: inout SeededRNG) {
+        self.name = name
+        self.inputSize = inputSize
+        self.units = units
+        self.returnSequences = returnSequences
+        self.gateCount = gates
+        (kernel, recurrentKernel) = recurrentKernels(name: name, inputSize: inputSize, units: units, gates: gates, rng: &rng)
+        bias = Parameter(name: "\(name)/bias", shape: biasShape, value: biasValue)
+    }
+
+    public var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+
+    public func outputShape(for s: [Int]) -> [Int] { returnSequences ? [s[0], units] : [units] }
+
+    /// Starts a forward pass: keeps x and its sizes, zeroes hs, returns xp (N,T,G) = x (N*T,D) @ kernel + input bias.
+    func beginForward(_ x: Tensor) -> [Float] {
+        n = x.shape[0]; t = x.shape[1]
+        precondition(x.shape[2] == inputSize, "\(name): expected input size \(inputSize), got \(x.shape)")
+        inp = x.data
+        hs = [Float](repeating: 0, count: (t + 1) * n * units)
+        return recurrentInputProjection(x.data, rows: n * t, d: inputSize, g: gateCount * units,
+                                        kernel: kernel.value, bias: bias.value)
+    }
+
+    /// The output of the forward pass from hs: every step (N,T,U) or the last (N,U).
+    func forwardOutput() -> Tensor { recurrentOutput(hs, n: n, t: t, u: units, returnSequences: returnSequences) }
+
+    /// Ends a backward pass: kernel grad += inp^T @ dxp; input bias += sums; returns dinp = dxp @ kernel^T.
+    func endBackward(_ dxp: [Float]) -> Tensor {
+        let dx = recurrentInputProjectionBackward(inp, dxp, rows: n * t, d: inputSize, g: gateCount * units,
+                                                  kernel: kernel, bias: bias)
+        return Tensor(shape: [n, t, inputSize], data: dx)
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CommandLineSupport
 import Foundation
 
 @main
@@ -14,26 +15,12 @@ struct CRNNQuantize: ParsableCommand {
         subcommands: [QuantizeCommand.self, InspectCommand.self],
         defaultSubcommand: QuantizeCommand.self)
 
-    /// As ArgumentParser's, but a usage error exits with 1 (the project's convention: 0 ok, 1 usage, 2 bad input)
-    /// instead of its 64.
-    static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(1)
-            }
-            exit(withError: error)
-        }
-    }
+    /// Usage errors exit with 1, not ArgumentParser's 64 (CommandLineSupport).
+    static func main() { mainWithProjectExitCodes() }
 }
 
 /// Writes a line to standard error.
-func warn(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
-}
+func warn(_ s: String) { writeStandardError(s) }
 
 /// Prints `error: <message>` on standard error and returns the exit status for bad input (2).
 func badInput(_ message: String) -> ExitCode {

@@ -29,17 +29,11 @@ final class FormatRoundTripTests: XCTestCase {
     }
 
     func testWav16BitIsExact() throws {
-        let ints = signal().map { Int16(($0 * 32_767).rounded()) }
-        try roundTripExact(name: "pcm16.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16),
-                           samples: .int16(ints), expected: ints.map { Float($0) / 32_768 },
-                           formatPrefix: "WAV")
+        try roundTripPCM16(name: "pcm16.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_16), formatPrefix: "WAV")
     }
 
     func testWav24BitIsExact() throws {
-        let v = signal().map { Int32(($0 * 8_388_607).rounded()) }
-        try roundTripExact(name: "pcm24.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_24),
-                           samples: .int32(v.map { $0 << 8 }), expected: v.map { Float($0) / 8_388_608 },
-                           formatPrefix: "WAV")
+        try roundTripPCM24(name: "pcm24.wav", format: Int32(SF_FORMAT_WAV | SF_FORMAT_PCM_24), formatPrefix: "WAV")
     }
 
     func testWavFloatIsExactIncludingOutOfRangeValues() throws {
@@ -52,21 +46,12 @@ final class FormatRoundTripTests: XCTestCase {
     }
 
     func testFlac16And24BitAreExact() throws {
-        let i16 = signal().map { Int16(($0 * 32_767).rounded()) }
-        try roundTripExact(name: "pcm16.flac", format: Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16),
-                           samples: .int16(i16), expected: i16.map { Float($0) / 32_768 },
-                           formatPrefix: "FLAC")
-        let v = signal().map { Int32(($0 * 8_388_607).rounded()) }
-        try roundTripExact(name: "pcm24.flac", format: Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_24),
-                           samples: .int32(v.map { $0 << 8 }), expected: v.map { Float($0) / 8_388_608 },
-                           formatPrefix: "FLAC")
+        try roundTripPCM16(name: "pcm16.flac", format: Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_16), formatPrefix: "FLAC")
+        try roundTripPCM24(name: "pcm24.flac", format: Int32(SF_FORMAT_FLAC | SF_FORMAT_PCM_24), formatPrefix: "FLAC")
     }
 
     func testAiff16BitIsExact() throws {
-        let ints = signal().map { Int16(($0 * 32_767).rounded()) }
-        try roundTripExact(name: "pcm16.aiff", format: Int32(SF_FORMAT_AIFF | SF_FORMAT_PCM_16),
-                           samples: .int16(ints), expected: ints.map { Float($0) / 32_768 },
-                           formatPrefix: "AIFF")
+        try roundTripPCM16(name: "pcm16.aiff", format: Int32(SF_FORMAT_AIFF | SF_FORMAT_PCM_16), formatPrefix: "AIFF")
     }
 
     func testAuFloatIsExact() throws {
@@ -129,6 +114,22 @@ final class FormatRoundTripTests: XCTestCase {
     }
 
     // MARK: helpers
+
+    /// The test signal as 16-bit integers, written and decoded exactly (x / 32768).
+    private func roundTripPCM16(name: String, format: Int32, formatPrefix: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        let ints = signal().map { Int16(($0 * 32_767).rounded()) }
+        try roundTripExact(name: name, format: format, samples: .int16(ints), expected: ints.map { Float($0) / 32_768 },
+                           formatPrefix: formatPrefix, file: file, line: line)
+    }
+
+    /// The test signal as 24-bit integers (in the high bits of int32), written and decoded exactly (x / 2^23).
+    private func roundTripPCM24(name: String, format: Int32, formatPrefix: String,
+                                file: StaticString = #filePath, line: UInt = #line) throws {
+        let v = signal().map { Int32(($0 * 8_388_607).rounded()) }
+        try roundTripExact(name: name, format: format, samples: .int32(v.map { $0 << 8 }),
+                           expected: v.map { Float($0) / 8_388_608 }, formatPrefix: formatPrefix, file: file, line: line)
+    }
 
     private func roundTripExact(name: String, format: Int32, samples: Samples, expected: [Float],
                                 formatPrefix: String, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -6,17 +6,13 @@ import XCTest
 /// every shift in -31...30, and shifts outside that range (the fast function then runs the reference).
 final class AffineS8FastTests: XCTestCase {
     func run(_ fast: Bool, _ p: AffineS8Params, _ x: [Int8], _ w: [Int16], _ b: [Int32], _ m: [Int32], _ s: [Int32]) -> [Int8] {
-        var out = [Int8](repeating: 55, count: p.positions * p.channels)
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-            withRequant(m, s) { rq in out.withUnsafeMutableBufferPointer { op in
-                if fast {
-                    affineS8Fast(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
-                } else {
-                    affineS8(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
-                }
-            } }
-        } } }
-        return out
+        runRequantKernel(x, w, b, m, s, count: p.positions * p.channels, fill: 55) { xp, wp, bp, rq, op in
+            if fast {
+                affineS8Fast(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
+            } else {
+                affineS8(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
+            }
+        }
     }
 
     func testRandomBitExact() {

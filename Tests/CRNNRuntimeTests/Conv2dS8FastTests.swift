@@ -12,51 +12,39 @@ final class Conv2dS8FastTests: XCTestCase {
     }
 
     func reference(_ c: Case) -> [Int8] {
-        var out = [Int8](repeating: 99, count: c.p.outputCount)
-        c.x.withUnsafeBufferPointer { xp in c.w.withUnsafeBufferPointer { wp in c.b.withUnsafeBufferPointer { bp in
-            withRequant(c.m, c.s) { rq in out.withUnsafeMutableBufferPointer { op in
-                conv2dS8(c.p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
-            } }
-        } } }
-        return out
+        runRequantKernel(c.x, c.w, c.b, c.m, c.s, count: c.p.outputCount, fill: 99) {
+            conv2dS8(c.p, input: $0, weights: $1, bias: $2, requant: $3, output: $4, scratch: noScratch)
+        }
     }
 
     /// Runs `conv2dS8Fast` (dispatch == false) or `conv2dS8Dispatch` with `scratchBytes` of garbage scratch.
     func candidate(_ c: Case, dispatch: Bool, scratchBytes: Int? = nil, garbage: UInt8 = 0xA5) -> [Int8] {
-        var out = [Int8](repeating: -99, count: c.p.outputCount)
         let bytes = scratchBytes ?? (dispatch ? conv2dS8DispatchScratchSize(c.p) : conv2dS8FastScratchSize(c.p))
-        withScratch(bytes) { scratch in
+        return withScratch(bytes) { scratch in
             for i in 0..<scratch.count { scratch[i] = garbage &+ UInt8(truncatingIfNeeded: i &* 7) }
-            c.x.withUnsafeBufferPointer { xp in c.w.withUnsafeBufferPointer { wp in c.b.withUnsafeBufferPointer { bp in
-                withRequant(c.m, c.s) { rq in out.withUnsafeMutableBufferPointer { op in
-                    if dispatch {
-                        conv2dS8Dispatch(c.p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: scratch)
-                    } else {
-                        conv2dS8Fast(c.p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: scratch)
-                    }
-                } }
-            } } }
+            return runRequantKernel(c.x, c.w, c.b, c.m, c.s, count: c.p.outputCount, fill: -99) { xp, wp, bp, rq, op in
+                if dispatch {
+                    conv2dS8Dispatch(c.p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: scratch)
+                } else {
+                    conv2dS8Fast(c.p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: scratch)
+                }
+            }
         }
-        return out
     }
 
     /// Prepare + run with an explicit micro-kernel `MK` (not only the one the build selected), in separate
     /// prepared and run buffers filled with garbage.
     func variant<MK: Conv2dMicroKernel>(_ c: Case, _ kernel: MK.Type, garbage: UInt8 = 0x5A) -> [Int8] {
-        var out = [Int8](repeating: 77, count: c.p.outputCount)
         let layout = Conv2dFastLayout(c.p, MK.self)
-        withScratch(layout.prepared) { prepared in withScratch(layout.run) { scratch in
+        return withScratch(layout.prepared) { prepared in withScratch(layout.run) { scratch in
             for i in 0..<prepared.count { prepared[i] = garbage &+ UInt8(truncatingIfNeeded: i &* 5) }
             for i in 0..<scratch.count { scratch[i] = garbage &+ UInt8(truncatingIfNeeded: i &* 3) }
-            c.x.withUnsafeBufferPointer { xp in c.w.withUnsafeBufferPointer { wp in c.b.withUnsafeBufferPointer { bp in
-                withRequant(c.m, c.s) { rq in out.withUnsafeMutableBufferPointer { op in
-                    conv2dS8FastPrepare(c.p, weights: wp, bias: bp, requant: rq, prepared: prepared, kernel: MK.self)
-                    conv2dS8FastRun(c.p, input: xp, weights: wp, bias: bp, requant: rq,
-                                    prepared: UnsafeRawBufferPointer(prepared), output: op, scratch: scratch, kernel: MK.self)
-                } }
-            } } }
+            return runRequantKernel(c.x, c.w, c.b, c.m, c.s, count: c.p.outputCount, fill: 77) { xp, wp, bp, rq, op in
+                conv2dS8FastPrepare(c.p, weights: wp, bias: bp, requant: rq, prepared: prepared, kernel: MK.self)
+                conv2dS8FastRun(c.p, input: xp, weights: wp, bias: bp, requant: rq,
+                                prepared: UnsafeRawBufferPointer(prepared), output: op, scratch: scratch, kernel: MK.self)
+            }
         } }
-        return out
     }
 
     /// Every micro-kernel this CPU architecture can run, by name (the selected one is among them).

@@ -9,13 +9,9 @@ final class KernelTests: XCTestCase {
     // MARK: conv2dS8
 
     func conv(_ p: Conv2dS8Params, _ x: [Int8], _ w: [Int8], _ b: [Int32], _ m: [Int32], _ s: [Int32]) -> [Int8] {
-        var out = [Int8](repeating: 99, count: p.outputCount)
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-            withRequant(m, s) { rq in out.withUnsafeMutableBufferPointer { op in
-                conv2dS8(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
-            } }
-        } } }
-        return out
+        runRequantKernel(x, w, b, m, s, count: p.outputCount, fill: 99) {
+            conv2dS8(p, input: $0, weights: $1, bias: $2, requant: $3, output: $4, scratch: noScratch)
+        }
     }
 
     func testConvHandChecked() {
@@ -118,13 +114,9 @@ final class KernelTests: XCTestCase {
     // MARK: affineS8
 
     func affine(_ p: AffineS8Params, _ x: [Int8], _ w: [Int16], _ b: [Int32], _ m: [Int32], _ s: [Int32]) -> [Int8] {
-        var out = [Int8](repeating: 99, count: p.positions * p.channels)
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-            withRequant(m, s) { rq in out.withUnsafeMutableBufferPointer { op in
-                affineS8(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
-            } }
-        } } }
-        return out
+        runRequantKernel(x, w, b, m, s, count: p.positions * p.channels, fill: 99) {
+            affineS8(p, input: $0, weights: $1, bias: $2, requant: $3, output: $4, scratch: noScratch)
+        }
     }
 
     func testAffineHandCheckedAndDoubleReference() {
@@ -155,13 +147,9 @@ final class KernelTests: XCTestCase {
     // MARK: fullyConnectedS8
 
     func fc(_ p: FullyConnectedS8Params, _ x: [Int8], _ w: [Int8], _ b: [Int32], _ m: [Int32], _ s: [Int32]) -> [Int8] {
-        var out = [Int8](repeating: 99, count: p.outputSize)
-        x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
-            withRequant(m, s) { rq in out.withUnsafeMutableBufferPointer { op in
-                fullyConnectedS8(p, input: xp, weights: wp, bias: bp, requant: rq, output: op, scratch: noScratch)
-            } }
-        } } }
-        return out
+        runRequantKernel(x, w, b, m, s, count: p.outputSize, fill: 99) {
+            fullyConnectedS8(p, input: $0, weights: $1, bias: $2, requant: $3, output: $4, scratch: noScratch)
+        }
     }
 
     func testFullyConnected() {

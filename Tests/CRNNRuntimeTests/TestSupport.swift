@@ -33,6 +33,19 @@ func withRequant<R>(_ m: [Int32], _ s: [Int32], _ body: (ChannelRequant) -> R) -
 
 var noScratch: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: nil, count: 0) }
 
+/// The operands of a requantizing int8 kernel as buffers: input x, weights w, int32 bias b, per-channel requant
+/// (m, s), and an output of `count` values pre-filled with `fill` (so that a value the kernel does not write shows).
+/// Returns the output.
+func runRequantKernel<W>(_ x: [Int8], _ w: [W], _ b: [Int32], _ m: [Int32], _ s: [Int32], count: Int, fill: Int8,
+                         _ kernel: (UnsafeBufferPointer<Int8>, UnsafeBufferPointer<W>, UnsafeBufferPointer<Int32>,
+                                    ChannelRequant, UnsafeMutableBufferPointer<Int8>) -> Void) -> [Int8] {
+    var out = [Int8](repeating: fill, count: count)
+    x.withUnsafeBufferPointer { xp in w.withUnsafeBufferPointer { wp in b.withUnsafeBufferPointer { bp in
+        withRequant(m, s) { rq in out.withUnsafeMutableBufferPointer { op in kernel(xp, wp, bp, rq, op) } }
+    } } }
+    return out
+}
+
 /// A fresh, 16-byte aligned scratch buffer (tests only).
 func withScratch<R>(_ bytes: Int, _ body: (UnsafeMutableRawBufferPointer) -> R) -> R {
     let p = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes, 1), alignment: 16)

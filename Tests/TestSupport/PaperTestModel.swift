@@ -8,7 +8,7 @@ import CRNNRuntime
 /// 3 conv blocks (32 filters, pools 2/3/4, BN1/BN2 as affine, BN3 folded), reshape [6, 32], 2 GRU (20 units) or
 /// LSTM (30 units) layers, dense over 10 classes; LCG weights from seed 42. No labels (callers may add them:
 /// they change the file, not the logits).
-public func buildPaperModel(lstm: Bool) -> ModelBuilder {
+package func buildPaperModel(lstm: Bool) -> ModelBuilder {
     var g = LCG(state: 42)
     var b = ModelBuilder()
     let input = b.addActivation(.int32, shape: [130, 23])

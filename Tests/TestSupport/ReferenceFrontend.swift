@@ -30,7 +30,7 @@ public func orthoDCT(nMFCC: Int, nMels: Int) -> [Double] {
 }
 
 /// FrontendTables from a window and Float64 mel weights and DCT: each scaled to Q15 with its own exponent.
-public func q15FrontendTables(window: [Int16], melSpans: [(firstBin: UInt16, binCount: UInt16)], melWeights w: [Double],
+package func q15FrontendTables(window: [Int16], melSpans: [(firstBin: UInt16, binCount: UInt16)], melWeights w: [Double],
                               dct: [Double]) -> FrontendTables {
     let eMel = q15Exponent(w), eDct = q15Exponent(dct)
     return FrontendTables(window: window, melSpans: melSpans, melWeights: w.map { q15($0, eMel) }, melWeightExponent: eMel,
@@ -39,7 +39,7 @@ public func q15FrontendTables(window: [Int16], melSpans: [(firstBin: UInt16, bin
 
 /// Tables made in Float64, then rounded as the host does: periodic Hann, triangular bands evenly spaced in Hz
 /// (not mel) with area normalisation 2 / width, ortho DCT-II. The runtime tests' and the fuzz targets' tables.
-public func linearBandFrontendTables(_ c: FeatureConfig) -> FrontendTables {
+package func linearBandFrontendTables(_ c: FeatureConfig) -> FrontendTables {
     let n = Int(c.nFFT), bins = n / 2 + 1, nMels = Int(c.nMels), nMFCC = Int(c.nMFCC)
     let fMax = Double(c.effectiveFMaxHz), fMin = Double(c.fMinHz), binHz = Double(c.sampleRate) / Double(n)
     let edges = (0..<(nMels + 2)).map { fMin + (fMax - fMin) * Double($0) / Double(nMels + 1) }

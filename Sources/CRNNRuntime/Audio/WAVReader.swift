@@ -77,17 +77,17 @@ enum WAVSampleEncoding: UInt8, Sendable {
 /// Example: `let wav = try WAVFile(bytes: raw); let n = wav.readMono(from: 0, into: segment)` decodes up to
 /// `segment.count` mono int16 samples of the first frames.
 public struct WAVFile {
-    public let bytes: UnsafeRawBufferPointer
+    package let bytes: UnsafeRawBufferPointer
     /// RIFX: every header field and sample is big-endian.
-    public let bigEndian: Bool
+    package let bigEndian: Bool
     let encoding: WAVSampleEncoding
     public let channels: Int
     public let sampleRate: Int32
     /// Frames (samples per channel) in the data chunk.
     public let frameCount: Int
     /// Byte offset of the first sample and bytes per frame.
-    public let dataOffset: Int
-    public let blockAlign: Int
+    package let dataOffset: Int
+    package let blockAlign: Int
     /// True when the data size was the 0xFFFFFFFF placeholder and the data runs to the end of the buffer.
     let dataSizeWasUnknown: Bool
 

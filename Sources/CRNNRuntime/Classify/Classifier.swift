@@ -45,8 +45,8 @@ public enum ClassifyError: Error {
 /// let p = c.classifySegment(validSamples: c.segmentSamples)   // Q15 probabilities, p.count == classes
 /// ```
 public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
-    public let interpreter: Interpreter
-    public var extractor: Extractor
+    package let interpreter: Interpreter
+    package var extractor: Extractor
     public let config: FeatureConfig
     public let classCount: Int
     public let segmentSamples: Int
@@ -99,13 +99,13 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
     }
 
     /// The features of the last `extractFeatures`/`classifySegment` call (Q23.8, frame-major).
-    public var features: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(featureBuffer) }
+    package var features: UnsafeBufferPointer<Int32> { UnsafeBufferPointer(featureBuffer) }
 
     /// The probabilities of the last `classifySegment` call (Q0.15, `classCount` values).
     public var probabilities: UnsafeBufferPointer<Int16> { UnsafeBufferPointer(probabilityBuffer) }
 
     /// Zero-pads `segment[validSamples...]` and computes its features.
-    public func extractFeatures(validSamples: Int) {
+    package func extractFeatures(validSamples: Int) {
         precondition(validSamples >= 0 && validSamples <= segmentSamples)
         for i in validSamples..<segmentSamples { segment[i] = 0 }
         extractor.extract(segment: UnsafeBufferPointer(segment), into: featureBuffer)
@@ -124,7 +124,7 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
 
     /// Runs the network on `features` and returns the probabilities.
     @discardableResult
-    public func runNetwork() -> UnsafeBufferPointer<Int16> {
+    package func runNetwork() -> UnsafeBufferPointer<Int16> {
         // The input count was checked at init, so this cannot throw; a failure would be a runtime bug.
         do { try interpreter.run(features: UnsafeBufferPointer(featureBuffer)) } catch { fatalError("feature count checked at init") }
         interpreter.probabilitiesQ15(into: probabilityBuffer)
@@ -143,7 +143,7 @@ public final class SegmentClassifier<Extractor: SegmentFeatureExtractor> {
 
     /// Loads segment `k` of `wav` into `segment` (mono int16, zero-padded when the clip's last segment is
     /// short) and returns how many samples came from the file.
-    public func loadSegment(_ k: Int, of wav: WAVFile) -> Int {
+    package func loadSegment(_ k: Int, of wav: WAVFile) -> Int {
         let n = wav.readMono(from: k * segmentSamples, into: segment)
         for i in n..<segmentSamples { segment[i] = 0 }
         return n
@@ -184,7 +184,7 @@ public struct ClipScores {
         count = 0
     }
 
-    public var classCount: Int { sums.count }
+    package var classCount: Int { sums.count }
 
     public mutating func reset() {
         for i in 0..<sums.count { sums[i] = 0 }

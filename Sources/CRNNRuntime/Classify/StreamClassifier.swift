@@ -19,7 +19,7 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     /// Samples between window starts (a multiple of the feature hop length).
     let hopSamples: Int
     /// The frame-reusing frontend, when the extractor offers one; then `ring` is empty.
-    public let frames: StreamingMFCC?
+    package let frames: StreamingMFCC?
     let ring: UnsafeMutableBufferPointer<Int16>
     /// Ring index of the next sample to write; once the ring is full, also the oldest sample.
     var writeIndex = 0

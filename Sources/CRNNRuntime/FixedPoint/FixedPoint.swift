@@ -59,14 +59,14 @@ func roundingShiftRight(_ x: Int32, _ n: Int32) -> Int32 {
 /// Example: a real scale of 0.75 is `multiplier = 1610612736` (0.75 * 2^31), `shift = 0`;
 /// `multiplyByQuantizedMultiplier(10, 1610612736, 0) == 8` (7.5 rounds up), and with `x = -10` it is -7.
 @inlinable @inline(__always)
-public func multiplyByQuantizedMultiplier(_ x: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
+package func multiplyByQuantizedMultiplier(_ x: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
     let product = Int64(x) &* Int64(multiplier)  // |product| < 2^62
     return saturatingInt32(roundingShiftRight(product, 31 &- shift))
 }
 
 /// Valid ranges of a (multiplier, shift) pair read from a model file.
 @inlinable
-public func isValidQuantizedMultiplier(_ multiplier: Int32, _ shift: Int32) -> Bool {
+package func isValidQuantizedMultiplier(_ multiplier: Int32, _ shift: Int32) -> Bool {
     multiplier >= 0 && shift >= -31 && shift <= 30
 }
 

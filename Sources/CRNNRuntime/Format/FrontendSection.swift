@@ -4,7 +4,7 @@
 extension ModelFile {
     /// The fixed-point frontend tables of this model, or nil when the file has no frontend section.
     /// `ModelFile.init` has validated the section (sizes, bounds, alignment, exponent ranges), so this only copies.
-    public func frontendTables() -> FrontendTables? {
+    package func frontendTables() -> FrontendTables? {
         if frontendLength == 0 { return nil }
         let f = ModelLayout.Frontend.self, o = frontendOffset
         let nFFT = Int(le32(bytes, o + f.nFFT)), nMels = Int(le32(bytes, o + f.nMels)), nMFCC = Int(le32(bytes, o + f.nMFCC))

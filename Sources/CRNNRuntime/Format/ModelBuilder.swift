@@ -3,23 +3,23 @@
 // make models. Embedded-compatible (no floating point, no Foundation).
 
 /// The precomputed fixed-point frontend tables (section 7). See docs/model-format.md for their meaning.
-public struct FrontendTables {
+package struct FrontendTables {
     /// Periodic Hann window, Q0.15, `nFFT` values.
-    public var window: [Int16]
+    package var window: [Int16]
     /// Per mel band: first FFT bin and number of bins with a non-zero weight.
-    public var melSpans: [(firstBin: UInt16, binCount: UInt16)]
+    package var melSpans: [(firstBin: UInt16, binCount: UInt16)]
     /// The non-zero mel weights, band after band, each band's `binCount` values; real = q * 2^(exponent - 15).
-    public var melWeights: [Int16]
-    public var melWeightExponent: Int32
+    package var melWeights: [Int16]
+    package var melWeightExponent: Int32
     /// DCT-II (ortho) matrix [nMFCC, nMels], real = q * 2^(dctExponent - 15).
-    public var dct: [Int16]
-    public var dctExponent: Int32
+    package var dct: [Int16]
+    package var dctExponent: Int32
     /// The frontend version (`FixedPointMFCC.version`): 1 keeps dB in 32 bits up to the DCT, 2 rounds each frame's
     /// log-mel to 16 bits (the streaming frontend's frame store). Files written before version 2 existed say 1.
-    public var version: UInt32
+    package var version: UInt32
     /// The newest frontend version this runtime implements (what crnn-quantize writes by default).
-    public static let latestVersion: UInt32 = ModelLayout.frontendTablesVersions.upperBound
-    public init(window: [Int16], melSpans: [(firstBin: UInt16, binCount: UInt16)], melWeights: [Int16],
+    package static let latestVersion: UInt32 = ModelLayout.frontendTablesVersions.upperBound
+    package init(window: [Int16], melSpans: [(firstBin: UInt16, binCount: UInt16)], melWeights: [Int16],
                 melWeightExponent: Int32, dct: [Int16], dctExponent: Int32, version: UInt32 = 1) {
         self.window = window; self.melSpans = melSpans; self.melWeights = melWeights
         self.melWeightExponent = melWeightExponent; self.dct = dct; self.dctExponent = dctExponent
@@ -27,7 +27,7 @@ public struct FrontendTables {
     }
 }
 
-public struct ModelBuilder {
+package struct ModelBuilder {
     struct Tensor {
         var type: TensorType, dims: [Int], constant: Bool, dataOffset: Int, dataBytes: Int
         var zeroPoint: Int32, scaleMultiplier: Int32, scaleShift: Int32, channelOffset: Int, channelCount: Int
@@ -37,28 +37,28 @@ public struct ModelBuilder {
     var tensors: [Tensor] = []
     var operators: [Operator] = []
     var data: [UInt8] = []
-    public var featureConfig: FeatureConfig = .paper
+    package var featureConfig: FeatureConfig = .paper
     /// Class names as UTF-8 bytes, in output order.
-    public var labels: [[UInt8]] = []
-    public var inputTensor = 0
-    public var outputTensor = 0
+    package var labels: [[UInt8]] = []
+    package var inputTensor = 0
+    package var outputTensor = 0
     /// Softmax exponent scale: real value logit_scale * log2(e) * 2^16 (see `softmaxQ15`).
-    public var softmaxMultiplier: Int32 = 0, softmaxShift: Int32 = 0
-    public var frontend: FrontendTables? = nil
+    package var softmaxMultiplier: Int32 = 0, softmaxShift: Int32 = 0
+    package var frontend: FrontendTables? = nil
     /// Written into the header; tests use it to make "newer" files.
-    public var versionMajor = ModelLayout.versionMajor
+    package var versionMajor = ModelLayout.versionMajor
     /// nil: the lowest minor that describes the file (1.2 with frontend tables version 2, else 1.1).
-    public var versionMinor: UInt16? = nil
+    package var versionMinor: UInt16? = nil
 
-    public init() {}
+    package init() {}
 
-    public var tensorCount: Int { tensors.count }
+    package var tensorCount: Int { tensors.count }
 
     // MARK: Tensors
 
     /// An activation (computed at run time). `scaleMultiplier`/`scaleShift`: its real scale as Q31 + shift
     /// (informational: the host dequantizes per-layer outputs with it); 0 = not recorded.
-    public mutating func addActivation(_ type: TensorType, shape: [Int], zeroPoint: Int32 = 0,
+    package mutating func addActivation(_ type: TensorType, shape: [Int], zeroPoint: Int32 = 0,
                                        scaleMultiplier: Int32 = 0, scaleShift: Int32 = 0) -> Int {
         tensors.append(Tensor(type: type, dims: shape, constant: false, dataOffset: 0, dataBytes: 0,
                               zeroPoint: zeroPoint, scaleMultiplier: scaleMultiplier, scaleShift: scaleShift,
@@ -133,7 +133,7 @@ public struct ModelBuilder {
 
     /// inputQuantizeS8: `input` is int32 [frames, coefficients] (Q23.8 MFCC); returns the int8 output tensor
     /// [frames, coefficients, 1].
-    public mutating func addInputQuantize(input: Int, mean: [Int32], multipliers: [Int32], shifts: [Int32],
+    package mutating func addInputQuantize(input: Int, mean: [Int32], multipliers: [Int32], shifts: [Int32],
                                           outputZeroPoint: Int32, outputScale: (Int32, Int32) = (0, 0)) -> Int {
         let t = tensors[input]
         let m = addConstant(mean, shape: [mean.count])
@@ -148,7 +148,7 @@ public struct ModelBuilder {
     }
 
     /// conv2dS8 with weights [Cout, KH, KW, Cin]; returns the output tensor [ceil(H/ph), ceil(W/pw), Cout].
-    public mutating func addConv2d(input: Int, weights: [Int8], kernel: (Int, Int), outputChannels: Int, bias: [Int32],
+    package mutating func addConv2d(input: Int, weights: [Int8], kernel: (Int, Int), outputChannels: Int, bias: [Int32],
                                    multipliers: [Int32], shifts: [Int32], outputZeroPoint: Int32,
                                    activationMin: Int32, activationMax: Int32, pool: (Int, Int) = (1, 1),
                                    weightScales: [(Int32, Int32)] = [], outputScale: (Int32, Int32) = (0, 0)) -> Int {
@@ -166,7 +166,7 @@ public struct ModelBuilder {
         return y
     }
 
-    public mutating func addMaxPool2d(input: Int, pool: (Int, Int)) -> Int {
+    package mutating func addMaxPool2d(input: Int, pool: (Int, Int)) -> Int {
         let t = tensors[input]
         let y = addActivation(.int8, shape: [samePoolGeometry(length: t.dims[0], pool: pool.0).output,
                                              samePoolGeometry(length: t.dims[1], pool: pool.1).output, t.dims[2]],
@@ -178,7 +178,7 @@ public struct ModelBuilder {
     }
 
     /// affineS8 over the last dimension (channels).
-    public mutating func addAffine(input: Int, weights: [Int16], bias: [Int32], multipliers: [Int32], shifts: [Int32],
+    package mutating func addAffine(input: Int, weights: [Int16], bias: [Int32], multipliers: [Int32], shifts: [Int32],
                                    outputZeroPoint: Int32, activationMin: Int32 = -128, activationMax: Int32 = 127,
                                    outputScale: (Int32, Int32) = (0, 0)) -> Int {
         let t = tensors[input]
@@ -193,7 +193,7 @@ public struct ModelBuilder {
         return y
     }
 
-    public mutating func addReshape(input: Int, shape: [Int]) -> Int {
+    package mutating func addReshape(input: Int, shape: [Int]) -> Int {
         let t = tensors[input]
         let y = addActivation(t.type, shape: shape, zeroPoint: t.zeroPoint, scaleMultiplier: t.scaleMultiplier,
                               scaleShift: t.scaleShift)
@@ -202,7 +202,7 @@ public struct ModelBuilder {
     }
 
     /// fullyConnectedS8 with weights [outputs, inputs]; output [outputs].
-    public mutating func addFullyConnected(input: Int, weights: [Int8], outputs: Int, bias: [Int32],
+    package mutating func addFullyConnected(input: Int, weights: [Int8], outputs: Int, bias: [Int32],
                                            multipliers: [Int32], shifts: [Int32], outputZeroPoint: Int32,
                                            activationMin: Int32 = -128, activationMax: Int32 = 127,
                                            weightScales: [(Int32, Int32)] = [], outputScale: (Int32, Int32) = (0, 0)) -> Int {
@@ -221,7 +221,7 @@ public struct ModelBuilder {
     /// `inputBias` and `recurrentBias` have gates*units entries each. An LSTM has no recurrent bias (Keras keeps one
     /// bias vector): pass zeros or an empty array; only the input row is written (bias [1, gates*units]).
     /// The output is int8 at the fixed scale 2^-7 ([T, U] or [1, U]).
-    public mutating func addRecurrent(lstm: Bool, input: Int, units: Int, inputWeights: [Int8], recurrentWeights: [Int8],
+    package mutating func addRecurrent(lstm: Bool, input: Int, units: Int, inputWeights: [Int8], recurrentWeights: [Int8],
                                       inputBias: [Int32], recurrentBias: [Int32],
                                       inputMultipliers: [Int32], inputShifts: [Int32],
                                       recurrentMultipliers: [Int32], recurrentShifts: [Int32],
@@ -260,7 +260,7 @@ public struct ModelBuilder {
     /// The complete file: header, section table, then sections in the order feature config, labels, tensors,
     /// operators, graph, data, frontend (optional), each 16-byte aligned; CRC32 over everything after the header.
     /// Every field is written at its `ModelLayout` offset (the reader's constants).
-    public func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var sections: [(SectionKind, [UInt8], Int)] = []
         sections.append((.featureConfig, featureConfig.encodedBytes, 1))
         var lb: [UInt8] = []

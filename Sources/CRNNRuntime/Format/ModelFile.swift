@@ -7,16 +7,16 @@
 /// A validated model file, read in place (zero copy). The caller keeps `bytes` alive and unchanged for the
 /// lifetime of this value and of any interpreter built on it.
 public struct ModelFile {
-    public let bytes: UnsafeRawBufferPointer
-    public let versionMajor: UInt16, versionMinor: UInt16
+    package let bytes: UnsafeRawBufferPointer
+    package let versionMajor: UInt16, versionMinor: UInt16
     public let featureConfig: FeatureConfig
     public let tensorCount: Int, operatorCount: Int, labelCount: Int
-    public let inputTensor: Int, outputTensor: Int
-    public let softmaxMultiplier: Int32, softmaxShift: Int32
+    package let inputTensor: Int, outputTensor: Int
+    package let softmaxMultiplier: Int32, softmaxShift: Int32
     let tensorsOffset: Int, operatorsOffset: Int, labelsOffset: Int, labelsLength: Int
     let dataOffset: Int, dataLength: Int
     /// File offset and length of the frontend-tables section, (0, 0) when absent.
-    public let frontendOffset: Int, frontendLength: Int
+    package let frontendOffset: Int, frontendLength: Int
 
     /// Validates everything (header, CRC, sections, tensors, operators, labels, graph, frontend tables)
     /// before returning; afterwards every accessor is in bounds.
@@ -140,10 +140,10 @@ public struct ModelFile {
     // MARK: Accessors
 
     /// Decodes tensor `i` (0 ..< tensorCount). Valid after `init` succeeded.
-    public func tensor(_ i: Int) -> TensorInfo { decodeTensor(i) }
+    package func tensor(_ i: Int) -> TensorInfo { decodeTensor(i) }
 
     /// Decodes operator `i` (0 ..< operatorCount).
-    public func op(_ i: Int) -> OperatorInfo {
+    package func op(_ i: Int) -> OperatorInfo {
         let e = operatorsOffset + i * ModelLayout.operatorEntryBytes
         let r = ModelLayout.OperatorEntry.self
         func inp(_ k: Int) -> UInt32 { le32(bytes, e + r.inputs + 4 * k) }
@@ -177,7 +177,7 @@ public struct ModelFile {
     }
 
     /// Per-channel scales of constant tensor `t` as (multiplier, shift), `c` in 0 ..< channelScalesCount.
-    public func channelScale(_ t: Int, _ c: Int) -> (Int32, Int32) {
+    package func channelScale(_ t: Int, _ c: Int) -> (Int32, Int32) {
         let info = tensor(t)
         return (le32s(bytes, info.channelScalesFileOffset + 8 * c), le32s(bytes, info.channelScalesFileOffset + 8 * c + 4))
     }

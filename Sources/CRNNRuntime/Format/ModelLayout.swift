@@ -2,24 +2,24 @@
 // enumerations stored in the file. The reader (ModelFile.swift) and the writer (ModelBuilder.swift) both use
 // these; nothing else spells a file offset.
 
-public enum ModelLayout {
+package enum ModelLayout {
     /// "CRNN" followed by CR LF SUB LF (catches text-mode and truncated transfers, as PNG's signature does).
-    public static let magic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+    static let magic: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
         (0x43, 0x52, 0x4E, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A)
-    public static let versionMajor: UInt16 = 1
-    public static let versionMinor: UInt16 = 2
+    static let versionMajor: UInt16 = 1
+    static let versionMinor: UInt16 = 2
     /// Every section and every constant tensor's data starts at a multiple of this.
-    public static let alignment = 16
+    package static let alignment = 16
 
-    public static let headerBytes = 64
-    public enum Header {
-        public static let magic = 0, versionMajor = 8, versionMinor = 10, headerBytes = 12, fileBytes = 16,
+    package static let headerBytes = 64
+    package enum Header {
+        package static let magic = 0, versionMajor = 8, versionMinor = 10, headerBytes = 12, fileBytes = 16,
                           sectionCount = 20, sectionTableOffset = 24, crc32 = 28, flags = 32
         // 36..<64 reserved, zero.
     }
 
-    public static let sectionEntryBytes = 16
-    public enum SectionEntry { public static let kind = 0, offset = 4, length = 8, count = 12 }
+    package static let sectionEntryBytes = 16
+    package enum SectionEntry { public static let kind = 0, offset = 4, length = 8, count = 12 }
     static let maxSections = 64
 
     static let tensorEntryBytes = 64
@@ -67,12 +67,12 @@ public enum SectionKind: UInt32, Sendable {
 }
 
 /// Element types of tensors.
-public enum TensorType: UInt8, Sendable {
+package enum TensorType: UInt8, Sendable {
     case int8 = 1, int16 = 2, int32 = 3
     var byteSize: Int { self == .int8 ? 1 : (self == .int16 ? 2 : 4) }
 }
 
 /// Operator codes; the inputs and params of each are listed in docs/model-format.md.
-public enum OpCode: UInt16, Sendable {
+package enum OpCode: UInt16, Sendable {
     case inputQuantize = 1, conv2d = 2, maxPool2d = 3, affine = 4, reshape = 5, fullyConnected = 6, gru = 7, lstm = 8
 }

@@ -1,7 +1,7 @@
 // Strict UTF-8 validation of the model file's labels.
 
 /// Strict UTF-8 check (no overlongs, no surrogates, at most U+10FFFF).
-public func isValidUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+package func isValidUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
     var i = 0
     let n = b.count
     while i < n {

@@ -49,14 +49,14 @@ public struct FixedPointMFCC: Sendable {
     /// The frontend version of the model's tables (`FrontendTables.version`): 1 keeps the log-mel as Int32
     /// dB * 2^16 up to the DCT; 2 rounds each frame's pre-floor log-mel to Int16 dB * 2^7 (`frameLogMel`), the
     /// form the streaming frontend stores and reuses (`StreamingMFCC`).
-    public let version: UInt32
+    package let version: UInt32
     /// top_db as dB * 2^7 (version 2), `round(centibels * 128 / 100)`; < 0: no floor.
     let topDbQ7: Int32
 
     /// Tables in the model file's layout (`FrontendTables`); throws `badFeatureConfig` for an invalid
     /// configuration, `badFrontend` when the tables do not fit it or the configuration asks for something
     /// this frontend does not implement (only `spectrumPower == 2`).
-    public init(config: FeatureConfig, tables: FrontendTables) throws(ModelError) {
+    package init(config: FeatureConfig, tables: FrontendTables) throws(ModelError) {
         if config.validationProblem() != nil { throw .badFeatureConfig }
         if config.spectrumPower != 2 { throw .badFrontend("the fixed-point MFCC implements spectrum power 2 only") }
         let nFFT = Int(config.nFFT), nMels = Int(config.nMels), nMFCC = Int(config.nMFCC), bins = config.binCount
@@ -140,7 +140,7 @@ public struct FixedPointMFCC: Sendable {
     /// Scratch bytes of `segment` and `segmentLogMel`: one frame's scratch, the mel powers and exponents of
     /// every frame, and the log-mel spectrogram, rounded up to a multiple of 8: 232,976 bytes for the paper config.
     /// The memory must be 8-byte aligned.
-    public static func scratchBytes(config: FeatureConfig) -> Int {
+    package static func scratchBytes(config: FeatureConfig) -> Int {
         let fm = config.frameCount * Int(config.nMels)
         return (frameScratchBytes(config: config) + 8 * fm + 4 * config.frameCount + 4 * fm + 7) / 8 * 8
     }
@@ -148,7 +148,7 @@ public struct FixedPointMFCC: Sendable {
     /// Scratch bytes `segment` and `segmentLogMel` need for this frontend's version: `scratchBytes(config:)`
     /// for version 1; one frame's scratch and the Int16 log-mel of every frame for version 2 (38,936 bytes for the paper
     /// config). The static `scratchBytes(config:)` is enough for either version.
-    public var segmentScratchBytes: Int {
+    package var segmentScratchBytes: Int {
         if version < 2 { return FixedPointMFCC.scratchBytes(config: config) }
         return (FixedPointMFCC.frameLogMelScratchBytes(config: config) + 2 * frameCount * nMels + 7) / 8 * 8
     }
@@ -268,7 +268,7 @@ public struct FixedPointMFCC: Sendable {
 
     /// MFCCs as Int32 * 2^-8 (`frameCount * nMFCC`, frame-major) from a log-mel spectrogram in dB * 2^16:
     /// `out[t][k] = round(sum_m D[k][m] * db[t][m] / 2^(23 - e_dct))` (64-bit sums, one rounding, saturated).
-    public func mfcc(logMel db: UnsafeBufferPointer<Int32>, into out: UnsafeMutableBufferPointer<Int32>) {
+    package func mfcc(logMel db: UnsafeBufferPointer<Int32>, into out: UnsafeMutableBufferPointer<Int32>) {
         precondition(db.count >= frameCount * nMels && out.count >= frameCount * nMFCC)
         let shift = 15 + decibelFractionBits - mfccFractionBits - dctExponent  // 7...39
         dct.withUnsafeBufferPointer { dbuf in
@@ -305,7 +305,7 @@ public struct FixedPointMFCC: Sendable {
 
     /// The log-mel spectrogram (dB * 2^16, `frameCount * nMels`, frame-major) of one segment, for debugging:
     /// the values `segment` feeds to the DCT.
-    public func segmentLogMel(_ pcm: UnsafeBufferPointer<Int16>, into db: UnsafeMutableBufferPointer<Int32>,
+    package func segmentLogMel(_ pcm: UnsafeBufferPointer<Int16>, into db: UnsafeMutableBufferPointer<Int32>,
                               scratch: UnsafeMutableRawBufferPointer) {
         precondition(db.count >= frameCount * nMels)
         if version >= 2 { segmentLogMel16(pcm, into: db, scratch: scratch); return }

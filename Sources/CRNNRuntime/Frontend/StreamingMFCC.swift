@@ -16,10 +16,10 @@
 // Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes, heads 4 x 2 x 256, tail 2 x 256, history
 // 2,560 samples, one frame's scratch; allocated at init, nothing allocated while streaming.
 
-public final class StreamingMFCC {
-    public let mfcc: FixedPointMFCC
+public final class StreamingMFCC {  // members: package (crnn-infer's bench); embedders use StreamClassifier
+    package let mfcc: FixedPointMFCC
     /// Samples between window starts (a positive multiple of the frame hop) and the same in frames.
-    public let hopSamples: Int
+    package let hopSamples: Int
     let hopFrames: Int
     /// Interior frames of a window (lo ..< hi), samples of a window its head frames read, first window sample its
     /// tail frames read.
@@ -35,14 +35,14 @@ public final class StreamingMFCC {
     let tail: UnsafeMutablePointer<Int16>
     let frameScratch: UnsafeMutableRawBufferPointer
     /// Samples pushed so far; next stream frame to complete; next window whose head frames are due.
-    public private(set) var totalSamples: Int64 = 0
+    package private(set) var totalSamples: Int64 = 0
     var nextFrame: Int, nextHeadWindow: Int64 = 0
     /// Head rows computed for windows < headsDone.
     var headsDone: Int64 = 0
 
     /// `mfcc` must be a version-2 frontend with interior frames (`canStream`); `hopSamples` a positive multiple of
     /// its hop length.
-    public init(mfcc: FixedPointMFCC, hopSamples: Int) {
+    package init(mfcc: FixedPointMFCC, hopSamples: Int) {
         precondition(StreamingMFCC.canStream(mfcc), "frame reuse needs frontend version 2 and interior frames")
         precondition(hopSamples > 0 && hopSamples % mfcc.hop == 0, "hop must be a positive multiple of the frame hop")
         self.mfcc = mfcc
@@ -75,10 +75,10 @@ public final class StreamingMFCC {
     }
 
     /// True when `mfcc` can stream with frame reuse: frontend version 2 and at least one interior frame.
-    public static func canStream(_ mfcc: FixedPointMFCC) -> Bool { mfcc.version >= 2 && !mfcc.interiorFrames.isEmpty }
+    package static func canStream(_ mfcc: FixedPointMFCC) -> Bool { mfcc.version >= 2 && !mfcc.interiorFrames.isEmpty }
 
     /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch).
-    public var memoryBytes: Int {
+    package var memoryBytes: Int {
         2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count + frameScratch.count
     }
 
@@ -92,7 +92,7 @@ public final class StreamingMFCC {
     /// Appends samples, computing every frame (and head rows) whose last sample arrives. The caller classifies a
     /// window when it is complete (`windowFeatures`) before pushing samples beyond it: its tail frames read the
     /// last `historyKeep` samples.
-    public func push(_ samples: UnsafeBufferPointer<Int16>) {
+    package func push(_ samples: UnsafeBufferPointer<Int16>) {
         var i = 0
         let count = samples.count
         let capacity = history.count
@@ -161,7 +161,7 @@ public final class StreamingMFCC {
     /// stream's [w * hopSamples, w * hopSamples + valid) followed by zeros up to a segment: `valid` is a whole
     /// segment for a due window, or less for the stream's last, partial window. Call it as soon as the window's
     /// samples have arrived (`totalSamples == w * hopSamples + valid`), before pushing more.
-    public func windowFeatures(window w: Int64, validSamples valid: Int, into out: UnsafeMutablePointer<Int32>) {
+    package func windowFeatures(window w: Int64, validSamples valid: Int, into out: UnsafeMutablePointer<Int32>) {
         precondition(valid > 0 && valid <= segmentSamples, "valid samples out of range")
         precondition(totalSamples == windowStart(w) + Int64(valid), "the window's samples must be the last ones pushed")
         let nMels = mfcc.nMels

@@ -8,9 +8,9 @@ public struct ArenaPlan {
     /// Bytes of the arena (the planned extent, a multiple of 16).
     public let arenaBytes: Int
     /// Largest sum of bytes alive at one time (a lower bound for any planner; `arenaBytes` >= this).
-    public let peakLiveBytes: Int
+    package let peakLiveBytes: Int
     /// What the arena would take without reuse (every activation and scratch its own buffer).
-    public let unplannedBytes: Int
+    package let unplannedBytes: Int
     let tensorOffsets: [Int]
     let scratchOffsets: [Int]
     let scratchSizes: [Int]

@@ -7,15 +7,15 @@
 // the arena.
 
 public final class Interpreter {
-    public let model: ModelFile
+    package let model: ModelFile
     /// The arena plan this interpreter runs with (offsets of every activation, scratch and prepared buffer).
     let plan: ArenaPlan
     /// Bytes of the one arena (the planned extent, 16-byte aligned).
     public var arenaBytes: Int { plan.arenaBytes }
     /// Largest sum of bytes alive at one time (a lower bound for any planner; `arenaBytes` >= this).
-    public var peakLiveBytes: Int { plan.peakLiveBytes }
+    package var peakLiveBytes: Int { plan.peakLiveBytes }
     /// What the arena would take without reuse (every activation and scratch its own buffer).
-    public var unplannedBytes: Int { plan.unplannedBytes }
+    package var unplannedBytes: Int { plan.unplannedBytes }
     let arena: UnsafeMutableRawBufferPointer
     let keepsAllActivations: Bool
     let ownsArena: Bool
@@ -85,7 +85,7 @@ public final class Interpreter {
 
     /// The int8 activation `t` (a layer output). Without `keepAllActivations` it holds valid data only while
     /// the planner has not reused its bytes (always true for the graph output after `invoke`).
-    public func int8Tensor(_ t: Int) -> UnsafeMutableBufferPointer<Int8> {
+    package func int8Tensor(_ t: Int) -> UnsafeMutableBufferPointer<Int8> {
         let info = model.tensor(t)
         precondition(!info.isConstant && info.type == .int8)
         return UnsafeMutableBufferPointer(start: raw(t).assumingMemoryBound(to: Int8.self), count: info.elementCount)
@@ -93,7 +93,7 @@ public final class Interpreter {
 
     /// The int32 graph input (Q23.8 MFCC [frames, coefficients]) to fill before `invoke`, or nil when the model
     /// starts from int8.
-    public var featureInput: UnsafeMutableBufferPointer<Int32>? {
+    package var featureInput: UnsafeMutableBufferPointer<Int32>? {
         let info = model.tensor(model.inputTensor)
         if info.type != .int32 { return nil }
         return UnsafeMutableBufferPointer(start: raw(model.inputTensor).assumingMemoryBound(to: Int32.self), count: info.elementCount)
@@ -101,7 +101,7 @@ public final class Interpreter {
 
     /// The int8 tensor the network proper starts from: the graph input when it is int8, else the output of
     /// the leading input-quantize operator.
-    public var quantizedInputTensor: Int {
+    package var quantizedInputTensor: Int {
         if model.tensor(model.inputTensor).type == .int8 { return model.inputTensor }
         return model.op(0).output
     }
@@ -112,7 +112,7 @@ public final class Interpreter {
     // MARK: Running
 
     /// Runs operators `from ..< operatorCount` on what is in the arena. No allocation.
-    public func invoke(from start: Int = 0) {
+    package func invoke(from start: Int = 0) {
         for i in start..<model.operatorCount { runOperator(i) }
     }
 

@@ -5,11 +5,11 @@
 /// tensor with `positions = H * W`); weights [channels] int16 (a_c = weight_scale[c] * weights[c], symmetric);
 /// bias [channels] int32 in units of input_scale * weight_scale[c], |bias| < 2^30; requant real value
 /// input_scale * weight_scale[c] / output_scale. Zero points and activation bounds in -128...127.
-public struct AffineS8Params {
-    public var positions: Int, channels: Int
+package struct AffineS8Params {
+    package var positions: Int, channels: Int
     var inputZeroPoint: Int32, outputZeroPoint: Int32
     var activationMin: Int32, activationMax: Int32
-    public init(positions: Int, channels: Int, inputZeroPoint: Int32, outputZeroPoint: Int32,
+    package init(positions: Int, channels: Int, inputZeroPoint: Int32, outputZeroPoint: Int32,
                 activationMin: Int32 = -128, activationMax: Int32 = 127) {
         self.positions = positions; self.channels = channels
         self.inputZeroPoint = inputZeroPoint; self.outputZeroPoint = outputZeroPoint
@@ -22,7 +22,7 @@ func affineS8ScratchSize(_ p: AffineS8Params) -> Int { 0 }
 
 /// out[n, c] = clamp(z_out + MBQM((in[n, c] - z_in) * weights[c] + bias[c], m[c], s[c])).
 /// Example: in 10, z_in 2, weight -3, bias 100, multiplier 2^30 (0.5), shift 0, z_out 0: (8 * -3 + 100) / 2 = 38.
-public func affineS8(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
+package func affineS8(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
                      bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
                      output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
     let N = p.positions, C = p.channels

@@ -15,10 +15,10 @@
 
 /// Per-output-channel requantization parameters (see `multiplyByQuantizedMultiplier`): `multipliers[c]` in
 /// 0...Int32.max (normally 2^30...2^31-1), `shifts[c]` in -31...30.
-public struct ChannelRequant {
+package struct ChannelRequant {
     var multipliers: UnsafeBufferPointer<Int32>
     var shifts: UnsafeBufferPointer<Int32>
-    public init(multipliers: UnsafeBufferPointer<Int32>, shifts: UnsafeBufferPointer<Int32>) {
+    package init(multipliers: UnsafeBufferPointer<Int32>, shifts: UnsafeBufferPointer<Int32>) {
         self.multipliers = multipliers
         self.shifts = shifts
     }
@@ -82,7 +82,7 @@ func shiftsInRequantizeRange(_ r: ChannelRequant, _ n: Int) -> Bool {
 /// TF 'same' pooling geometry along one axis: output length ceil(n / pool) and the padding before
 /// (floor of the total padding / 2; the rest goes after). Padded cells never take part in the maximum.
 @inlinable
-public func samePoolGeometry(length n: Int, pool p: Int) -> (output: Int, padBefore: Int) {
+package func samePoolGeometry(length n: Int, pool p: Int) -> (output: Int, padBefore: Int) {
     let out = (n &+ p &- 1) / p
     let total = out &* p &- n
     return (out, total > 0 ? total / 2 : 0)

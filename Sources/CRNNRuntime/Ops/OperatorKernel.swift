@@ -52,9 +52,9 @@ extension OpCode {
     }
 
     /// The operator's name as `crnn-quantize inspect` prints it (e.g. "conv2d").
-    public var name: StaticString { kernel.name }
+    package var name: StaticString { kernel.name }
     /// Number of input tensors the operator takes.
-    public var inputCount: Int { kernel.inputCount }
+    package var inputCount: Int { kernel.inputCount }
 }
 
 /// The checks an operator's `validate` is written with: operator `index` of a model whose tensors, labels
