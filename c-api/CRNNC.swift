@@ -136,7 +136,8 @@ final class Handle {
     let interpreter: Interpreter
     let classifier: SegmentClassifier<Extractor>
     let hopSamples: Int
-    var stream: StreamClassifier<Extractor>
+    /// Optional only so that crnn_reset can free the old ring before allocating the new one.
+    var stream: StreamClassifier<Extractor>!
     var finished = false
     let classCount: Int
     /// The latest window (copies, so that they stay valid whatever the runtime does with its buffers).
@@ -306,6 +307,7 @@ func crnnFinish(_ p: OpaquePointer?, _ ready: UnsafeMutablePointer<Int32>?) -> c
 @_cdecl("crnn_reset")
 func crnnReset(_ p: OpaquePointer?) -> crnn_status {
     guard let h = handle(p) else { return cStatus(.nullArgument) }
+    h.stream = nil
     h.stream = StreamClassifier(classifier: h.classifier, hopSamples: h.hopSamples)
     h.finished = false
     h.hasWindow = false
@@ -325,7 +327,7 @@ func crnnGetWindow(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<crnn_window>
 @_cdecl("crnn_get_clip")
 func crnnGetClip(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<crnn_clip>?) -> crnn_status {
     guard let h = handle(p), let out else { return cStatus(.nullArgument) }
-    let s = h.stream
+    let s: StreamClassifier<Extractor> = h.stream
     let c = ClipConfidence(s.clip)
     out.pointee = crnn_clip(
         windows: s.windowCount, samples: s.totalSamples, unclassified_samples: s.unclassifiedSamples,

@@ -2,13 +2,14 @@
  * classify: streams a WAV file (or raw PCM on stdin) through the CRNN C API and prints every window's scores and
  * the clip's genre. The example program of c-api/include/crnn.h (docs/c-api.md).
  *
- *   classify MODEL.crnn AUDIO.wav [--json | --raw] [--chunk N] [--hop-us US] [--library-arena]
+ *   classify MODEL.crnn AUDIO.wav [--json] [--raw] [--chunk N] [--hop-us US] [--library-arena]
  *   classify MODEL.crnn -  ...        (raw signed 16-bit little-endian mono PCM on stdin)
  *
  * AUDIO.wav: RIFF PCM 16-bit mono at the model's sample rate (22050 Hz). Output:
  *   (default) one line per window and the clip's genre, human-readable;
  *   --json    exactly the lines of `crnn-infer MODEL --stream --json` (c-api/check.sh compares them);
- *   --raw     the integers: per window its Q15 probabilities and int8 logits, then the clip's Q15 means.
+ *   --raw     the integers: per window its Q15 probabilities and int8 logits, then the clip's Q15 means
+ *             (with --json: both lines for every window).
  * --chunk N pushes N samples at a time (default 1000; 0 = pseudo-random sizes 1..4999, to show that chunking
  * does not matter). The arena is caller-owned (crnn_query's arena_bytes) unless --library-arena.
  * Exit status: 0 ok, 1 usage, 2 bad model or audio (also: audio shorter than one segment, as crnn-infer).
@@ -117,9 +118,10 @@ static void *read_model(const char *path, size_t *size) {
 
 /* ---- Printing one window and the clip ------------------------------------------------------------------------ */
 
-enum mode { TEXT, JSON, RAW };
+/* Output formats, combinable: --json --raw prints both lines for every window. */
+enum mode { TEXT = 0, JSON = 1, RAW = 2 };
 
-static void print_window(crnn_t *h, const crnn_model_info *info, enum mode mode) {
+static void print_window(crnn_t *h, const crnn_model_info *info, int mode) {
     crnn_window w;
     crnn_clip clip;
     int32_t clip_scores[256];
@@ -127,7 +129,7 @@ static void print_window(crnn_t *h, const crnn_model_info *info, enum mode mode)
     crnn_get_clip(h, &clip);
     crnn_get_clip_scores(h, clip_scores, 256);
     int32_t n = info->class_count, rate = info->sample_rate;
-    if (mode == RAW) {
+    if (mode & RAW) {
         printf("window %lld %lld %lld %d %d q15", (long long)w.index, (long long)w.start_sample,
                (long long)w.end_sample, (int)w.partial, (int)w.genre);
         for (int c = 0; c < n; c++) printf(" %d", w.scores_q15[c]);
@@ -136,7 +138,8 @@ static void print_window(crnn_t *h, const crnn_model_info *info, enum mode mode)
         printf(" clip %d", (int)clip.genre);
         for (int c = 0; c < n; c++) printf(" %d", (int)clip_scores[c]);
         printf("\n");
-    } else if (mode == JSON) {
+    }
+    if (mode & JSON) {
         printf("{\"window\":%lld,\"start\":", (long long)w.index);
         put_fixed(w.start_sample, rate, 3);
         printf(",\"end\":");
@@ -165,7 +168,8 @@ static void print_window(crnn_t *h, const crnn_model_info *info, enum mode mode)
         printf(",\"clip_margin\":");
         put_q15(clip.margin_q15);
         printf(",\"clip_uncertain\":%s}\n", clip.uncertain ? "true" : "false");
-    } else {
+    }
+    if (mode == TEXT) {
         printf("window %lld [", (long long)w.index);
         put_fixed(w.start_sample, rate, 3);
         putchar('-');
@@ -178,19 +182,20 @@ static void print_window(crnn_t *h, const crnn_model_info *info, enum mode mode)
     }
 }
 
-static void print_final(crnn_t *h, const crnn_model_info *info, enum mode mode) {
+static void print_final(crnn_t *h, const crnn_model_info *info, int mode) {
     crnn_clip clip;
     int32_t s[256];
     crnn_get_clip(h, &clip);
     crnn_get_clip_scores(h, s, 256);
     int32_t n = info->class_count, rate = info->sample_rate;
-    if (mode == RAW) {
+    if (mode & RAW) {
         printf("final %lld %lld %lld %d %d %d %d", (long long)clip.windows, (long long)clip.samples,
                (long long)clip.unclassified_samples, (int)clip.genre, (int)clip.confidence_q15, (int)clip.margin_q15,
                (int)clip.uncertain);
         for (int c = 0; c < n; c++) printf(" %d", (int)s[c]);
         printf("\n");
-    } else if (mode == JSON) {
+    }
+    if (mode & JSON) {
         printf("{\"final\":true,\"genre\":");
         put_json_string(crnn_label(h, clip.genre));
         printf(",\"scores\":{");
@@ -209,7 +214,8 @@ static void print_final(crnn_t *h, const crnn_model_info *info, enum mode mode) 
         printf(",\"margin\":");
         put_q15(clip.margin_q15);
         printf(",\"uncertain\":%s}\n", clip.uncertain ? "true" : "false");
-    } else {
+    }
+    if (mode == TEXT) {
         printf("clip: %s ", crnn_label(h, clip.genre));
         put_q15(clip.confidence_q15);
         printf(" over %lld window%s, ", (long long)clip.windows, clip.windows == 1 ? "" : "s");
@@ -221,19 +227,19 @@ static void print_final(crnn_t *h, const crnn_model_info *info, enum mode mode) 
 /* ---- Main ------------------------------------------------------------------------------------------------------ */
 
 static int usage(void) {
-    fprintf(stderr, "usage: classify MODEL.crnn (AUDIO.wav | -) [--json | --raw] [--chunk N] [--hop-us US] [--library-arena]\n");
+    fprintf(stderr, "usage: classify MODEL.crnn (AUDIO.wav | -) [--json] [--raw] [--chunk N] [--hop-us US] [--library-arena]\n");
     return 1;
 }
 
 int main(int argc, char **argv) {
     const char *model_path = NULL, *audio_path = NULL;
-    enum mode mode = TEXT;
+    int mode = TEXT;
     long chunk = 1000;
     unsigned long hop_us = 0;
     int library_arena = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) mode = JSON;
-        else if (!strcmp(argv[i], "--raw")) mode = RAW;
+        if (!strcmp(argv[i], "--json")) mode |= JSON;
+        else if (!strcmp(argv[i], "--raw")) mode |= RAW;
         else if (!strcmp(argv[i], "--library-arena")) library_arena = 1;
         else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) chunk = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--hop-us") && i + 1 < argc) hop_us = strtoul(argv[++i], NULL, 10);
