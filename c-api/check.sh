@@ -61,12 +61,12 @@ if [ "${REUSE_LIBS:-0}" != 1 ]; then
 fi
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -Ic-api/include)
 gcc "${CFLAGS[@]}" examples/c/classify.c "$WORK/lib/libcrnn-x86_64.a" -o "$WORK/classify-x86_64"
-gcc "${CFLAGS[@]}" -DCOUNT_HEAP c-api/test_api.c "$WORK/lib/libcrnn-x86_64.a" -Wl,--wrap=posix_memalign,--wrap=free \
+gcc "${CFLAGS[@]}" -DCOUNT_HEAP c-api/test_api.c "$WORK/lib/libcrnn-x86_64.a" -pthread -Wl,--wrap=posix_memalign,--wrap=free \
     -o "$WORK/test_api-x86_64"
 aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-aarch64.a" -o "$WORK/classify-aarch64"
-aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-aarch64.a" -o "$WORK/test_api-aarch64"
+aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-aarch64.a" -pthread -o "$WORK/test_api-aarch64"
 arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/classify-armv7"
-arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/test_api-armv7"
+arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-armv7.a" -pthread -o "$WORK/test_api-armv7"
 built=$SECONDS
 
 # --- Reference: crnn-infer --stream --json on the raw PCM ------------------------------------------------------

@@ -4,30 +4,35 @@
  *   test_api MODEL.crnn AUDIO.raw      (raw s16le mono PCM at the model's rate, at least 5 s)
  *
  * Status codes for bad, truncated, corrupt and misaligned models and arenas, NULL and out-of-range arguments, the
- * stream's states (no window yet, finished, reset), that chunking, reset and two handles at once give the same
- * integers, and (built with -DCOUNT_HEAP and the --wrap flags in check.sh) the library's heap: peak bytes with a
+ * stream's states (no window yet, finished, reset), that chunking, reset, two handles interleaved and two threads
+ * at once give the same integers, and (built with -DCOUNT_HEAP and the --wrap flags in check.sh) the library's heap: peak bytes with a
  * caller-owned arena, nothing left after crnn_close. Prints `test_api: N checks passed` or the failures; exit 1
  * on any failure.
  */
 #define _POSIX_C_SOURCE 200112L
 #include "crnn.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int checks, failures;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;  /* the counters and the heap table (two threads run) */
 
 #define CHECK(cond, ...)                                                         \
     do {                                                                         \
+        int ok_ = (cond);                                                        \
+        pthread_mutex_lock(&lock);                                               \
         checks++;                                                                \
-        if (!(cond)) {                                                           \
+        if (!ok_) {                                                              \
             failures++;                                                          \
             fprintf(stderr, "test_api: line %d: FAILED %s: ", __LINE__, #cond);  \
             fprintf(stderr, __VA_ARGS__);                                        \
             fputc('\n', stderr);                                                 \
         }                                                                        \
+        pthread_mutex_unlock(&lock);                                             \
     } while (0)
 
 #define STATUS(expr, want) \
@@ -44,6 +49,7 @@ static size_t live, peak;
 
 int __wrap_posix_memalign(void **p, size_t alignment, size_t size) {
     int r = __real_posix_memalign(p, alignment, size);
+    pthread_mutex_lock(&lock);
     if (r == 0) {
         for (int i = 0; i < SLOTS; i++) {
             if (!slot_ptr[i]) { slot_ptr[i] = *p; slot_size[i] = size; break; }
@@ -51,14 +57,17 @@ int __wrap_posix_memalign(void **p, size_t alignment, size_t size) {
         live += size;
         if (live > peak) peak = live;
     }
+    pthread_mutex_unlock(&lock);
     return r;
 }
 
 void __wrap_free(void *p) {
     if (!p) return;
+    pthread_mutex_lock(&lock);
     for (int i = 0; i < SLOTS; i++) {
         if (slot_ptr[i] == p) { live -= slot_size[i]; slot_ptr[i] = NULL; break; }
     }
+    pthread_mutex_unlock(&lock);
     __real_free(p);
 }
 #endif
@@ -129,6 +138,27 @@ static int same_run(const run_result *a, const run_result *b) {
     return a->windows == b->windows && memcmp(a->scores, b->scores, sizeof a->scores) == 0 &&
            memcmp(a->logits, b->logits, sizeof a->logits) == 0 && memcmp(a->starts, b->starts, sizeof a->starts) == 0 &&
            memcmp(&a->clip, &b->clip, sizeof a->clip) == 0 && memcmp(a->clip_scores, b->clip_scores, sizeof a->clip_scores) == 0;
+}
+
+/* Two threads, each with its own handle on the same model bytes, run at the same time. */
+typedef struct {
+    const unsigned char *model;
+    size_t model_size;
+    const int16_t *pcm;
+    size_t samples;
+    int classes;
+    run_result result;
+    crnn_status status;
+} thread_job;
+
+static void *thread_main(void *arg) {
+    thread_job *j = arg;
+    crnn_t *h = NULL;
+    j->status = crnn_open(j->model, j->model_size, NULL, 0, 0, &h);
+    if (j->status != CRNN_OK) return NULL;
+    stream(h, j->pcm, j->samples, 4096, &j->result, j->classes);
+    crnn_close(h);
+    return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -284,6 +314,19 @@ int main(int argc, char **argv) {
     CHECK(same_run(&whole, &again), "interleaved handle 1 differs");
     CHECK(same_run(&whole, &second), "interleaved handle 2 (library arena) differs");
     crnn_close(h2);
+
+    /* Two threads at once (distinct handles, shared model bytes): the same integers. */
+    static thread_job jobs[2];
+    pthread_t threads[2];
+    for (int k = 0; k < 2; k++) {
+        jobs[k] = (thread_job){model, model_size, pcm, samples, classes, {0}, CRNN_OK};
+        CHECK(pthread_create(&threads[k], NULL, thread_main, &jobs[k]) == 0, "pthread_create");
+    }
+    for (int k = 0; k < 2; k++) {
+        pthread_join(threads[k], NULL);
+        STATUS(jobs[k].status, CRNN_OK);
+        CHECK(same_run(&whole, &jobs[k].result), "thread %d differs", k);
+    }
 
     /* A hop of 0.5 s: 22 frames = 11264 samples, as crnn-infer --hop 0.5. */
     crnn_close(h);

@@ -29,11 +29,11 @@
  * allocate nothing.
  *
  * Errors: every function that can fail returns a crnn_status; nothing else crosses the C boundary (no
- * exceptions, no longjmp). An allocation failure inside crnn_open traps (Embedded Swift has no recoverable
- * out-of-memory); size the heap with crnn_query.
+ * exceptions, no longjmp). An allocation failure inside crnn_open or crnn_reset traps (Embedded Swift has no
+ * recoverable out-of-memory): size the heap with the figures of docs/c-api.md (arena: crnn_query).
  *
- * Threads: one handle must not be used by two threads at once; distinct handles are independent (the library
- * has no mutable global state). Functions taking a `const crnn_t *` may run concurrently with each other.
+ * Threads: one handle must not be used by two threads at once (no call at all, getters included); distinct
+ * handles are independent (the library has no mutable global state) and may share the same model bytes.
  */
 #ifndef CRNN_H
 #define CRNN_H
