@@ -9,26 +9,17 @@
 
 typealias Extractor = FixedPointMFCCExtractor
 
-// MARK: - Status codes
+// MARK: - Status codes (the header's constants, imported from crnn.h)
 
-/// The numeric values of crnn.h's `crnn_status` (the C enum is imported as a struct; these keep the Swift side
-/// readable and are checked against the header by c-api/check.sh through the example's output).
-enum Status: Int32 {
-    case ok = 0, nullArgument, misaligned, truncated, badMagic, unsupportedVersion, corrupt, invalidModel,
-         unsupportedModel, arenaTooSmall, badArgument, noWindow, finished
-}
-
-func cStatus(_ s: Status) -> crnn_status { crnn_status(rawValue: UInt32(s.rawValue)) }
-
-func status(of e: ModelError) -> Status {
+func status(of e: ModelError) -> crnn_status {
     switch e {
-    case .misalignedBuffer: return .misaligned
-    case .truncated: return .truncated
-    case .badMagic: return .badMagic
-    case .newerVersion, .badVersion: return .unsupportedVersion
-    case .checksumMismatch: return .corrupt
-    case .wrongInput: return .unsupportedModel
-    default: return .invalidModel
+    case .misalignedBuffer: return CRNN_ERR_MISALIGNED
+    case .truncated: return CRNN_ERR_TRUNCATED
+    case .badMagic: return CRNN_ERR_BAD_MAGIC
+    case .newerVersion, .badVersion: return CRNN_ERR_UNSUPPORTED_VERSION
+    case .checksumMismatch: return CRNN_ERR_CORRUPT
+    case .wrongInput: return CRNN_ERR_UNSUPPORTED_MODEL  // the classifier's input check (arenas are checked before)
+    default: return CRNN_ERR_INVALID_MODEL
     }
 }
 
@@ -39,42 +30,43 @@ func cString(_ s: StaticString) -> UnsafePointer<CChar> {
 
 @_cdecl("crnn_status_string")
 func crnnStatusString(_ s: crnn_status) -> UnsafePointer<CChar> {
-    guard let v = Status(rawValue: Int32(bitPattern: s.rawValue)) else { return cString("unknown status") }
-    switch v {
-    case .ok: return cString("ok")
-    case .nullArgument: return cString("a required pointer argument is NULL")
-    case .misaligned: return cString("the model buffer or the arena is not 16-byte aligned")
-    case .truncated: return cString("the model is truncated (shorter than its header or its declared size)")
-    case .badMagic: return cString("not a CRNN model file (wrong magic bytes)")
-    case .unsupportedVersion: return cString("the model format version is not supported by this library")
-    case .corrupt: return cString("the model is corrupt (CRC32 mismatch)")
-    case .invalidModel: return cString("the model is invalid (a structural check failed; crnn_model_error says which)")
-    case .unsupportedModel: return cString("the model cannot be streamed: its input is not the MFCC of one segment")
-    case .arenaTooSmall: return cString("the arena is smaller than the model's arena_bytes")
-    case .badArgument: return cString("an argument is out of range")
-    case .noWindow: return cString("no window has been classified yet")
-    case .finished: return cString("the stream is finished: call crnn_reset to start a new one")
+    switch s {
+    case CRNN_OK: return cString("ok")
+    case CRNN_ERR_NULL_ARGUMENT: return cString("a required pointer argument is NULL")
+    case CRNN_ERR_MISALIGNED: return cString("the model buffer or the arena is not 16-byte aligned")
+    case CRNN_ERR_TRUNCATED: return cString("the model is truncated (shorter than its header or its declared size)")
+    case CRNN_ERR_BAD_MAGIC: return cString("not a CRNN model file (wrong magic bytes)")
+    case CRNN_ERR_UNSUPPORTED_VERSION: return cString("the model format version is not supported by this library")
+    case CRNN_ERR_CORRUPT: return cString("the model is corrupt (CRC32 mismatch)")
+    case CRNN_ERR_INVALID_MODEL: return cString("the model is invalid (a structural check failed; crnn_model_error says which)")
+    case CRNN_ERR_UNSUPPORTED_MODEL: return cString("the model cannot be streamed: its input is not the MFCC of one segment")
+    case CRNN_ERR_ARENA_TOO_SMALL: return cString("the arena is smaller than the model's arena_bytes")
+    case CRNN_ERR_BAD_ARGUMENT: return cString("an argument is out of range")
+    case CRNN_ERR_NO_WINDOW: return cString("no window has been classified yet")
+    case CRNN_ERR_FINISHED: return cString("the stream is finished: call crnn_reset to start a new one")
+    default: return cString("unknown status")
     }
 }
 
 // MARK: - Opening
 
-/// The validated model with the objects crnn_open builds, or the first error.
+/// The validated model with the objects crnn_open builds on it.
 struct Opened {
     let model: ModelFile
     let interpreter: Interpreter
     let classifier: SegmentClassifier<Extractor>
 }
 
+/// The caller's model bytes; nil for a NULL pointer. `n` is a size_t: negative here means >= 2^63 (2^31 on armv7),
+/// which callers refuse with CRNN_ERR_BAD_ARGUMENT first.
 func modelBytes(_ p: UnsafeRawPointer?, _ n: Int) -> UnsafeRawBufferPointer? {
     guard let p, n >= 0 else { return nil }
     return UnsafeRawBufferPointer(start: p, count: n)
 }
 
-/// ModelFile, then the interpreter (in `arena` when given), the MFCC front end and the segment classifier: the
-/// same sequence as crnn-infer's loadModel + makeClassifier.
-func openModel(_ bytes: UnsafeRawBufferPointer, arena: UnsafeMutableRawBufferPointer?) throws(ModelError) -> Opened {
-    let model = try ModelFile(bytes: bytes)
+/// The interpreter (in `arena` when given), the MFCC front end and the segment classifier of a validated model:
+/// the same sequence as crnn-infer's loadModel + makeClassifier.
+func openModel(_ model: ModelFile, arena: UnsafeMutableRawBufferPointer?) throws(ModelError) -> Opened {
     let interpreter: Interpreter
     if let arena { interpreter = try Interpreter(model: model, arena: arena) } else { interpreter = try Interpreter(model: model) }
     let extractor = try FixedPointMFCCExtractor(model: model)
@@ -107,18 +99,20 @@ func validate(_ bytes: UnsafeRawBufferPointer) throws(ModelError) -> (ModelFile,
 
 @_cdecl("crnn_query")
 func crnnQuery(_ p: UnsafeRawPointer?, _ n: Int, _ info: UnsafeMutablePointer<crnn_model_info>?) -> crnn_status {
-    guard let bytes = modelBytes(p, n), let info else { return cStatus(.nullArgument) }
+    if n < 0 { return CRNN_ERR_BAD_ARGUMENT }
+    guard let bytes = modelBytes(p, n), let info else { return CRNN_ERR_NULL_ARGUMENT }
     do throws(ModelError) {
         let (model, arenaBytes) = try validate(bytes)
         fill(info, model: model, arenaBytes: arenaBytes)
-        return cStatus(.ok)
+        return CRNN_OK
     } catch {
-        return cStatus(status(of: error))
+        return status(of: error)
     }
 }
 
 @_cdecl("crnn_model_error")
 func crnnModelError(_ p: UnsafeRawPointer?, _ n: Int) -> UnsafePointer<CChar>? {
+    if n < 0 { return cString("model size out of range") }
     guard let bytes = modelBytes(p, n) else { return cString("model pointer is NULL") }
     do throws(ModelError) {
         _ = try validate(bytes)
@@ -228,25 +222,26 @@ func handle(_ p: OpaquePointer?) -> Handle? {
 @_cdecl("crnn_open")
 func crnnOpen(_ p: UnsafeRawPointer?, _ n: Int, _ arena: UnsafeMutableRawPointer?, _ arenaBytes: Int, _ hopMicroseconds: UInt32,
               _ out: UnsafeMutablePointer<OpaquePointer?>?) -> crnn_status {
-    guard let out else { return cStatus(.nullArgument) }
+    guard let out else { return CRNN_ERR_NULL_ARGUMENT }
     out.pointee = nil
-    guard let bytes = modelBytes(p, n) else { return cStatus(.nullArgument) }
+    if n < 0 || arenaBytes < 0 { return CRNN_ERR_BAD_ARGUMENT }
+    guard let bytes = modelBytes(p, n) else { return CRNN_ERR_NULL_ARGUMENT }
     do throws(ModelError) {
         let model = try ModelFile(bytes: bytes)
         var callerArena: UnsafeMutableRawBufferPointer? = nil
         if let arena {
-            if UInt(bitPattern: arena) % 16 != 0 { return cStatus(.misaligned) }
-            if arenaBytes < ArenaPlan(model: model).arenaBytes { return cStatus(.arenaTooSmall) }
+            if UInt(bitPattern: arena) % 16 != 0 { return CRNN_ERR_MISALIGNED }
+            if arenaBytes < ArenaPlan(model: model).arenaBytes { return CRNN_ERR_ARENA_TOO_SMALL }
             callerArena = UnsafeMutableRawBufferPointer(start: arena, count: arenaBytes)
         }
-        let o = try openModel(bytes, arena: callerArena)
+        let o = try openModel(model, arena: callerArena)
         let us = hopMicroseconds == 0 ? Int64(1_000_000) : Int64(hopMicroseconds)
         let frames = StreamClassifier<Extractor>.hopFrames(microseconds: us, config: o.classifier.config)
         let h = Handle(o, hopSamples: frames * Int(o.classifier.config.hopLength))
         out.pointee = OpaquePointer(Unmanaged.passRetained(h).toOpaque())
-        return cStatus(.ok)
+        return CRNN_OK
     } catch {
-        return cStatus(status(of: error))
+        return status(of: error)
     }
 }
 
@@ -258,9 +253,9 @@ func crnnClose(_ p: OpaquePointer?) {
 
 @_cdecl("crnn_info")
 func crnnInfo(_ p: OpaquePointer?, _ info: UnsafeMutablePointer<crnn_model_info>?) -> crnn_status {
-    guard let h = handle(p), let info else { return cStatus(.nullArgument) }
+    guard let h = handle(p), let info else { return CRNN_ERR_NULL_ARGUMENT }
     fill(info, model: h.model, arenaBytes: h.interpreter.arenaBytes)
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 @_cdecl("crnn_hop_samples")
@@ -274,13 +269,13 @@ func crnnHopSamples(_ p: OpaquePointer?) -> Int32 {
 @_cdecl("crnn_push")
 func crnnPush(_ p: OpaquePointer?, _ pcm: UnsafePointer<Int16>?, _ count: Int, _ consumed: UnsafeMutablePointer<Int>?,
               _ ready: UnsafeMutablePointer<Int32>?) -> crnn_status {
-    guard let h = handle(p), let consumed, let ready else { return cStatus(.nullArgument) }
+    guard let h = handle(p), let consumed, let ready else { return CRNN_ERR_NULL_ARGUMENT }
     consumed.pointee = 0
     ready.pointee = 0
-    if h.finished { return cStatus(.finished) }
-    if count < 0 { return cStatus(.badArgument) }
-    if count == 0 { return cStatus(.ok) }
-    guard let pcm else { return cStatus(.nullArgument) }
+    if h.finished { return CRNN_ERR_FINISHED }
+    if count < 0 { return CRNN_ERR_BAD_ARGUMENT }
+    if count == 0 { return CRNN_OK }
+    guard let pcm else { return CRNN_ERR_NULL_ARGUMENT }
     let took = h.stream.append(UnsafeBufferPointer(start: pcm, count: count))
     consumed.pointee = took
     if h.stream.windowDue {
@@ -288,60 +283,60 @@ func crnnPush(_ p: OpaquePointer?, _ pcm: UnsafePointer<Int16>?, _ count: Int, _
         h.record(probabilities, partial: false)
         ready.pointee = 1
     }
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 @_cdecl("crnn_finish")
 func crnnFinish(_ p: OpaquePointer?, _ ready: UnsafeMutablePointer<Int32>?) -> crnn_status {
-    guard let h = handle(p) else { return cStatus(.nullArgument) }
+    guard let h = handle(p) else { return CRNN_ERR_NULL_ARGUMENT }
     ready?.pointee = 0
-    if h.finished { return cStatus(.finished) }
+    if h.finished { return CRNN_ERR_FINISHED }
     h.finished = true
     if h.stream.finish() {
         h.record(h.classifier.probabilities, partial: true)
         ready?.pointee = 1
     }
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 @_cdecl("crnn_reset")
 func crnnReset(_ p: OpaquePointer?) -> crnn_status {
-    guard let h = handle(p) else { return cStatus(.nullArgument) }
+    guard let h = handle(p) else { return CRNN_ERR_NULL_ARGUMENT }
     h.stream = nil
     h.stream = StreamClassifier(classifier: h.classifier, hopSamples: h.hopSamples)
     h.finished = false
     h.hasWindow = false
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 // MARK: - Results
 
 @_cdecl("crnn_get_window")
 func crnnGetWindow(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<crnn_window>?) -> crnn_status {
-    guard let h = handle(p), let out else { return cStatus(.nullArgument) }
-    if !h.hasWindow { return cStatus(.noWindow) }
+    guard let h = handle(p), let out else { return CRNN_ERR_NULL_ARGUMENT }
+    if !h.hasWindow { return CRNN_ERR_NO_WINDOW }
     out.pointee = h.window
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 @_cdecl("crnn_get_clip")
 func crnnGetClip(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<crnn_clip>?) -> crnn_status {
-    guard let h = handle(p), let out else { return cStatus(.nullArgument) }
+    guard let h = handle(p), let out else { return CRNN_ERR_NULL_ARGUMENT }
     let s: StreamClassifier<Extractor> = h.stream
     let c = ClipConfidence(s.clip)
     out.pointee = crnn_clip(
         windows: s.windowCount, samples: s.totalSamples, unclassified_samples: s.unclassifiedSamples,
         genre: Int32(c.top1), confidence_q15: c.probabilityQ15, margin_q15: c.marginQ15,
         uncertain: s.windowCount > 0 && c.isUncertain() ? 1 : 0)
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 @_cdecl("crnn_get_clip_scores")
 func crnnGetClipScores(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?, _ capacity: Int) -> crnn_status {
-    guard let h = handle(p), let out else { return cStatus(.nullArgument) }
-    if capacity < h.classCount { return cStatus(.badArgument) }
+    guard let h = handle(p), let out else { return CRNN_ERR_NULL_ARGUMENT }
+    if capacity < h.classCount { return CRNN_ERR_BAD_ARGUMENT }
     for c in 0..<h.classCount { out[c] = h.stream.clip.meanQ15(c) }
-    return cStatus(.ok)
+    return CRNN_OK
 }
 
 @_cdecl("crnn_label")
