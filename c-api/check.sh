@@ -10,11 +10,12 @@
 #   - test_api's checks pass on every architecture (status codes, chunking, reset, two handles, heap).
 #
 # Each architecture pushes with a different chunk size (1 sample, random 1..4999, 1000), so the equality also says
-# that chunking does not matter. Inputs (c-api/make_inputs.py): 7 generated signals (one partial segment, one too
+# that chunking does not matter. Inputs (c-api/make_inputs.c): 7 generated signals (one partial segment, one too
 # short) plus the first clip of every gtzan-mini genre (6 s) when ../shared/data/gtzan-mini exists; one input is
 # also streamed with a 0.5-s hop. Model: models/cnn-gru.crnn (override with MODEL=...).
 #
-#   c-api/check.sh        (from anywhere; needs Swift 6.x and python3; installs the apt packages it lacks)
+#   c-api/check.sh        (from anywhere; needs Swift 6.x; installs the apt packages it lacks)
+#   CORTEX_M=1 c-api/check.sh   also builds libcrnn-cortex-m.a and links c-api/cortex_m_link.c for Cortex-M4F and M7
 #
 # Prints `c-api: x86_64 N/N, aarch64 N/N, armv7 N/N identical to crnn-infer` and exits non-zero on any difference.
 set -euo pipefail
@@ -25,7 +26,7 @@ mkdir -p "$WORK"
 MODEL="${MODEL:-$ROOT/models/cnn-gru.crnn}"
 
 # --- Packages ---------------------------------------------------------------------------------------------------
-need=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static)
+need=(libsndfile1-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -41,7 +42,9 @@ start=$SECONDS
 
 # --- Inputs ---------------------------------------------------------------------------------------------------------
 GTZAN="$ROOT/../shared/data/gtzan-mini"
-if [ -d "$GTZAN" ]; then python3 c-api/make_inputs.py "$WORK/inputs" "$GTZAN"; else python3 c-api/make_inputs.py "$WORK/inputs"; fi
+mkdir -p "$WORK/inputs"
+gcc -std=c11 -Wall -Wextra -Werror -O2 c-api/make_inputs.c -lsndfile -lm -o "$WORK/make_inputs"
+if [ -d "$GTZAN" ]; then "$WORK/make_inputs" "$WORK/inputs" "$GTZAN"; else "$WORK/make_inputs" "$WORK/inputs"; fi
 # A case: input name and hop in microseconds (crnn-infer --hop in seconds).
 cases=()
 for f in "$WORK"/inputs/*.wav; do cases+=("$(basename "$f" .wav):1000000"); done
@@ -49,14 +52,18 @@ cases+=("gen-chirp-6s:500000")
 
 # --- Libraries (one whole-module Embedded Swift compile each, run side by side) and programs -----------------------
 # (REUSE_LIBS=1 keeps the libraries already in $WORK/lib: for iterating on the C side only.)
+# CORTEX_M=1 (needs arm-none-eabi-gcc and libnewlib-arm-none-eabi): also the Cortex-M library, linked for M4F and M7
+# (not run). Off by default: a fourth compile, about 20 s of CPU.
+archs=(x86_64 aarch64 armv7)
+[ "${CORTEX_M:-0}" = 1 ] && archs+=(cortex-m)
 if [ "${REUSE_LIBS:-0}" != 1 ]; then
     pids=()
-    for arch in x86_64 aarch64 armv7; do
+    for arch in "${archs[@]}"; do
         c-api/build.sh "$arch" "$WORK/lib" > "$WORK/build-$arch.log" 2>&1 &
         pids+=($!)
     done
-    for i in 0 1 2; do
-        wait "${pids[$i]}" || { cat "$WORK"/build-*.log >&2; echo "c-api: library build failed" >&2; exit 1; }
+    for pid in "${pids[@]}"; do
+        wait "$pid" || { cat "$WORK"/build-*.log >&2; echo "c-api: library build failed" >&2; exit 1; }
     done
 fi
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -Ic-api/include)
@@ -67,6 +74,17 @@ aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/li
 aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-aarch64.a" -pthread -o "$WORK/test_api-aarch64"
 arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/classify-armv7"
 arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-armv7.a" -pthread -o "$WORK/test_api-armv7"
+cortex_m=""
+if [[ " ${archs[*]} " == *" cortex-m "* ]]; then
+    for cpu in "cortex-m4 -mfpu=fpv4-sp-d16" "cortex-m7 -mfpu=fpv5-d16"; do
+        # shellcheck disable=SC2086
+        arm-none-eabi-gcc -mcpu=$cpu -mthumb -mfloat-abi=hard -Os -ffunction-sections -Wl,--gc-sections \
+            -Wl,--no-enum-size-warning -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack --specs=nano.specs \
+            --specs=nosys.specs -Ic-api/include c-api/cortex_m_link.c c-api/port/newlib_posix_memalign.c \
+            "$WORK/lib/libcrnn-cortex-m.a" -o "$WORK/cortex_m_link-${cpu%% *}.elf"
+    done
+    cortex_m="c-api: cortex-m libcrnn-cortex-m.a links for cortex-m4 and cortex-m7 (hard-float, newlib-nano): text $(size "$WORK/cortex_m_link-cortex-m4.elf" | awk 'NR == 2 {print $1}') bytes with --gc-sections"
+fi
 built=$SECONDS
 
 # --- Reference: crnn-infer --stream --json on the raw PCM ------------------------------------------------------
@@ -130,6 +148,7 @@ for arch in x86_64 aarch64 armv7; do
 done
 windows=$(cat "$WORK"/host/*.json | grep -c '"window"' || true)
 sed 's/^/c-api: x86_64 /' "$WORK/x86_64/test_api.out"
+[ -z "$cortex_m" ] || echo "$cortex_m"
 echo "c-api: $windows windows in ${#cases[@]} streams; libraries and programs built in $((built - start)) s, whole check $((SECONDS - start)) s"
 echo "${line%,} identical to crnn-infer"
 exit $status
