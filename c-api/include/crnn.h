@@ -59,7 +59,8 @@ typedef enum crnn_status {
     CRNN_ERR_INVALID_MODEL = 7,      /* a header, section, tensor, operator, graph, label or front-end check failed */
     CRNN_ERR_UNSUPPORTED_MODEL = 8,  /* a valid model that this API cannot stream (its input is not the MFCC) */
     CRNN_ERR_ARENA_TOO_SMALL = 9,    /* the caller's arena is smaller than crnn_query's arena_bytes */
-    CRNN_ERR_BAD_ARGUMENT = 10,      /* an argument is out of range (hop, class index, buffer size) */
+    CRNN_ERR_BAD_ARGUMENT = 10,      /* an argument is out of range (a size beyond the address space, a capacity
+                                        smaller than class_count) */
     CRNN_ERR_NO_WINDOW = 11,         /* no window has been classified yet */
     CRNN_ERR_FINISHED = 12,          /* crnn_push after crnn_finish (call crnn_reset to start a new stream) */
     CRNN_STATUS_FORCE_INT = 0x7fffffff /* keeps the enum int-sized under -fshort-enums (arm-none-eabi's default) */
@@ -83,8 +84,8 @@ typedef struct crnn_model_info {
 /* Validates the model (header, CRC, every table: the same checks as crnn_open) and fills `info`. */
 crnn_status crnn_query(const void *model, size_t model_bytes, crnn_model_info *info);
 
-/* The runtime's own sentence for why `model` is refused (more precise than the status, e.g. "conv2d weights
- * tensor has the wrong shape"), or NULL when the model is valid. A static string. */
+/* The runtime's own sentence for why `model` is refused (more precise than the status, e.g. "header flags or
+ * reserved bytes are not zero"), or NULL when the model is valid. A static string. */
 const char *crnn_model_error(const void *model, size_t model_bytes);
 
 /* An open model with its streaming classifier. Opaque. */
