@@ -121,6 +121,12 @@ static void stream(crnn_t *h, const int16_t *pcm, size_t n, size_t chunk, run_re
             crnn_window w;
             STATUS(crnn_get_window(h, &w), CRNN_OK);
             CHECK(w.index == r->windows, "window index %lld, expected %d", (long long)w.index, r->windows);
+            /* The logits are this window's: their argmax is the genre, and softmax keeps the order (Q15 may tie). */
+            int top = 0, best = 0;
+            for (int c = 1; c < classes; c++) if (w.logits[c] > w.logits[top]) top = c;
+            for (int c = 1; c < classes; c++) if (w.scores_q15[c] > w.scores_q15[best]) best = c;
+            CHECK(w.genre == top && w.scores_q15[top] == w.scores_q15[best], "window %d: genre %d, logit argmax %d, score argmax %d",
+                  r->windows, (int)w.genre, top, best);
             memcpy(r->scores[r->windows], w.scores_q15, (size_t)classes * 2);
             memcpy(r->logits[r->windows], w.logits, (size_t)classes);
             r->starts[r->windows] = w.start_sample;
