@@ -361,7 +361,7 @@ int main(int argc, char **argv) {
 
 #ifdef COUNT_HEAP
     CHECK(live == live_before, "%zu bytes still allocated after crnn_close", live - live_before);
-    printf("test_api: library heap peak %zu bytes with a caller-owned arena of %zu bytes (cnn-gru: MFCC scratch %zu)\n",
+    printf("test_api: library heap peak %zu bytes with a caller-owned arena of %zu bytes (MFCC scratch %zu)\n",
            one_handle_peak, info.arena_bytes, info.mfcc_scratch_bytes);
 #endif
     free(arena);
