@@ -8,11 +8,14 @@
 #       Embedded Swift cross-compile of ARGS (sources and extra swiftc flags) into the object OUT.o, with the recipes
 #       of DESIGN.md: ARCH aarch64 -> `-target aarch64-none-none-elf ... -Xcc -fPIC -c`; ARCH armv7 -> LLVM IR
 #       (OUT.ll, kept beside OUT.o) compiled by the toolchain's clang for armv7 hard-float (a `-target
-#       armv7-none-none-eabi` object would link only with soft-float code).
+#       armv7-none-none-eabi` object would link only with soft-float code); ARCH x86_64 -> `-target
+#       x86_64-unknown-linux-gnu ... -Xcc -fPIC -c` (the toolchain's Embedded stdlib for Linux x86-64); ARCH cortex-m
+#       -> LLVM IR for armv7em-none-none-eabi compiled by the toolchain's clang for Thumb-2 Cortex-M4/M7 with the
+#       hard-float ABI (fpv4-sp-d16, which also runs on an M7), the ABI of gcc-arm-none-eabi's `-mfloat-abi=hard`.
 #   tools/swiftc.sh version
 #       the first line of `swiftc --version`.
 #
-# Callers: tools/embedded_check.sh, tools/embedded_smoke.sh, firmware-sim/run (and .ci/run through them).
+# Callers: tools/embedded_check.sh, tools/embedded_smoke.sh, firmware-sim/run, c-api/build.sh (and .ci/run through them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +26,7 @@ case ${1:-} in
     runtime-sources)
         find Sources/CRNNRuntime -name '*.swift' | LC_ALL=C sort ;;
     embedded)
-        [ $# -ge 4 ] || { echo "usage: tools/swiftc.sh embedded aarch64|armv7 OUT.o ARGS..." >&2; exit 1; }
+        [ $# -ge 4 ] || { echo "usage: tools/swiftc.sh embedded aarch64|armv7|x86_64|cortex-m OUT.o ARGS..." >&2; exit 1; }
         arch=$2 out=$3; shift 3
         case $arch in
             aarch64)
@@ -32,10 +35,17 @@ case ${1:-} in
                 swiftc -target armv7-none-none-eabi "${EMBEDDED[@]}" -emit-ir "$@" -o "${out%.o}.ll"
                 "$(dirname "$(command -v swiftc)")/clang" --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard \
                     -Wno-override-module -O2 -fPIC -c "${out%.o}.ll" -o "$out" ;;
-            *) echo "tools/swiftc.sh: unknown architecture '$arch' (aarch64, armv7)" >&2; exit 1 ;;
+            x86_64)
+                swiftc -target x86_64-unknown-linux-gnu "${EMBEDDED[@]}" -Xcc -fPIC -c "$@" -o "$out" ;;
+            cortex-m)
+                swiftc -target armv7em-none-none-eabi "${EMBEDDED[@]}" -emit-ir "$@" -o "${out%.o}.ll"
+                "$(dirname "$(command -v swiftc)")/clang" --target=thumbv7em-none-eabihf -mcpu=cortex-m4 \
+                    -mfpu=fpv4-sp-d16 -mfloat-abi=hard -Wno-override-module -Os -ffunction-sections -fdata-sections \
+                    -c "${out%.o}.ll" -o "$out" ;;
+            *) echo "tools/swiftc.sh: unknown architecture '$arch' (aarch64, armv7, x86_64, cortex-m)" >&2; exit 1 ;;
         esac ;;
     version)
         swiftc --version 2>&1 | head -1 ;;
     *)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1 ;;
+        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1 ;;
 esac

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# c-api/check.sh: builds the C API (libcrnn.a, c-api/build.sh) for x86-64, aarch64 and armv7 hard-float, links
+# examples/c/classify.c and c-api/test_api.c with gcc and the Debian cross gccs (static for the ARM targets), runs
+# them natively and under QEMU user mode, and checks that the C API gives crnn-infer's answers bit for bit:
+#
+#   - `classify --json` prints exactly the lines of `crnn-infer MODEL --stream --json` (every window's Q15 scores,
+#     genre, clip estimate and confidence, as crnn-infer prints them) with the same exit status, for every input;
+#   - `classify --raw` (every window's Q15 probabilities and int8 logits at full precision, the clip's Q15 means)
+#     is identical on aarch64 and armv7 to x86-64;
+#   - test_api's checks pass on every architecture (status codes, chunking, reset, two handles, heap).
+#
+# Each architecture pushes with a different chunk size (1 sample, random 1..4999, 1000), so the equality also says
+# that chunking does not matter. Inputs (c-api/make_inputs.c): 7 generated signals (one partial segment, one too
+# short) plus the first clip of every gtzan-mini genre (6 s) when ../shared/data/gtzan-mini exists; one input is
+# also streamed with a 0.5-s hop. Model: models/cnn-gru.crnn (override with MODEL=...).
+#
+#   c-api/check.sh        (from anywhere; needs Swift 6.x; installs the apt packages it lacks)
+#   CORTEX_M=1 c-api/check.sh   also builds libcrnn-cortex-m.a and links c-api/cortex_m_link.c for Cortex-M4F and M7
+#
+# Prints `c-api: x86_64 N/N, aarch64 N/N, armv7 N/N identical to crnn-infer` and exits non-zero on any difference.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK="${WORK:-$(mktemp -d)}"
+mkdir -p "$WORK"
+MODEL="${MODEL:-$ROOT/models/cnn-gru.crnn}"
+
+# --- Packages ---------------------------------------------------------------------------------------------------
+need=(libsndfile1-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static)
+missing=()
+for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Host crnn-infer (the reference) -------------------------------------------------------------------------------
+swift build -c release --product crnn-infer >&2
+BIN="$(swift build -c release --show-bin-path)"
+start=$SECONDS
+
+# --- Inputs ---------------------------------------------------------------------------------------------------------
+GTZAN="$ROOT/../shared/data/gtzan-mini"
+mkdir -p "$WORK/inputs"
+gcc -std=c11 -Wall -Wextra -Werror -O2 c-api/make_inputs.c -lsndfile -lm -o "$WORK/make_inputs"
+if [ -d "$GTZAN" ]; then "$WORK/make_inputs" "$WORK/inputs" "$GTZAN"; else "$WORK/make_inputs" "$WORK/inputs"; fi
+# A case: input name and hop in microseconds (crnn-infer --hop in seconds).
+cases=()
+for f in "$WORK"/inputs/*.wav; do cases+=("$(basename "$f" .wav):1000000"); done
+cases+=("gen-chirp-6s:500000")
+
+# --- Libraries (one whole-module Embedded Swift compile each, run side by side) and programs -----------------------
+# (REUSE_LIBS=1 keeps the libraries already in $WORK/lib: for iterating on the C side only.)
+# CORTEX_M=1 (needs arm-none-eabi-gcc and libnewlib-arm-none-eabi): also the Cortex-M library, linked for M4F and M7
+# (not run). Off by default: a fourth compile, about 20 s of CPU.
+archs=(x86_64 aarch64 armv7)
+[ "${CORTEX_M:-0}" = 1 ] && archs+=(cortex-m)
+if [ "${REUSE_LIBS:-0}" != 1 ]; then
+    pids=()
+    for arch in "${archs[@]}"; do
+        c-api/build.sh "$arch" "$WORK/lib" > "$WORK/build-$arch.log" 2>&1 &
+        pids+=($!)
+    done
+    for pid in "${pids[@]}"; do
+        wait "$pid" || { cat "$WORK"/build-*.log >&2; echo "c-api: library build failed" >&2; exit 1; }
+    done
+fi
+CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -Ic-api/include)
+gcc "${CFLAGS[@]}" examples/c/classify.c "$WORK/lib/libcrnn-x86_64.a" -o "$WORK/classify-x86_64"
+gcc "${CFLAGS[@]}" -DCOUNT_HEAP c-api/test_api.c "$WORK/lib/libcrnn-x86_64.a" -pthread -Wl,--wrap=posix_memalign,--wrap=free \
+    -o "$WORK/test_api-x86_64"
+aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-aarch64.a" -o "$WORK/classify-aarch64"
+aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-aarch64.a" -pthread -o "$WORK/test_api-aarch64"
+arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/classify-armv7"
+arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-armv7.a" -pthread -o "$WORK/test_api-armv7"
+cortex_m=""
+if [[ " ${archs[*]} " == *" cortex-m "* ]]; then
+    for cpu in "cortex-m4 -mfpu=fpv4-sp-d16" "cortex-m7 -mfpu=fpv5-d16"; do
+        # shellcheck disable=SC2086
+        arm-none-eabi-gcc -mcpu=$cpu -mthumb -mfloat-abi=hard -Os -ffunction-sections -Wl,--gc-sections \
+            -Wl,--no-enum-size-warning -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack --specs=nano.specs \
+            --specs=nosys.specs -Ic-api/include c-api/cortex_m_link.c c-api/port/newlib_posix_memalign.c \
+            "$WORK/lib/libcrnn-cortex-m.a" -o "$WORK/cortex_m_link-${cpu%% *}.elf"
+    done
+    cortex_m="c-api: cortex-m libcrnn-cortex-m.a links for cortex-m4 and cortex-m7 (hard-float, newlib-nano): text $(size "$WORK/cortex_m_link-cortex-m4.elf" | awk 'NR == 2 {print $1}') bytes with --gc-sections"
+fi
+built=$SECONDS
+
+# --- Reference: crnn-infer --stream --json on the raw PCM ------------------------------------------------------
+mkdir -p "$WORK/host"
+for c in "${cases[@]}"; do
+    name=${c%%:*} us=${c##*:}
+    hop=$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))
+    rc=0
+    "$BIN/crnn-infer" "$MODEL" --stream --json --hop "$hop" < "$WORK/inputs/$name.raw" > "$WORK/host/$name-$us.json" 2>/dev/null || rc=$?
+    echo "$rc" > "$WORK/host/$name-$us.rc"
+done
+
+# --- The C API on each architecture ---------------------------------------------------------------------------
+run_arch() {  # $1: arch; classify every case, split JSON from raw lines
+    local arch=$1 prefix=() extra=()
+    case $arch in
+        x86_64) extra=(--chunk 1) ;;
+        aarch64) prefix=(qemu-aarch64-static); extra=(--chunk 0 --library-arena) ;;
+        armv7) prefix=(qemu-arm-static); extra=(--chunk 1000) ;;
+    esac
+    mkdir -p "$WORK/$arch"
+    for c in "${cases[@]}"; do
+        local name=${c%%:*} us=${c##*:} rc=0
+        "${prefix[@]}" "$WORK/classify-$arch" "$MODEL" "$WORK/inputs/$name.wav" --json --raw --hop-us "$us" "${extra[@]}" \
+            > "$WORK/$arch/$name-$us.out" 2>"$WORK/$arch/$name-$us.err" || rc=$?
+        echo "$rc" > "$WORK/$arch/$name-$us.rc"
+        grep '^{' "$WORK/$arch/$name-$us.out" > "$WORK/$arch/$name-$us.json" || true
+        grep -v '^{' "$WORK/$arch/$name-$us.out" > "$WORK/$arch/$name-$us.raw" || true
+    done
+    "${prefix[@]}" "$WORK/test_api-$arch" "$MODEL" "$WORK/inputs/gen-pulses-8s.raw" > "$WORK/$arch/test_api.out" 2>&1 \
+        || echo failed >> "$WORK/$arch/test_api.out"
+}
+run_arch x86_64 &
+p1=$!
+run_arch aarch64 &
+p2=$!
+run_arch armv7
+wait $p1 $p2
+
+status=0
+line="c-api:"
+for arch in x86_64 aarch64 armv7; do
+    same=0
+    for c in "${cases[@]}"; do
+        name=${c%%:*} us=${c##*:} k="$name-$us"
+        if cmp -s "$WORK/host/$k.json" "$WORK/$arch/$k.json" && cmp -s "$WORK/host/$k.rc" "$WORK/$arch/$k.rc" \
+            && cmp -s "$WORK/x86_64/$k.raw" "$WORK/$arch/$k.raw"; then
+            same=$((same + 1))
+        else
+            echo "c-api: $arch differs from crnn-infer (or from x86_64's integers) on $name, hop $us us (files in $WORK)" >&2
+            diff "$WORK/host/$k.json" "$WORK/$arch/$k.json" | head -4 >&2 || true
+        fi
+    done
+    if ! grep -q "checks passed" "$WORK/$arch/test_api.out" || grep -q "FAILED\|failed" "$WORK/$arch/test_api.out"; then
+        echo "c-api: test_api failed on $arch:" >&2
+        cat "$WORK/$arch/test_api.out" >&2
+        status=1
+    fi
+    [ "$same" -eq "${#cases[@]}" ] || status=1
+    line="$line $arch $same/${#cases[@]},"
+done
+windows=$(cat "$WORK"/host/*.json | grep -c '"window"' || true)
+sed 's/^/c-api: x86_64 /' "$WORK/x86_64/test_api.out"
+[ -z "$cortex_m" ] || echo "$cortex_m"
+echo "c-api: $windows windows in ${#cases[@]} streams; libraries and programs built in $((built - start)) s, whole check $((SECONDS - start)) s"
+echo "${line%,} identical to crnn-infer"
+exit $status
