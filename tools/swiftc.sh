@@ -8,7 +8,9 @@
 #       Embedded Swift cross-compile of ARGS (sources and extra swiftc flags) into the object OUT.o, with the recipes
 #       of DESIGN.md: ARCH aarch64 -> `-target aarch64-none-none-elf ... -Xcc -fPIC -c`; ARCH armv7 -> LLVM IR
 #       (OUT.ll, kept beside OUT.o) compiled by the toolchain's clang for armv7 hard-float (a `-target
-#       armv7-none-none-eabi` object would link only with soft-float code).
+#       armv7-none-none-eabi` object would link only with soft-float code); ARCH armv7em -> bare-metal Cortex-M4/M7
+#       (`-target armv7em-none-none-eabi`: Thumb-2, DSP, FPv4-SP code, soft-float calling convention; one function
+#       per section so that the linker's --gc-sections drops what the image does not call).
 #   tools/swiftc.sh version
 #       the first line of `swiftc --version`.
 #
@@ -22,7 +24,7 @@ case ${1:-} in
     runtime-sources)
         find Sources/CRNNRuntime -name '*.swift' | LC_ALL=C sort ;;
     embedded)
-        [ $# -ge 4 ] || { echo "usage: tools/swiftc.sh embedded aarch64|armv7 OUT.o ARGS..." >&2; exit 1; }
+        [ $# -ge 4 ] || { echo "usage: tools/swiftc.sh embedded aarch64|armv7|armv7em OUT.o ARGS..." >&2; exit 1; }
         arch=$2 out=$3; shift 3
         case $arch in
             aarch64)
@@ -31,10 +33,12 @@ case ${1:-} in
                 swiftc -target armv7-none-none-eabi "${EMBEDDED[@]}" -emit-ir "$@" -o "${out%.o}.ll"
                 "$(dirname "$(command -v swiftc)")/clang" --target=armv7-unknown-linux-gnueabihf -mfloat-abi=hard \
                     -Wno-override-module -O2 -fPIC -c "${out%.o}.ll" -o "$out" ;;
-            *) echo "tools/swiftc.sh: unknown architecture '$arch' (aarch64, armv7)" >&2; exit 1 ;;
+            armv7em)
+                swiftc -target armv7em-none-none-eabi "${EMBEDDED[@]}" -Xfrontend -function-sections -c "$@" -o "$out" ;;
+            *) echo "tools/swiftc.sh: unknown architecture '$arch' (aarch64, armv7, armv7em)" >&2; exit 1 ;;
         esac ;;
     version)
         swiftc --version 2>&1 | head -1 ;;
     *)
-        sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1 ;;
+        sed -n '2,/^# Callers/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1 ;;
 esac

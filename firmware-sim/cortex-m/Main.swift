@@ -1,0 +1,112 @@
+// Entry of the bare-metal Cortex-M image (firmware-sim/run, docs/microcontroller.md): the model is read in place
+// from flash, and the test audio, also in flash, is pushed into the runtime's StreamClassifier 512 samples at a
+// time, as a microphone's DMA would deliver it. Each input is one segment, so one window. Prints, through
+// semihosting, per window its Q23.8 MFCC (one line per frame), one line with the Q15 probabilities, the int8
+// logits and the instructions it took, then the memory figures; firmware-sim/run compares them with the host. The board services (board.h) are C; this file is compiled with CRNNRuntime's sources as one module.
+
+/// The chunk a microphone DMA would hand over: 512 samples (23 ms at 22050 Hz).
+let dmaChunk = 512
+
+func put(_ s: StaticString) { cm_put_bytes(s.utf8Start, UInt32(s.utf8CodeUnitCount)) }
+func put(_ v: Int) { cm_put_int(Int64(v)) }
+func put(_ v: Int64) { cm_put_int(v) }
+func fail(_ s: StaticString) -> Never {
+    put("cortex-m: error: "); put(s); put("\n")
+    cm_exit(1)
+}
+
+@_cdecl("cm_main")
+func cmMain() -> Int32 {
+    // Timer calibration: a loop of a known instruction count, to show that one tick is 40 instructions under
+    // `-icount shift=0` (1 instruction = 1 ns of virtual time, 25 MHz timer).
+    let calTicks = Int(cm_calibrate())
+    put("cortex-m: calibration "); put(Int(cm_calibration_instructions())); put(" instructions = ")
+    put(calTicks); put(" ticks of "); put(Int(cm_timer_ns_per_tick())); put(" ns\n")
+
+    let heapStart = Int(cm_heap_in_use())
+    guard let base = cm_model_data() else { fail("no model in flash") }
+    let flashModel = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: Int(cm_model_size()))
+    let model: ModelFile
+    do throws(ModelError) { model = try ModelFile(bytes: flashModel) } catch { fail("the model in flash does not load") }
+    if model.bytes.baseAddress != flashModel.baseAddress { fail("the model was copied") }
+    let heapModel = Int(cm_heap_in_use())
+
+    let interpreter: Interpreter
+    do throws(ModelError) { interpreter = try Interpreter(model: model) } catch { fail("interpreter") }
+    let heapInterpreter = Int(cm_heap_in_use())
+    let extractor: FixedPointMFCCExtractor
+    do throws(ModelError) { extractor = try FixedPointMFCCExtractor(model: model) } catch { fail("frontend") }
+    let heapFrontend = Int(cm_heap_in_use())
+    let classifier: SegmentClassifier<FixedPointMFCCExtractor>
+    do throws(ModelError) { classifier = try SegmentClassifier(interpreter: interpreter, extractor: extractor) } catch {
+        fail("classifier")
+    }
+    let heapClassifier = Int(cm_heap_in_use())
+
+    let config = classifier.config
+    let hop = StreamClassifier<FixedPointMFCCExtractor>.hopFrames(microseconds: 1_000_000, config: config)
+        * Int(config.hopLength)
+    let inputs = Int(cm_input_count()), samples = Int(cm_input_samples())
+    guard let pcm = cm_pcm_data() else { fail("no audio in flash") }
+    if samples != classifier.segmentSamples { fail("each input in flash must be exactly one segment") }
+    put("cortex-m: model "); put(flashModel.count); put(" bytes read in place at 0x")
+    cm_put_hex(UInt32(UInt(bitPattern: base))); put("; "); put(inputs); put(" inputs of "); put(samples)
+    put(" samples at "); put(Int(config.sampleRate)); put(" Hz, "); put(dmaChunk); put("-sample chunks, hop ")
+    put(hop); put(" samples\n")
+
+    var heapStream = 0
+    var minTicks = Int64.max, maxTicks: Int64 = 0, sumTicks: Int64 = 0, windows: Int64 = 0
+    for input in 0..<inputs {
+        let stream = StreamClassifier(classifier: classifier, hopSamples: hop)
+        if input == 0 { heapStream = Int(cm_heap_in_use()) }
+        let audio = pcm + input * samples
+        var offset = 0
+        while offset < samples {
+            let chunk = UnsafeBufferPointer(start: audio + offset, count: min(dmaChunk, samples - offset))
+            var used = 0
+            while used < chunk.count {
+                used += stream.append(UnsafeBufferPointer(rebasing: chunk[used...]))
+                if stream.windowDue {
+                    let t0 = cm_timer_ticks()
+                    let p = stream.classifyWindow()
+                    let ticks = Int64(cm_timer_ticks() &- t0)
+                    minTicks = min(minTicks, ticks); maxTicks = max(maxTicks, ticks); sumTicks += ticks; windows += 1
+                    putWindow(input, stream, p, ticks: ticks)
+                }
+            }
+            offset += chunk.count
+        }
+        if stream.finish() { putWindow(input, stream, classifier.probabilities, ticks: 0) }
+    }
+    if windows == 0 { fail("no window classified") }
+
+    let ns = Int64(cm_timer_ns_per_tick())
+    put("cortex-m: instructions per window min "); put(minTicks * ns); put(" mean "); put(sumTicks * ns / windows)
+    put(" max "); put(maxTicks * ns); put(" over "); put(Int(windows)); put(" windows\n")
+    put("cortex-m: heap model "); put(heapModel - heapStart)
+    put(" arena+interpreter "); put(heapInterpreter - heapModel)
+    put(" arena "); put(interpreter.arenaBytes)
+    put(" frontend "); put(heapFrontend - heapInterpreter)
+    put(" classifier "); put(heapClassifier - heapFrontend)
+    put(" stream "); put(heapStream - heapClassifier)
+    put(" peak-region "); put(Int(cm_heap_high_water()))
+    put(" stack-peak "); put(Int(cm_stack_peak())); put(" stack-size "); put(Int(cm_stack_size())); put("\n")
+    return 0
+}
+
+/// `mfcc INPUT FRAME v0 v1 ..` per frame (Q23.8), then `window INPUT W q15 p0 .. | logits l0 .. | top T | ticks K`.
+func putWindow(_ input: Int, _ s: StreamClassifier<FixedPointMFCCExtractor>, _ p: UnsafeBufferPointer<Int16>, ticks: Int64) {
+    let f = s.classifier.features
+    let perFrame = Int(s.classifier.config.nMFCC)
+    for frame in 0..<(f.count / perFrame) {
+        put("mfcc "); put(input); put(" "); put(frame)
+        for k in 0..<perFrame { put(" "); put(Int(f[frame * perFrame + k])) }
+        put("\n")
+    }
+    put("window "); put(input); put(" "); put(Int(s.windowCount - 1)); put(" q15")
+    for v in p { put(" "); put(Int(v)) }
+    put(" | logits")
+    for v in s.classifier.interpreter.output { put(" "); put(Int(v)) }
+    put(" | top "); put(s.classifier.top1)
+    put(" | ticks "); put(ticks); put("\n")
+}
