@@ -87,6 +87,7 @@ func cmMain() -> Int32 {
     put(" arena+interpreter "); put(heapInterpreter - heapModel)
     put(" arena "); put(interpreter.arenaBytes)
     put(" frontend "); put(heapFrontend - heapInterpreter)
+    put(" frontend-scratch "); put(extractor.scratchBytes)
     put(" classifier "); put(heapClassifier - heapFrontend)
     put(" stream "); put(heapStream - heapClassifier)
     put(" peak-region "); put(Int(cm_heap_high_water()))
