@@ -79,10 +79,18 @@ func cmMain() -> Int32 {
         if stream.finish() { putWindow(input, stream, classifier.probabilities, ticks: 0) }
     }
     if windows == 0 { fail("no window classified") }
+    // Where the instructions go: the last window's audio once more, front end and network timed apart.
+    let f0 = cm_timer_ticks()
+    classifier.extractFeatures(validSamples: classifier.segmentSamples)
+    let f1 = cm_timer_ticks()
+    classifier.runNetwork()
+    let f2 = cm_timer_ticks()
 
     let ns = Int64(cm_timer_ns_per_tick())
     put("cortex-m: instructions per window min "); put(minTicks * ns); put(" mean "); put(sumTicks * ns / windows)
     put(" max "); put(maxTicks * ns); put(" over "); put(Int(windows)); put(" windows\n")
+    put("cortex-m: instructions frontend "); put(Int64(f1 &- f0) * ns); put(" network "); put(Int64(f2 &- f1) * ns)
+    put(" (one segment)\n")
     put("cortex-m: heap model "); put(heapModel - heapStart)
     put(" arena+interpreter "); put(heapInterpreter - heapModel)
     put(" arena "); put(interpreter.arenaBytes)
