@@ -2,7 +2,8 @@
 // from flash, and the test audio, also in flash, is pushed into the runtime's StreamClassifier 512 samples at a
 // time, as a microphone's DMA would deliver it. Each input is one segment, so one window. Prints, through
 // semihosting, per window its Q23.8 MFCC (one line per frame), one line with the Q15 probabilities, the int8
-// logits and the instructions it took, then the memory figures; firmware-sim/run compares them with the host. The board services (board.h) are C; this file is compiled with CRNNRuntime's sources as one module.
+// logits and the instructions it took; then the first two inputs once more as one continuous 6-s stream (windows
+// every hop); then the memory figures. firmware-sim/run compares them with the host. The board services (board.h) are C; this file is compiled with CRNNRuntime's sources as one module.
 
 /// The chunk a microphone DMA would hand over: 512 samples (23 ms at 22050 Hz).
 let dmaChunk = 512
@@ -55,29 +56,21 @@ func cmMain() -> Int32 {
     put(hop); put(" samples\n")
 
     var heapStream = 0
-    var minTicks = Int64.max, maxTicks: Int64 = 0, sumTicks: Int64 = 0, windows: Int64 = 0
+    var timing = WindowTiming()
     for input in 0..<inputs {
         let stream = StreamClassifier(classifier: classifier, hopSamples: hop)
         if input == 0 { heapStream = Int(cm_heap_in_use()) }
-        let audio = pcm + input * samples
-        var offset = 0
-        while offset < samples {
-            let chunk = UnsafeBufferPointer(start: audio + offset, count: min(dmaChunk, samples - offset))
-            var used = 0
-            while used < chunk.count {
-                used += stream.append(UnsafeBufferPointer(rebasing: chunk[used...]))
-                if stream.windowDue {
-                    let t0 = cm_timer_ticks()
-                    let p = stream.classifyWindow()
-                    let ticks = Int64(cm_timer_ticks() &- t0)
-                    minTicks = min(minTicks, ticks); maxTicks = max(maxTicks, ticks); sumTicks += ticks; windows += 1
-                    putWindow(input, stream, p, ticks: ticks)
-                }
-            }
-            offset += chunk.count
-        }
-        if stream.finish() { putWindow(input, stream, classifier.probabilities, ticks: 0) }
+        feed(stream, pcm + input * samples, count: samples, tag: "", id: { _ in input }, timing: &timing)
     }
+    // A continuous stream: the first two inputs back to back (adjacent in flash), 6 s, so that windows start every
+    // hop inside the ring and span the two recordings. Lines `swindow W ..`, `smfcc W ..`, then the clip estimate.
+    let streamed = min(2, inputs) * samples
+    let stream = StreamClassifier(classifier: classifier, hopSamples: hop)
+    feed(stream, pcm, count: streamed, tag: "s", id: { $0 }, timing: &timing)
+    put("sclip "); put(Int(stream.windowCount)); put(" 0 q15")
+    for c in 0..<stream.clip.classCount { put(" "); put(Int(stream.clip.meanQ15(c))) }
+    put(" | top "); put(stream.clip.top1); put("\n")
+    let windows = timing.windows, minTicks = timing.minTicks, maxTicks = timing.maxTicks, sumTicks = timing.sumTicks
     if windows == 0 { fail("no window classified") }
     // Where the instructions go: the last window's audio once more, front end and network timed apart.
     let f0 = cm_timer_ticks()
@@ -103,16 +96,45 @@ func cmMain() -> Int32 {
     return 0
 }
 
-/// `mfcc INPUT FRAME v0 v1 ..` per frame (Q23.8), then `window INPUT W q15 p0 .. | logits l0 .. | top T | ticks K`.
-func putWindow(_ input: Int, _ s: StreamClassifier<FixedPointMFCCExtractor>, _ p: UnsafeBufferPointer<Int16>, ticks: Int64) {
+struct WindowTiming {
+    var minTicks = Int64.max, maxTicks: Int64 = 0, sumTicks: Int64 = 0, windows: Int64 = 0
+}
+
+/// Pushes `count` samples from flash into `stream`, `dmaChunk` at a time, classifying each window as it becomes due
+/// (timed) and printing it; then `finish`.
+func feed(_ stream: StreamClassifier<FixedPointMFCCExtractor>, _ audio: UnsafePointer<Int16>, count: Int,
+          tag: StaticString, id: (Int) -> Int, timing: inout WindowTiming) {
+    var offset = 0
+    while offset < count {
+        let chunk = UnsafeBufferPointer(start: audio + offset, count: min(dmaChunk, count - offset))
+        var used = 0
+        while used < chunk.count {
+            used += stream.append(UnsafeBufferPointer(rebasing: chunk[used...]))
+            if stream.windowDue {
+                let t0 = cm_timer_ticks()
+                let p = stream.classifyWindow()
+                let ticks = Int64(cm_timer_ticks() &- t0)
+                timing.minTicks = min(timing.minTicks, ticks); timing.maxTicks = max(timing.maxTicks, ticks)
+                timing.sumTicks += ticks; timing.windows += 1
+                putWindow(tag, id(Int(stream.windowCount - 1)), stream, p, ticks: ticks)
+            }
+        }
+        offset += chunk.count
+    }
+    if stream.finish() { putWindow(tag, id(0), stream, stream.classifier.probabilities, ticks: 0) }
+}
+
+/// `mfcc ID FRAME v0 v1 ..` per frame (Q23.8), then `window ID W q15 p0 .. | logits l0 .. | top T | ticks K`; ID is the
+/// input, or the window for the continuous stream, whose lines start with `s`.
+func putWindow(_ tag: StaticString, _ input: Int, _ s: StreamClassifier<FixedPointMFCCExtractor>, _ p: UnsafeBufferPointer<Int16>, ticks: Int64) {
     let f = s.classifier.features
     let perFrame = Int(s.classifier.config.nMFCC)
     for frame in 0..<(f.count / perFrame) {
-        put("mfcc "); put(input); put(" "); put(frame)
+        put(tag); put("mfcc "); put(input); put(" "); put(frame)
         for k in 0..<perFrame { put(" "); put(Int(f[frame * perFrame + k])) }
         put("\n")
     }
-    put("window "); put(input); put(" "); put(Int(s.windowCount - 1)); put(" q15")
+    put(tag); put("window "); put(input); put(" "); put(Int(s.windowCount - 1)); put(" q15")
     for v in p { put(" "); put(Int(v)) }
     put(" | logits")
     for v in s.classifier.interpreter.output { put(" "); put(Int(v)) }
