@@ -3,7 +3,9 @@
 // time, as a microphone's DMA would deliver it. Each input is one segment, so one window. Prints, through
 // semihosting, per window its Q23.8 MFCC (one line per frame), one line with the Q15 probabilities, the int8
 // logits and the instructions it took; then the first two inputs once more as one continuous 6-s stream (windows
-// every hop); then the memory figures. firmware-sim/run compares them with the host. The board services (board.h) are C; this file is compiled with CRNNRuntime's sources as one module.
+// every hop); then the memory figures and a self-test of the convolution kernel. firmware-sim/run compares the
+// windows with the host. The board services (board.h) are C; this file is compiled with CRNNRuntime's sources as
+// one module (so it may call the runtime's internal kernels).
 
 /// The chunk a microphone DMA would hand over: 512 samples (23 ms at 22050 Hz).
 let dmaChunk = 512
