@@ -12,6 +12,9 @@
 #       x86_64-unknown-linux-gnu ... -Xcc -fPIC -c` (the toolchain's Embedded stdlib for Linux x86-64); ARCH cortex-m
 #       -> LLVM IR for armv7em-none-none-eabi compiled by the toolchain's clang for Thumb-2 Cortex-M4/M7 with the
 #       hard-float ABI (fpv4-sp-d16, which also runs on an M7), the ABI of gcc-arm-none-eabi's `-mfloat-abi=hard`.
+#       ARCH armv7em -> bare-metal Cortex-M4/M7 object straight from swiftc (`-target armv7em-none-none-eabi`: Thumb-2,
+#       DSP, FPv4-SP code, soft-float calling convention; one function per section for --gc-sections): the
+#       firmware-sim/cortex-m image. (cortex-m above is the hard-float ABI object of the C API's library.)
 #   tools/swiftc.sh version
 #       the first line of `swiftc --version`.
 #
@@ -26,7 +29,7 @@ case ${1:-} in
     runtime-sources)
         find Sources/CRNNRuntime -name '*.swift' | LC_ALL=C sort ;;
     embedded)
-        [ $# -ge 4 ] || { echo "usage: tools/swiftc.sh embedded aarch64|armv7|x86_64|cortex-m OUT.o ARGS..." >&2; exit 1; }
+        [ $# -ge 4 ] || { echo "usage: tools/swiftc.sh embedded aarch64|armv7|x86_64|cortex-m|armv7em OUT.o ARGS..." >&2; exit 1; }
         arch=$2 out=$3; shift 3
         case $arch in
             aarch64)
@@ -42,10 +45,12 @@ case ${1:-} in
                 "$(dirname "$(command -v swiftc)")/clang" --target=thumbv7em-none-eabihf -mcpu=cortex-m4 \
                     -mfpu=fpv4-sp-d16 -mfloat-abi=hard -Wno-override-module -Os -ffunction-sections -fdata-sections \
                     -c "${out%.o}.ll" -o "$out" ;;
-            *) echo "tools/swiftc.sh: unknown architecture '$arch' (aarch64, armv7, x86_64, cortex-m)" >&2; exit 1 ;;
+            armv7em)
+                swiftc -target armv7em-none-none-eabi "${EMBEDDED[@]}" -Xfrontend -function-sections -c "$@" -o "$out" ;;
+            *) echo "tools/swiftc.sh: unknown architecture '$arch' (aarch64, armv7, x86_64, cortex-m, armv7em)" >&2; exit 1 ;;
         esac ;;
     version)
         swiftc --version 2>&1 | head -1 ;;
     *)
-        sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1 ;;
+        sed -n '2,/^# Callers/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 1 ;;
 esac

@@ -20,6 +20,9 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     let hopSamples: Int
     /// The frame-reusing frontend, when the extractor offers one; then `ring` is empty.
     package let frames: StreamingMFCC?
+    /// With frame reuse the features go straight into the network's input and are gone after the run; set this to
+    /// keep each window's features in `classifier.features` too (one segment of Int32 more, for checks and dumps).
+    public var keepsWindowFeatures = false
     let ring: UnsafeMutableBufferPointer<Int16>
     /// Ring index of the next sample to write; once the ring is full, also the oldest sample.
     var writeIndex = 0
@@ -93,6 +96,10 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
     public func classifyWindow() -> UnsafeBufferPointer<Int16> {
         precondition(windowDue, "no window is due")
         if let f = frames {
+            if keepsWindowFeatures {
+                f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: classifier.featureBuffer.baseAddress!)
+                return finishWindow(classifier.runNetwork())
+            }
             f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: classifier.networkInput)
             return finishWindow(classifier.runNetworkOnInput())
         }
@@ -119,8 +126,13 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
         let n = Int(totalSamples)  // < segment here, so it fits and the ring holds it from index 0
         if classifier.config.segmentCount(sampleCount: n) == 0 { return false }
         if let f = frames {
-            f.windowFeatures(window: 0, validSamples: n, into: classifier.networkInput)
-            clip.add(classifier.runNetworkOnInput())
+            if keepsWindowFeatures {
+                f.windowFeatures(window: 0, validSamples: n, into: classifier.featureBuffer.baseAddress!)
+                clip.add(classifier.runNetwork())
+            } else {
+                f.windowFeatures(window: 0, validSamples: n, into: classifier.networkInput)
+                clip.add(classifier.runNetworkOnInput())
+            }
         } else {
             for k in 0..<n { classifier.segment[k] = ring[k] }
             clip.add(classifier.classifySegment(validSamples: n))

@@ -25,7 +25,8 @@
 // output channels. Variants, one file each: `Conv2dMicroKernelPortable` (Conv2dS8FastPortable.swift, SIMD16
 // Swift, any CPU), `Conv2dMicroKernelSSE2` (x86-64 baseline, `pmaddwd`), `Conv2dMicroKernelAVX2` (x86-64 with
 // -DCRNN_CONV_AVX2), `Conv2dMicroKernelNEON` (aarch64, `smlal`), `Conv2dMicroKernelDotProd` (aarch64 with the dot
-// product extension, -DCRNN_CONV_DOTPROD, `sdot`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
+// product extension, -DCRNN_CONV_DOTPROD, `sdot`), `Conv2dMicroKernelSMLAD` (Cortex-M4/M7 with -DCRNN_CONV_SMLAD,
+// `smlad`). `Conv2dSelectedMicroKernel` (Conv2dS8FastSelect.swift) is the one place that picks the variant at
 // compile time; every variant gives the same bits (an Int32 sum of the same products). Output channels must be
 // a multiple of 16.
 

@@ -4,12 +4,16 @@
 // (for comparisons); `-D CRNN_CONV_AVX2` (with a target CPU that has AVX2) picks the AVX2 one on x86-64;
 // `-D CRNN_CONV_DOTPROD` (with a target CPU that has the dot product extension, e.g. cortex-a76) the `sdot` one on
 // aarch64.
+// `-D CRNN_CONV_SMLAD` picks the Armv7E-M DSP one (Cortex-M4/M7) on 32-bit Arm.
 // tools/native-flags.sh prints the flags for the machine it runs on. All variants give the
 // same bits; the packed-weight layout (and so the prepared buffer's size) belongs to the variant.
 
 #if CRNN_CONV_PORTABLE
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
 let conv2dSelectedMicroKernelName: StaticString = "portable"
+#elseif CRNN_CONV_SMLAD && arch(arm)
+typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelSMLAD
+let conv2dSelectedMicroKernelName: StaticString = "smlad"
 #elseif CRNN_CONV_AVX2 && arch(x86_64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelAVX2
 let conv2dSelectedMicroKernelName: StaticString = "avx2"
