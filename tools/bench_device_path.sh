@@ -2,7 +2,7 @@
 # Our device path against librosa + LiteRT, side by side in ONE run, one thread, per 3-s segment of a real clip
 # (issue 12, item 6). Prints markdown tables (docs/benchmarks.md "Device path vs librosa + LiteRT").
 #
-#   bash tools/bench_device_path.sh [--model models/cnn-gru] [--runs 101] [--rounds 3] [--clip FILE]
+#   bash tools/bench_device_path.sh [--model models/cnn-gru] [--runs 101] [--rounds 7] [--clip FILE]
 #                                   [--json-out FILE] [--no-build]
 #
 # 1. A Python venv under ${CRNN_BENCH_CACHE:-~/.cache/crnn-bench}/venv with the pinned reference requirements
@@ -11,13 +11,13 @@
 # 2. Two release builds of crnn-infer: portable (`swift build -c release`, .build) and for this machine's CPU
 #    (`swift build -c release $(tools/native-flags.sh)`, scratch path .build-native).
 # 3. The clip: ../shared/data/gtzan-mini/blues/blues.00000.flac when gtzan-mini exists (or --clip FILE), else a
-#    generated 30-s signal (the output says which), written as 22050 Hz mono 16-bit WAV: both sides read it.
+#    generated 30-s signal (the output says which; `--clip generated` forces it), written as 22050 Hz mono 16-bit WAV: both sides read it.
 # 4. tools/reference/device_path_bench.py times everything in interleaved rounds and prints the tables and ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE="${CRNN_BENCH_CACHE:-$HOME/.cache/crnn-bench}"
-MODEL=models/cnn-gru RUNS=101 ROUNDS=3 CLIP="" JSON_OUT="" BUILD=1
+MODEL=models/cnn-gru RUNS=101 ROUNDS=7 CLIP="" JSON_OUT="" BUILD=1
 while [ $# -gt 0 ]; do
     case $1 in
         --model) MODEL=$2; shift 2 ;;
@@ -59,7 +59,7 @@ for b in "$PORTABLE" "$NATIVE"; do [ -x "$b" ] || { say "$b is not built (run wi
 mkdir -p "$CACHE/clips"
 GTZAN="$ROOT/../shared/data/gtzan-mini"
 if [ -z "$CLIP" ] && [ -f "$GTZAN/blues/blues.00000.flac" ]; then CLIP="$GTZAN/blues/blues.00000.flac"; fi
-if [ -n "$CLIP" ]; then
+if [ -n "$CLIP" ] && [ "$CLIP" != generated ]; then
     WAV="$CACHE/clips/$(basename "${CLIP%.*}").wav"
     NOTE="real music: $CLIP, decoded and resampled to 22050 Hz mono 16-bit by librosa.load"
     "$VENV/bin/python" - "$CLIP" "$WAV" <<'EOF'
@@ -88,7 +88,7 @@ fi
 
 # --- 4. the benchmark -------------------------------------------------------------------------------------------------
 say "portable build: $PORTABLE; native build ($NATIVE_FLAGS): $NATIVE"
-say "timing: $ROUNDS rounds x median of $RUNS calls (about a minute per round)"
+say "timing: $ROUNDS rounds x median of $RUNS calls (about 20 s per round on an idle machine)"
 args=(--wav "$WAV" --clip-note "$NOTE" --model "$MODEL" --runs "$RUNS" --rounds "$ROUNDS" --cache "$CACHE"
       --build "portable=$PORTABLE" --build "native=$NATIVE")
 [ -n "$JSON_OUT" ] && args+=(--json-out "$JSON_OUT")

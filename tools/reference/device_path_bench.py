@@ -5,7 +5,7 @@ Called by tools/bench_device_path.sh (which makes the venv, the builds and the W
 
     VENV/bin/python tools/reference/device_path_bench.py --wav CLIP.wav --clip-note "..." \
         --model models/cnn-gru --build portable=.build/release/crnn-infer --build native=.build-native/release/crnn-infer \
-        [--runs 101] [--rounds 3] [--cache DIR] [--json-out FILE]
+        [--runs 101] [--rounds 7] [--cache DIR] [--json-out FILE]
 
 What is timed (segment 0 of the WAV = its first 66150 samples, the same samples on both sides):
  - MFCC: ours = `crnn-infer MODEL --bench WAV --runs N --json` key `mfcc_ms` (the fixed-point front end, one full
@@ -13,8 +13,8 @@ What is timed (segment 0 of the WAV = its first 66150 samples, the same samples 
    bench_mfcc.py (the project's MFCC definition), on the same samples as float32.
  - int8 network: ours = `network_ms` of the same bench; LiteRT = one `invoke()` of the int8 .tflite of the same
    architecture and weights (built as litert_bench.py builds it: keras_from_checkpoint -> convert_int8, full
-   integer, int8 input/output; calibration = the clip's standardised librosa MFCC segments, as only the ranges
-   and not the kernels depend on it), num_threads=1, with the default resolver (XNNPACK) and without default
+   integer, int8 input/output; calibration = the standardised librosa MFCC segments of the clip of the first run,
+   as only the ranges and not the kernels depend on it; cached per checkpoint under --cache), num_threads=1, with the default resolver (XNNPACK) and without default
    delegates (LiteRT's own kernels): litert_bench.time_litert.
  - whole path: ours = `total_ms` (MFCC + network + softmax); librosa + LiteRT = librosa MFCC, standardise, int8
    quantize, set_tensor, invoke, get_tensor, timed as one loop.
@@ -146,7 +146,7 @@ def main():
                     help="path without extension: MODEL.ckpt (float, for the .tflite) and MODEL.crnn (int8, ours)")
     ap.add_argument("--build", action="append", required=True, help="NAME=PATH/crnn-infer (repeatable)")
     ap.add_argument("--runs", type=int, default=101)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--stream-reps", type=int, default=3)
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/crnn-bench"))
     ap.add_argument("--json-out")
