@@ -69,7 +69,8 @@ soundfile.write(sys.argv[2], np.clip(np.round(y * 32768), -32768, 32767).astype(
 EOF
 else
     WAV="$CACHE/clips/generated.wav"
-    NOTE="GENERATED signal, not music: ../shared/data/gtzan-mini is absent; 30 s of chords, a bass line and noise bursts"
+    why="../shared/data/gtzan-mini is absent"; [ "$CLIP" = generated ] && why="--clip generated"
+    NOTE="GENERATED signal, not music ($why): 30 s of chords, a bass line and noise bursts"
     "$VENV/bin/python" - "$WAV" <<'EOF'
 import sys, numpy as np, soundfile
 sr, n = 22050, 30 * 22050
