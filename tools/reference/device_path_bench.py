@@ -21,9 +21,10 @@ What is timed (segment 0 of the WAV = its first 66150 samples, the same samples 
  - stream cost per 1-s hop: the bench's own key when it has one (any key with "hop" in it); always also
    `crnn-infer MODEL --stream --hop 1` over raw PCM piped from a file, wall time of a 62-s input minus a 12-s
    input (the same start, so start-up and model load cancel), divided by the difference in windows printed.
-Each figure: median of N calls inside one process (crnn-infer's --runs, the same N here), then the median over
---rounds rounds; the rounds interleave all the timings so a load change on a shared machine hits every column.
-Ratios are computed from the medians of this run only.
+Each figure: median of N calls inside one process (crnn-infer's --runs, the same N here), then the fastest of
+--rounds rounds (as bench_mfcc.py: on a shared machine the fastest round is the least disturbed one; the median of
+the rounds is printed beside it); the rounds interleave all the timings so a load change hits every column.
+Ratios are computed from the fastest rounds of this run only.
 """
 import argparse
 import hashlib
@@ -134,8 +135,7 @@ def stream_hop_ms(exe, model, pcm_long, pcm_short, reps):
 # ---- report ----
 
 def rng(values, spec=".3f"):
-    lo, hi = min(values), max(values)
-    return format(lo, spec) if format(lo, spec) == format(hi, spec) else f"{format(lo, spec)}-{format(hi, spec)}"
+    return "median " + format(statistics.median(values), spec)
 
 
 def main():
@@ -214,8 +214,8 @@ def main():
             R["path_" + d].append(median_ms(path_fns[d], a.runs))
         print(f"round {rnd + 1}/{a.rounds} done", file=sys.stderr, flush=True)
 
-    med = {k: statistics.median(v) for k, v in R.items()}
-    om = {n: {k: statistics.median(v) for k, v in d.items() if v} for n, d in ours.items()}
+    med = {k: min(v) for k, v in R.items()}
+    om = {n: {k: min(v) for k, v in d.items() if v} for n, d in ours.items()}
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -226,8 +226,8 @@ def main():
     print(f"clip: {a.wav} ({a.clip_note}), segment 0 (first 3 s), {len(segs)} segments in the clip")
     print(f"model: {crnn_path} (ours) / {tfl_path} ({tfl_note}, same checkpoint {ckpt_path})")
     print(f"host: {cpu}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; one thread everywhere")
-    print(f"timing: median of {a.runs} calls per figure, median over {a.rounds} interleaved rounds "
-          f"(the range of the rounds in brackets); stream: 62-s minus 12-s input, {a.stream_reps} reps per round")
+    print(f"timing: median of {a.runs} calls per figure, fastest of {a.rounds} interleaved rounds "
+          f"(the median of the rounds in brackets); stream: 62-s minus 12-s input, median of {a.stream_reps} reps per round")
     print(f"versions: librosa {librosa.__version__}, numpy {np.__version__}, ai-edge-litert "
           f"{litert_bench.importlib.metadata.version('ai-edge-litert')}")
     print()
@@ -251,7 +251,7 @@ def main():
         print(f"| stream, per hop (bench key `{hop_key}`) | " + " | ".join(cell(n, "bench_hop_ms") for n in names)
               + " | |")
     print()
-    print("| ratio (this run's medians) | " + " | ".join(f"{n} build" for n in names) + " | target |")
+    print("| ratio (this run's fastest rounds) | " + " | ".join(f"{n} build" for n in names) + " | target |")
     print("|---|" + "---|" * len(names) + "---|")
 
     def x(v):
@@ -269,7 +269,7 @@ def main():
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump({"clip": a.wav, "clip_note": a.clip_note, "runs": a.runs, "rounds": a.rounds,
-                       "anchors_rounds": R, "ours_rounds": ours, "anchors_median": med, "ours_median": om,
+                       "anchors_rounds": R, "ours_rounds": ours, "anchors_fastest": med, "ours_fastest": om,
                        "tflite": tfl_path, "tflite_note": tfl_note, "bench_hop_key": hop_key}, f, indent=1)
 
 
