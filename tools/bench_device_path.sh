@@ -2,7 +2,7 @@
 # Our device path against librosa + LiteRT, side by side in ONE run, one thread, per 3-s segment of a real clip
 # (issue 12, item 6). Prints markdown tables (docs/benchmarks.md "Device path vs librosa + LiteRT").
 #
-#   bash tools/bench_device_path.sh [--model models/cnn-gru] [--runs 101] [--rounds 7] [--clip FILE]
+#   bash tools/bench_device_path.sh [--model models/cnn-gru] [--runs 51] [--rounds 15] [--clip FILE]
 #                                   [--json-out FILE] [--no-build]
 #
 # 1. A Python venv under ${CRNN_BENCH_CACHE:-~/.cache/crnn-bench}/venv with the pinned reference requirements
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 CACHE="${CRNN_BENCH_CACHE:-$HOME/.cache/crnn-bench}"
-MODEL=models/cnn-gru RUNS=101 ROUNDS=7 CLIP="" JSON_OUT="" BUILD=1
+MODEL=models/cnn-gru RUNS=51 ROUNDS=15 CLIP="" JSON_OUT="" BUILD=1
 while [ $# -gt 0 ]; do
     case $1 in
         --model) MODEL=$2; shift 2 ;;
@@ -89,7 +89,7 @@ fi
 
 # --- 4. the benchmark -------------------------------------------------------------------------------------------------
 say "portable build: $PORTABLE; native build ($NATIVE_FLAGS): $NATIVE"
-say "timing: $ROUNDS rounds x median of $RUNS calls (about 20 s per round on an idle machine)"
+say "timing: $ROUNDS rounds x median of $RUNS calls (about 10 s per round on an idle machine)"
 args=(--wav "$WAV" --clip-note "$NOTE" --model "$MODEL" --runs "$RUNS" --rounds "$ROUNDS" --cache "$CACHE"
       --build "portable=$PORTABLE" --build "native=$NATIVE")
 [ -n "$JSON_OUT" ] && args+=(--json-out "$JSON_OUT")

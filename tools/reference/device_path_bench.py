@@ -5,7 +5,7 @@ Called by tools/bench_device_path.sh (which makes the venv, the builds and the W
 
     VENV/bin/python tools/reference/device_path_bench.py --wav CLIP.wav --clip-note "..." \
         --model models/cnn-gru --build portable=.build/release/crnn-infer --build native=.build-native/release/crnn-infer \
-        [--runs 101] [--rounds 7] [--cache DIR] [--json-out FILE]
+        [--runs 51] [--rounds 15] [--cache DIR] [--json-out FILE]
 
 What is timed (segment 0 of the WAV = its first 66150 samples, the same samples on both sides):
  - MFCC: ours = `crnn-infer MODEL --bench WAV --runs N --json` key `mfcc_ms` (the fixed-point front end, one full
@@ -145,8 +145,8 @@ def main():
     ap.add_argument("--model", default=os.path.join(HERE, "..", "..", "models", "cnn-gru"),
                     help="path without extension: MODEL.ckpt (float, for the .tflite) and MODEL.crnn (int8, ours)")
     ap.add_argument("--build", action="append", required=True, help="NAME=PATH/crnn-infer (repeatable)")
-    ap.add_argument("--runs", type=int, default=101)
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--runs", type=int, default=51)
+    ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--stream-reps", type=int, default=3)
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/crnn-bench"))
     ap.add_argument("--json-out")
@@ -266,6 +266,10 @@ def main():
           + " | ".join(x(med["path_xnnpack"] / om[n]["total_ms"]) for n in names) + " | >= 4x |")
     print("| stream hop cost / whole segment (ours) | "
           + " | ".join(f"{100 * om[n]['stream_hop_ms'] / om[n]['total_ms']:.0f} %" for n in names) + " | <= 40 % |")
+    for n in names:
+        if om[n]["total_ms"] < om[n]["mfcc_ms"] + om[n]["network_ms"] * 0.5:
+            print(f"WARNING: {n} build: whole path {om[n]['total_ms']:.3f} ms < MFCC {om[n]['mfcc_ms']:.3f} ms + half the "
+                  "network: the load changed within the rounds; re-run on a quieter machine or with more --rounds")
     if a.json_out:
         with open(a.json_out, "w") as f:
             json.dump({"clip": a.wav, "clip_note": a.clip_note, "runs": a.runs, "rounds": a.rounds,
