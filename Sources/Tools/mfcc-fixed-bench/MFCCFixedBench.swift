@@ -61,7 +61,8 @@ func timeMs(_ runs: Int, _ body: () -> Void) -> (median: Double, min: Double) {
         var out1 = [Int32](repeating: 0, count: c.valuesPerSegment), out2 = out1
         let t = 60, nFFT = Int(c.nFFT)
         var refRow = [Double]()
-        for m in 0..<nMels where ProcessInfo.processInfo.environment["MFCC_BENCH_ONLY"] == nil {
+        let quick = ProcessInfo.processInfo.environment["MFCC_BENCH_ONLY"] != nil || CommandLine.arguments.contains("--segments")
+        for m in 0..<nMels where !quick {
             var acc = 0.0
             for k in 0...(nFFT / 2) where dense[m][k] != 0 {
                 var re = 0.0, im = 0.0
@@ -74,7 +75,7 @@ func timeMs(_ runs: Int, _ body: () -> Void) -> (median: Double, min: Double) {
             }
             refRow.append(10 * log10(max(acc, 1e-10)))
         }
-        if ProcessInfo.processInfo.environment["MFCC_BENCH_ONLY"] != nil { refRow = [Double](repeating: 0, count: nMels) }
+        if quick { refRow = [Double](repeating: 0, count: nMels) }
         // Validate: frame 60's log-mel of each version against a Float64 DFT with the exact window and the same
         // (float) filters, over the bands above the segment's maximum - 80 dB.
         for (name, f) in [("version 1", v1), ("version 2", v2)] {
@@ -85,8 +86,8 @@ func timeMs(_ runs: Int, _ body: () -> Void) -> (median: Double, min: Double) {
             for m in 0..<nMels where refRow[m] > maxDb - 80 {
                 worst = max(worst, abs(refRow[m] - Double(db[t * nMels + m]) / 65536))
             }
-            print(String(format: "validation %@: frame %d log-mel vs Float64 (float filters): max |error| %.4f dB", name, t, worst))
-            guard worst < 0.1 || ProcessInfo.processInfo.environment["MFCC_BENCH_ONLY"] != nil else { print("VALIDATION FAILED"); exit(1) }
+            if !quick { print(String(format: "validation %@: frame %d log-mel vs Float64 (float filters): max |error| %.4f dB", name, t, worst)) }
+            guard worst < 0.1 || quick else { print("VALIDATION FAILED"); exit(1) }
         }
 
         // Time: whole segments of both versions, interleaved (same machine state), then the frame stage alone.
@@ -95,6 +96,19 @@ func timeMs(_ runs: Int, _ body: () -> Void) -> (median: Double, min: Double) {
         }
         let env = ProcessInfo.processInfo.environment
         let runs = Int(env["MFCC_BENCH_RUNS"] ?? "60") ?? 60
+        // tools/reference/bench_mfcc.py --swift-cmd "... --segments N [--version 1|2]": N segments of one version,
+        // after 3 warm-up segments; prints ms_per_segment (one thread, whole segment from PCM, no reuse).
+        let args = CommandLine.arguments
+        if let i = args.firstIndex(of: "--segments"), i + 1 < args.count, let count = Int(args[i + 1]) {
+            let version = args.firstIndex(of: "--version").flatMap { $0 + 1 < args.count ? Int(args[$0 + 1]) : nil } ?? 2
+            let f = version == 1 ? v1 : v2
+            for _ in 0..<3 { seg(f, &out1) }
+            let t0 = nowNs()
+            for _ in 0..<count { seg(f, &out1) }
+            let ms = Double(nowNs() - t0) / 1e6 / Double(max(1, count))
+            print(String(format: "fixed-point MFCC version %d: ms_per_segment=%.4f", version, ms))
+            return
+        }
         if let only = env["MFCC_BENCH_ONLY"] {  // profiling: N segments of one version, nothing else
             let f = only == "1" ? v1 : v2
             for _ in 0..<runs { seg(f, &out1) }
