@@ -508,6 +508,39 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
+    /// The paper configuration's frame log-mel agrees with the version-1 arithmetic (1 LSB of 2^-7 dB) on the bands
+    /// within 80 dB of the frame's strongest, and is the same on a second call.
+    func testPaperConfigFrameAgreesWithVersion1() throws {
+        let f = try version2(.paper)
+        for (i, amp) in [32767.0, 300, 3].enumerated() {
+            let x = testSignal(count: 2048, amplitude: amp, seed: UInt64(30 + i))
+            let a = frame(f, x, 0), b = frame(f, x, 0, version1: true)
+            XCTAssertEqual(a, frame(f, x, 0))
+            let top = Int(b.max()!)
+            var worst = 0
+            for m in 0..<f.nMels where Int(b[m]) > top - 80 * 128 { worst = max(worst, abs(Int(a[m]) - Int(b[m]))) }
+            print("version 2 vs version 1 frame log-mel, paper config, amplitude \(amp): max difference \(worst) (2^-7 dB)")
+            XCTAssertLessThanOrEqual(worst, 2, "amplitude \(amp)")
+        }
+    }
+
+    /// A whole paper-config segment: the same on every call, and within 0.05 of the version-1 MFCC.
+    func testPaperConfigSegmentIsDeterministicAndCloseToVersion1() throws {
+        let f2 = try version2(.paper), f1 = try FixedPointMFCC(config: .paper, tables: testFrontendTables(.paper))
+        let pcm: [Int16] = (0..<66150).map { Int16((3277 * sin(2 * Double.pi * 440 * Double($0) / 22050 + 0.3)).rounded()) }
+        var s = [UInt64](repeating: 0, count: FixedPointMFCC.scratchBytes(config: .paper) / 8)
+        func run(_ f: FixedPointMFCC) -> [Int32] {
+            var o = [Int32](repeating: 0, count: 130 * 23)
+            pcm.withUnsafeBufferPointer { p in s.withUnsafeMutableBytes { sc in o.withUnsafeMutableBufferPointer { f.segment(p, into: $0, scratch: sc) } } }
+            return o
+        }
+        let a = run(f2), b = run(f2), c = run(f1)
+        XCTAssertEqual(a, b)
+        let worst = zip(a, c).map { abs(Int($0) - Int($1)) }.max()!
+        print("version 2 vs version 1 MFCC, paper config, sine: max difference \(worst) (2^-8)")
+        XCTAssertLessThanOrEqual(worst, 13)  // 0.05 in 2^-8
+    }
+
     func testVersion2ScratchForThePaperConfig() throws {
         let f = try version2(.paper)
         XCTAssertEqual(f.frameLogMelWorkBytes, 8200)
