@@ -409,6 +409,56 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         for k in 0...32 { XCTAssertEqual(Double(p[k]) * pow(2, Double(e)), 12345.0 * 12345.0) }
     }
 
+    /// Every stage kernel gives the portable kernel's bits: random stage inputs in [-2^28, 2^28 - 1] (the stage's
+    /// input range) and the extremes, every stage length of several FFT sizes, shifts 0...5.
+    func testStageKernelsAgreeBitForBit() {
+        var g = SplitMix64(seed: 21)
+        let kernels: [(String, FFTRadix4StageKernel.Type)] = {
+            var k: [(String, FFTRadix4StageKernel.Type)] = [("portable", FFTRadix4StagePortable.self)]
+            #if arch(x86_64)
+            k.append(("sse2", FFTRadix4StageSSE2.self))
+            #endif
+            return k
+        }()
+        print("FFT stage kernels tested: \(kernels.map { $0.0 }), selected: \(fftSelectedRadix4KernelName)")
+        for n in [16, 32, 64, 256, 2048, 16384] {
+            let fft = FixedRealFFTV2(n: n)
+            var t = 0, p = 0
+            for l in fft.stageLengths {
+                for s: Int32 in 0...5 {
+                    for kind in 0..<3 {
+                        let input: [Int32] = (0..<n).map { _ in
+                            switch kind {
+                            case 0: return Int32(g.int(-(1 << 28), (1 << 28) - 1))
+                            case 1: return g.next() % 2 == 0 ? -(1 << 28) : (1 << 28) - 1
+                            default: return Int32(g.int(-40000, 40000))
+                            }
+                        }
+                        var results: [([Int32], UInt32)] = []
+                        for (_, k) in kernels {
+                            var z = input
+                            let acc = fft.stageTwiddles.withUnsafeBufferPointer { tb in
+                                fft.packedTwiddles.withUnsafeBufferPointer { pb in
+                                    z.withUnsafeMutableBufferPointer {
+                                        k.stage($0.baseAddress!, half: n / 2, length: l, twiddles: tb.baseAddress! + t,
+                                                packed: pb.baseAddress! + p, shift: s)
+                                    }
+                                }
+                            }
+                            results.append((z, acc))
+                        }
+                        for r in results.dropFirst() {
+                            XCTAssertEqual(r.0, results[0].0, "n \(n) L \(l) s \(s) kind \(kind)")
+                            XCTAssertEqual(r.1, results[0].1, "n \(n) L \(l) s \(s) kind \(kind)")
+                        }
+                    }
+                }
+                t += 6 * (l / 4)
+                p += 48 * (l / 4)
+            }
+        }
+    }
+
     func testTableLog2Accuracy() {
         let table = makeLog2Table()
         XCTAssertEqual(table.count, 129)

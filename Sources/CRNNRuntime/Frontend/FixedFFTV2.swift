@@ -11,7 +11,9 @@
 // Block floating point: every stage's input components are bounded by 2^28 (|c| <= 2^28); a radix-4 butterfly
 // grows a component at most by 4 sqrt(2) = 2^2.5, so with a stage bound of 2^B the stage shifts its outputs right
 // by s = max(0, B - 25) (one rounding per output, ties toward +infinity) and they are again <= 2^28. The
-// butterfly sums stay in Int32 (4 * 2^28 = 2^30); twiddle products are Int64 (Q1.30 twiddles: < 2^61).
+// butterfly sums stay in Int32 (4 * 2^28 = 2^30); twiddle products are Int64 (Q1.30 twiddles: < 2^61; the radix-4
+// ones clamped to +-(2^30 - 1) so that they split into two Int16 halves: FixedFFTV2SSE2.swift computes the same
+// products exactly from 16 x 16-bit pieces with SSE2 `pmaddwd`).
 // `B` comes from an OR of the outputs' magnitudes made while the previous stage writes them.
 
 /// The version-2 fixed-point real FFT of length `n`: tables made at init, no allocation when transforming.
@@ -29,8 +31,11 @@ struct FixedRealFFTV2: Sendable {
     /// Complex lengths of the radix-4 stages that multiply by twiddles (L >= 8), first to last.
     let stageLengths: [Int]
     /// Per twiddle stage, per butterfly j in 0..<L/4: cos, sin of 2 pi j r / L for r = 1, 2, 3, Q1.30
-    /// (W^{jr} = cos - i sin); stages concatenated in `stageLengths` order.
+    /// clamped to +-(2^30 - 1) (W^{jr} = cos - i sin); stages concatenated in `stageLengths` order.
     let stageTwiddles: [Int32]
+    /// The same twiddles split in Int16 halves in the vector kernels' layout (96 per pair of butterflies); a single
+    /// 0 when the selected kernel does not read them (`readsPackedTwiddles`).
+    let packedTwiddles: [Int16]
     /// The last stage: a radix-4 without twiddles (L = 4) or a radix-2 (L = 2).
     let lastIsRadix2: Bool
     /// cos, sin (2 pi k / n), k in 0...n/4, Q1.30: the split's twiddles.
@@ -48,7 +53,12 @@ struct FixedRealFFTV2: Sendable {
             let k = k % n
             return k <= n / 2 ? (tw.cos[k], tw.sin[k]) : (tw.cos[n - k], -tw.sin[n - k])
         }
-        var lengths: [Int] = [], table: [Int32] = []
+        // The radix-4 twiddles: Q1.30 clamped to +-(2^30 - 1), so that the high half c >> 15 is an Int16.
+        func q30(_ v: Int32) -> Int32 { max(-(1 << 30) + 1, min((1 << 30) - 1, v)) }
+        func halves(_ v: Int32) -> (Int16, Int16) {
+            (Int16(truncatingIfNeeded: q30(v) >> 15), Int16(truncatingIfNeeded: q30(v) & 0x7fff))
+        }
+        var lengths: [Int] = [], table: [Int32] = [], packed: [Int16] = []
         var l = n / 2
         while l >= 8 {
             lengths.append(l)
@@ -56,13 +66,29 @@ struct FixedRealFFTV2: Sendable {
             for j in 0..<q {
                 for r in 1...3 {
                     let (c, s) = cs(j * r * step)
-                    table.append(c); table.append(s)
+                    table.append(q30(c)); table.append(q30(s))
+                }
+            }
+            // The vector kernels' layout: per pair of butterflies (j, j + 1) and r = 1, 2, 3, four vectors of
+            // 8 Int16 (hi = v >> 15, lo = v & 0x7fff of the Q1.30 values):
+            //   (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
+            //   and the same two with (-s, c) in place of (c, s).
+            for j in stride(from: 0, to: q, by: 2) {
+                for r in 1...3 {
+                    let (c0, s0) = cs(j * r * step), (c1, s1) = cs((j + 1) * r * step)
+                    for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-q30(s0), c0, -q30(s1), c1)] {
+                        let (a0h, a0l) = halves(a0), (b0h, b0l) = halves(b0), (a1h, a1l) = halves(a1), (b1h, b1l) = halves(b1)
+                        packed += [a0h, b0h, a1h, b1h, a0l, b0l, a1l, b1l]
+                        packed += [a0l, b0l, a1l, b1l, a0h, b0h, a1h, b1h]
+                    }
                 }
             }
             l /= 4
         }
         stageLengths = lengths
         stageTwiddles = table
+        // Only a vector kernel reads the packed table (32 KB for n = 2048): the portable build keeps one element.
+        packedTwiddles = FFTSelectedRadix4Kernel.readsPackedTwiddles ? packed : [0]
         lastIsRadix2 = l == 2
         var split: [Int32] = []
         for k in 0...(n / 4) { let (c, s) = cs(k); split.append(c); split.append(s) }
@@ -96,12 +122,15 @@ struct FixedRealFFTV2: Sendable {
         var acc = bound
         var shift: Int32 = 0
         stageTwiddles.withUnsafeBufferPointer { tb in
-            var t = tb.baseAddress!
-            for l in stageLengths {
-                let s = max(0, significantBits(acc) &- 25)
-                shift &+= s
-                acc = radix4Stage(work, length: l, twiddles: t, shift: s)
-                t += 6 &* (l / 4)
+            packedTwiddles.withUnsafeBufferPointer { pb in
+                var t = tb.baseAddress!, p = pb.baseAddress!
+                for l in stageLengths {
+                    let s = max(0, significantBits(acc) &- 25)
+                    shift &+= s
+                    acc = FFTSelectedRadix4Kernel.stage(work, half: half, length: l, twiddles: t, packed: p, shift: s)
+                    t += 6 &* (l / 4)
+                    p += 48 &* (l / 4)
+                }
             }
         }
         if lastIsRadix2 {
@@ -115,52 +144,6 @@ struct FixedRealFFTV2: Sendable {
         }
         let or = splitPower(work)
         return (2 &* shift, or)
-    }
-
-    /// One radix-4 decimation-in-frequency stage over blocks of `length` complex values: for each block and
-    /// j in 0..<L/4, with x_r = z[j + r L/4]: y0 = x0 + x1 + x2 + x3, y1 = (x0 - i x1 - x2 + i x3) W^j,
-    /// y2 = (x0 - x1 + x2 - x3) W^2j, y3 = (x0 + i x1 - x2 - i x3) W^3j (W = e^(-2 pi i / L)), each output
-    /// shifted right by `s` with one rounding. Returns the OR of the outputs' magnitudeBits.
-    @inline(__always)
-    func radix4Stage(_ z: UnsafeMutablePointer<Int32>, length l: Int, twiddles tw: UnsafePointer<Int32>,
-                     shift s: Int32) -> UInt32 {
-        let q = l / 4
-        let rnd32: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
-        let sh = Int64(30 &+ s), rnd = Int64(1) << (sh &- 1)
-        var acc: UInt32 = 0
-        var g = 0
-        while g < half {
-            let b = z + 2 &* g
-            var j = 0
-            while j < q {
-                let p0 = b + 2 &* j, p1 = p0 + 2 &* q, p2 = p1 + 2 &* q, p3 = p2 + 2 &* q
-                let x0r = p0[0], x0i = p0[1], x1r = p1[0], x1i = p1[1]
-                let x2r = p2[0], x2i = p2[1], x3r = p3[0], x3i = p3[1]
-                let s02r = x0r &+ x2r, s02i = x0i &+ x2i, d02r = x0r &- x2r, d02i = x0i &- x2i
-                let s13r = x1r &+ x3r, s13i = x1i &+ x3i, d13r = x1r &- x3r, d13i = x1i &- x3i
-                let y0r = (s02r &+ s13r &+ rnd32) &>> s, y0i = (s02i &+ s13i &+ rnd32) &>> s
-                let t2r = Int64(s02r &- s13r), t2i = Int64(s02i &- s13i)
-                let t1r = Int64(d02r &+ d13i), t1i = Int64(d02i &- d13r)
-                let t3r = Int64(d02r &- d13i), t3i = Int64(d02i &+ d13r)
-                let w = tw + 6 &* j
-                let c1 = Int64(w[0]), s1 = Int64(w[1]), c2 = Int64(w[2]), s2 = Int64(w[3])
-                let c3 = Int64(w[4]), s3 = Int64(w[5])
-                // (tr + i ti)(c - i s) = (tr c + ti s) + i (ti c - tr s)
-                let y1r = Int32(truncatingIfNeeded: (t1r &* c1 &+ t1i &* s1 &+ rnd) &>> sh)
-                let y1i = Int32(truncatingIfNeeded: (t1i &* c1 &- t1r &* s1 &+ rnd) &>> sh)
-                let y2r = Int32(truncatingIfNeeded: (t2r &* c2 &+ t2i &* s2 &+ rnd) &>> sh)
-                let y2i = Int32(truncatingIfNeeded: (t2i &* c2 &- t2r &* s2 &+ rnd) &>> sh)
-                let y3r = Int32(truncatingIfNeeded: (t3r &* c3 &+ t3i &* s3 &+ rnd) &>> sh)
-                let y3i = Int32(truncatingIfNeeded: (t3i &* c3 &- t3r &* s3 &+ rnd) &>> sh)
-                p0[0] = y0r; p0[1] = y0i; p1[0] = y1r; p1[1] = y1i
-                p2[0] = y2r; p2[1] = y2i; p3[0] = y3r; p3[1] = y3i
-                acc |= magnitudeBits(y0r) | magnitudeBits(y0i) | magnitudeBits(y1r) | magnitudeBits(y1i)
-                acc |= magnitudeBits(y2r) | magnitudeBits(y2i) | magnitudeBits(y3r) | magnitudeBits(y3i)
-                j &+= 1
-            }
-            g &+= l
-        }
-        return acc
     }
 
     /// The last radix-4 stage (L = 4, all twiddles 1), outputs shifted right by `s` with one rounding.
@@ -235,5 +218,64 @@ struct FixedRealFFTV2: Sendable {
             }
         }
         return orAll
+    }
+}
+
+/// A radix-4 stage kernel of `FixedRealFFTV2` (one per variant; every variant gives the same bits).
+protocol FFTRadix4StageKernel {
+    /// Whether `stage` reads `packed` (else it may point at anything).
+    static var readsPackedTwiddles: Bool { get }
+    static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
+                      packed: UnsafePointer<Int16>, shift: Int32) -> UInt32
+}
+
+/// The portable reference: scalar, Int64 products.
+enum FFTRadix4StagePortable: FFTRadix4StageKernel {
+    static var readsPackedTwiddles: Bool { false }
+    /// One radix-4 decimation-in-frequency stage over blocks of `length` complex values: for each block and
+    /// j in 0..<L/4, with x_r = z[j + r L/4]: y0 = x0 + x1 + x2 + x3, y1 = (x0 - i x1 - x2 + i x3) W^j,
+    /// y2 = (x0 - x1 + x2 - x3) W^2j, y3 = (x0 + i x1 - x2 - i x3) W^3j (W = e^(-2 pi i / L)), each output
+    /// shifted right by `s` with one rounding (`(t c + u s + 2^(29+s)) >> (30 + s)`, exact in Int64, Q1.30
+    /// twiddles). Returns the OR of the outputs' magnitudeBits. `packed` is the vector kernels' table (unused).
+    @inline(__always)
+    static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles tw: UnsafePointer<Int32>,
+                      packed: UnsafePointer<Int16>, shift s: Int32) -> UInt32 {
+        let q = l / 4
+        let rnd32: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
+        let sh = Int64(30 &+ s), rnd = Int64(1) << (sh &- 1)
+        var acc: UInt32 = 0
+        var g = 0
+        while g < half {
+            let b = z + 2 &* g
+            var j = 0
+            while j < q {
+                let p0 = b + 2 &* j, p1 = p0 + 2 &* q, p2 = p1 + 2 &* q, p3 = p2 + 2 &* q
+                let x0r = p0[0], x0i = p0[1], x1r = p1[0], x1i = p1[1]
+                let x2r = p2[0], x2i = p2[1], x3r = p3[0], x3i = p3[1]
+                let s02r = x0r &+ x2r, s02i = x0i &+ x2i, d02r = x0r &- x2r, d02i = x0i &- x2i
+                let s13r = x1r &+ x3r, s13i = x1i &+ x3i, d13r = x1r &- x3r, d13i = x1i &- x3i
+                let y0r = (s02r &+ s13r &+ rnd32) &>> s, y0i = (s02i &+ s13i &+ rnd32) &>> s
+                let t2r = Int64(s02r &- s13r), t2i = Int64(s02i &- s13i)
+                let t1r = Int64(d02r &+ d13i), t1i = Int64(d02i &- d13r)
+                let t3r = Int64(d02r &- d13i), t3i = Int64(d02i &+ d13r)
+                let w = tw + 6 &* j
+                let c1 = Int64(w[0]), s1 = Int64(w[1]), c2 = Int64(w[2]), s2 = Int64(w[3])
+                let c3 = Int64(w[4]), s3 = Int64(w[5])
+                // (tr + i ti)(c - i s) = (tr c + ti s) + i (ti c - tr s)
+                let y1r = Int32(truncatingIfNeeded: (t1r &* c1 &+ t1i &* s1 &+ rnd) &>> sh)
+                let y1i = Int32(truncatingIfNeeded: (t1i &* c1 &- t1r &* s1 &+ rnd) &>> sh)
+                let y2r = Int32(truncatingIfNeeded: (t2r &* c2 &+ t2i &* s2 &+ rnd) &>> sh)
+                let y2i = Int32(truncatingIfNeeded: (t2i &* c2 &- t2r &* s2 &+ rnd) &>> sh)
+                let y3r = Int32(truncatingIfNeeded: (t3r &* c3 &+ t3i &* s3 &+ rnd) &>> sh)
+                let y3i = Int32(truncatingIfNeeded: (t3i &* c3 &- t3r &* s3 &+ rnd) &>> sh)
+                p0[0] = y0r; p0[1] = y0i; p1[0] = y1r; p1[1] = y1i
+                p2[0] = y2r; p2[1] = y2i; p3[0] = y3r; p3[1] = y3i
+                acc |= magnitudeBits(y0r) | magnitudeBits(y0i) | magnitudeBits(y1r) | magnitudeBits(y1i)
+                acc |= magnitudeBits(y2r) | magnitudeBits(y2i) | magnitudeBits(y3r) | magnitudeBits(y3i)
+                j &+= 1
+            }
+            g &+= l
+        }
+        return acc
     }
 }
