@@ -52,6 +52,8 @@ public struct FixedPointMFCC: Sendable {
     package let version: UInt32
     /// top_db as dB * 2^7 (version 2), `round(centibels * 128 / 100)`; < 0: no floor.
     let topDbQ7: Int32
+    /// The version-2 frame step's tables (radix-4 FFT, mel slots, log table: FrameLogMel.swift); nil for version 1.
+    let frameV2: FrameLogMelTables?
 
     /// Tables in the model file's layout (`FrontendTables`); throws `badFeatureConfig` for an invalid
     /// configuration, `badFrontend` when the tables do not fit it or the configuration asks for something
@@ -118,6 +120,10 @@ public struct FixedPointMFCC: Sendable {
         topDb = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 65536 + 50) / 100)
         topDbQ7 = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 128 + 50) / 100)
         version = tables.version
+        frameV2 = tables.version >= 2
+            ? FrameLogMelTables(nFFT: nFFT, bandFirst: first, bandCount: count, aminExponent: config.aminExponent,
+                                refExponent: config.refPowerExponent)
+            : nil
         if config.aminExponent < -90 || config.aminExponent > 90 || config.refPowerExponent < -90 || config.refPowerExponent > 90 {
             throw .badFrontend("amin or ref exponent out of the fixed-point frontend's range (-90...90)")
         }
@@ -146,11 +152,11 @@ public struct FixedPointMFCC: Sendable {
     }
 
     /// Scratch bytes `segment` and `segmentLogMel` need for this frontend's version: `scratchBytes(config:)`
-    /// for version 1; one frame's scratch and the Int16 log-mel of every frame for version 2 (38,936 bytes for the paper
+    /// for version 1; one frame's scratch and the Int16 log-mel of every frame for version 2 (41,480 bytes for the paper
     /// config). The static `scratchBytes(config:)` is enough for either version.
     package var segmentScratchBytes: Int {
         if version < 2 { return FixedPointMFCC.scratchBytes(config: config) }
-        return (FixedPointMFCC.frameLogMelScratchBytes(config: config) + 2 * frameCount * nMels + 7) / 8 * 8
+        return (frameLogMelWorkBytes + 2 * frameCount * nMels + 7) / 8 * 8
     }
 
     /// Frames whose mel power can be reused when the segment window moves by whole hops (see the type's doc):

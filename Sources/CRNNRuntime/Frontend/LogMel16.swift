@@ -11,29 +11,7 @@
 let logMel16FractionBits: Int32 = 7
 
 extension FixedPointMFCC {
-    /// Scratch bytes of `frameLogMel` (8-byte aligned memory).
-    static func frameLogMelScratchBytes(config: FeatureConfig) -> Int {
-        (frameScratchBytes(config: config) + 8 * Int(config.nMels) + 7) / 8 * 8
-    }
-
-    /// The version-2 log-mel of one frame: the frame is `source[start ..< start + nFFT]` with zeros outside
-    /// `source` (centre padding, the end of a short segment); `out[m]` = `round((max(10 log10 P_m, 10 log10 amin) -
-    /// 10 log10 max(amin, ref)) * 2^7)`, saturated to Int16, for the `nMels` bands. No top_db floor yet (it needs
-    /// the whole segment). `scratch`: `frameLogMelScratchBytes(config:)` bytes, 8-byte aligned.
-    func frameLogMel(source: UnsafeBufferPointer<Int16>, start: Int, into out: UnsafeMutablePointer<Int16>,
-                     scratch: UnsafeMutableRawBufferPointer) {
-        let frameBytes = FixedPointMFCC.frameScratchBytes(config: config)
-        precondition(scratch.count >= FixedPointMFCC.frameLogMelScratchBytes(config: config), "frame scratch too small")
-        let base = scratch.baseAddress!
-        let mel = (base + frameBytes).bindMemory(to: UInt64.self, capacity: nMels)
-        let e = melPower(source: source, start: start, into: UnsafeMutableBufferPointer(start: mel, count: nMels),
-                         scratch: UnsafeMutableRawBufferPointer(start: base, count: frameBytes))
-        let shift = decibelFractionBits - logMel16FractionBits
-        for m in 0..<nMels {
-            let db = max(decibelsQ16(mantissa: mel[m], exponent: e), aminDb) &- refDb
-            out[m] = saturatingInt16(roundingShiftRight(db, shift))
-        }
-    }
+    // frameLogMel and frameLogMelScratchBytes: FrameLogMel.swift.
 
     /// MFCCs (Int32 * 2^-8, `frameCount * nMFCC`, frame-major) from the version-2 log-mel rows of one segment:
     /// `row(t)` points at frame t's `nMels` values. The floor is `max over the segment - top_db` (in 2^-7 dB);
@@ -88,7 +66,7 @@ extension FixedPointMFCC {
         precondition(scratch.count >= segmentScratchBytes, "segment scratch too small")
         let base = scratch.baseAddress!
         precondition(UInt(bitPattern: base) & 7 == 0, "scratch must be 8-byte aligned")
-        let frameBytes = FixedPointMFCC.frameLogMelScratchBytes(config: config)
+        let frameBytes = frameLogMelWorkBytes
         let rows = (base + frameBytes).bindMemory(to: Int16.self, capacity: frameCount * nMels)
         let frameScratch = UnsafeMutableRawBufferPointer(start: base, count: frameBytes)
         for t in 0..<frameCount {

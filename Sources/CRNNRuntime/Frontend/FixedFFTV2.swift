@@ -1,0 +1,281 @@
+// FixedFFTV2: the real FFT of frontend version 2 (docs/fixed-point-mfcc.md §12). Integer only, bit-exact on
+// every architecture, in place in n + 2 Int32 (8,200 bytes for n = 2048).
+//
+// A real frame of n samples (n a power of two, 16...16384) is read as n/2 complex values
+// z[m] = x[2m] + i x[2m+1] (the samples in their natural order: no packing pass) and transformed by a
+// decimation-in-frequency FFT of n/2 points: radix-4 stages, plus one radix-2 stage when log2(n/2) is odd. The
+// output lies in mixed-radix digit-reversed order (`slot`). The real-FFT split is fused with the power
+// spectrum: one pass reads Z_k and Z_{n/2-k}, makes X_k and X_{n/2-k} with one complex multiply and writes
+// |X_k|^2 and |X_{n/2-k}|^2 as UInt64 over the two complex values it read (bin n/2 goes to one extra slot).
+//
+// Block floating point: every stage's input components are bounded by 2^28 (|c| <= 2^28); a radix-4 butterfly
+// grows a component at most by 4 sqrt(2) = 2^2.5, so with a stage bound of 2^B the stage shifts its outputs right
+// by s = max(0, B - 25) (one rounding per output, ties toward +infinity) and they are again <= 2^28. The
+// butterfly sums stay in Int32 (4 * 2^28 = 2^30); twiddle products are Int64 (Q1.30 twiddles: < 2^61; the radix-4
+// ones clamped to +-(2^30 - 1) so that they split into two Int16 halves: FixedFFTV2SSE2.swift computes the same
+// products exactly from 16 x 16-bit pieces with SSE2 `pmaddwd`).
+// `B` comes from an OR of the outputs' magnitudes made while the previous stage writes them.
+
+/// The version-2 fixed-point real FFT of length `n`: tables made at init, no allocation when transforming.
+///
+/// Example:
+/// ```
+/// let fft = FixedRealFFTV2(n: 2048)
+/// // work: 2050 Int32 (8-byte aligned), the frame's 2048 samples in work[0..<2048], each |x| <= 2^28
+/// let e = fft.powerSpectrum(work, bound: orOfMagnitudes)
+/// // |X_k|^2 = UInt64 slot `fft.slot(k)` of `work` * 2^e.power, for k in 0...1024
+/// ```
+struct FixedRealFFTV2: Sendable {
+    /// Real transform length, complex length n / 2.
+    let n: Int, half: Int
+    /// Complex lengths of the radix-4 stages that multiply by twiddles (L >= 8), first to last.
+    let stageLengths: [Int]
+    /// Per twiddle stage, per butterfly j in 0..<L/4: cos, sin of 2 pi j r / L for r = 1, 2, 3, Q1.30
+    /// clamped to +-(2^30 - 1) (W^{jr} = cos - i sin); stages concatenated in `stageLengths` order.
+    let stageTwiddles: [Int32]
+    /// The same twiddles split in Int16 halves in the vector kernels' layout (96 per pair of butterflies); a single
+    /// 0 when the selected kernel does not read them (`readsPackedTwiddles`).
+    let packedTwiddles: [Int16]
+    /// The last stage: a radix-4 without twiddles (L = 4) or a radix-2 (L = 2).
+    let lastIsRadix2: Bool
+    /// cos, sin (2 pi k / n), k in 0...n/4, Q1.30: the split's twiddles.
+    let splitTwiddles: [Int32]
+    /// Position of Z_k in the transformed data (complex index), k in 0..<n/2.
+    let position: [UInt16]
+
+    init(n: Int) {
+        precondition(n >= 16 && n <= 16384 && n & (n - 1) == 0, "FFT length must be a power of two in 16...16384")
+        self.n = n
+        half = n / 2
+        let tw = fixedTwiddlesQ30(n: n)  // cos, sin (2 pi k / n), k in 0...n/2
+        // cos, sin (2 pi k / n) for any k in 0..<n from the half table.
+        func cs(_ k: Int) -> (Int32, Int32) {
+            let k = k % n
+            return k <= n / 2 ? (tw.cos[k], tw.sin[k]) : (tw.cos[n - k], -tw.sin[n - k])
+        }
+        // The radix-4 twiddles: Q1.30 clamped to +-(2^30 - 1), so that the high half c >> 15 is an Int16.
+        func q30(_ v: Int32) -> Int32 { max(-(1 << 30) + 1, min((1 << 30) - 1, v)) }
+        func halves(_ v: Int32) -> (Int16, Int16) {
+            (Int16(truncatingIfNeeded: q30(v) >> 15), Int16(truncatingIfNeeded: q30(v) & 0x7fff))
+        }
+        var lengths: [Int] = [], table: [Int32] = [], packed: [Int16] = []
+        var l = n / 2
+        while l >= 8 {
+            lengths.append(l)
+            let q = l / 4, step = n / l  // 2 pi j r / L = 2 pi (j r step) / n
+            for j in 0..<q {
+                for r in 1...3 {
+                    let (c, s) = cs(j * r * step)
+                    table.append(q30(c)); table.append(q30(s))
+                }
+            }
+            // The vector kernels' layout: per pair of butterflies (j, j + 1) and r = 1, 2, 3, four vectors of
+            // 8 Int16 (hi = v >> 15, lo = v & 0x7fff of the Q1.30 values):
+            //   (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
+            //   and the same two with (-s, c) in place of (c, s).
+            for j in stride(from: 0, to: q, by: 2) {
+                for r in 1...3 {
+                    let (c0, s0) = cs(j * r * step), (c1, s1) = cs((j + 1) * r * step)
+                    for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-q30(s0), c0, -q30(s1), c1)] {
+                        let (a0h, a0l) = halves(a0), (b0h, b0l) = halves(b0), (a1h, a1l) = halves(a1), (b1h, b1l) = halves(b1)
+                        packed += [a0h, b0h, a1h, b1h, a0l, b0l, a1l, b1l]
+                        packed += [a0l, b0l, a1l, b1l, a0h, b0h, a1h, b1h]
+                    }
+                }
+            }
+            l /= 4
+        }
+        stageLengths = lengths
+        stageTwiddles = table
+        // Only a vector kernel reads the packed table (32 KB for n = 2048): the portable build keeps one element.
+        packedTwiddles = FFTSelectedRadix4Kernel.readsPackedTwiddles ? packed : [0]
+        lastIsRadix2 = l == 2
+        var split: [Int32] = []
+        for k in 0...(n / 4) { let (c, s) = cs(k); split.append(c); split.append(s) }
+        splitTwiddles = split
+        // Digit reversal: pos_L(k) = (k mod r) (L / r) + pos_{L/r}(k / r), r = 4 except r = 2 for L = 2.
+        var pos = [UInt16](repeating: 0, count: n / 2)
+        for k in 0..<(n / 2) {
+            var p = 0, kk = k, len = n / 2
+            while len > 1 {
+                let r = len == 2 ? 2 : 4
+                p += (kk % r) * (len / r)
+                kk /= r
+                len /= r
+            }
+            pos[k] = UInt16(truncatingIfNeeded: p)
+        }
+        position = pos
+    }
+
+    /// Int32 elements of the work memory: the n samples plus one extra complex slot for bin n/2's power.
+    static func workCount(n: Int) -> Int { n + 2 }
+
+    /// The UInt64 slot of `work` that holds bin k's power after `powerSpectrum`, k in 0...n/2.
+    @inline(__always) func slot(_ k: Int) -> Int { k == half ? half : Int(position[k]) }
+
+    /// Power spectrum of the real frame in `work[0..<n]` (each |x| <= 2^28; `bound` = OR of the samples'
+    /// `magnitudeBits`, nonzero), in place: afterwards the UInt64 at slot `slot(k)` of `work` (8-byte aligned,
+    /// `workCount(n:)` Int32) is `power_k`, with `|X_k|^2 = power_k * 2^exponent`, X the exact DFT of x, each
+    /// `power_k < 2^59`. Returns (exponent, OR of all power_k).
+    func powerSpectrum(_ work: UnsafeMutablePointer<Int32>, bound: UInt32) -> (exponent: Int32, or: UInt64) {
+        var acc = bound
+        var shift: Int32 = 0
+        stageTwiddles.withUnsafeBufferPointer { tb in
+            packedTwiddles.withUnsafeBufferPointer { pb in
+                var t = tb.baseAddress!, p = pb.baseAddress!
+                for l in stageLengths {
+                    let s = max(0, significantBits(acc) &- 25)
+                    shift &+= s
+                    acc = FFTSelectedRadix4Kernel.stage(work, half: half, length: l, twiddles: t, packed: p, shift: s)
+                    t += 6 &* (l / 4)
+                    p += 48 &* (l / 4)
+                }
+            }
+        }
+        if lastIsRadix2 {
+            let s = max(0, significantBits(acc) &- 27)  // outputs at most double: <= 2^28 again
+            shift &+= s
+            radix2Last(work, shift: s)
+        } else {
+            let s = max(0, significantBits(acc) &- 25)
+            shift &+= s
+            radix4Last(work, shift: s)
+        }
+        let or = splitPower(work)
+        return (2 &* shift, or)
+    }
+
+    /// The last radix-4 stage (L = 4, all twiddles 1), outputs shifted right by `s` with one rounding.
+    @inline(__always)
+    func radix4Last(_ z: UnsafeMutablePointer<Int32>, shift s: Int32) {
+        let rnd: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
+        var g = 0
+        while g < half {
+            let p = z + 2 &* g
+            let x0r = p[0], x0i = p[1], x1r = p[2], x1i = p[3], x2r = p[4], x2i = p[5], x3r = p[6], x3i = p[7]
+            let s02r = x0r &+ x2r, s02i = x0i &+ x2i, d02r = x0r &- x2r, d02i = x0i &- x2i
+            let s13r = x1r &+ x3r, s13i = x1i &+ x3i, d13r = x1r &- x3r, d13i = x1i &- x3i
+            p[0] = (s02r &+ s13r &+ rnd) &>> s; p[1] = (s02i &+ s13i &+ rnd) &>> s
+            p[2] = (d02r &+ d13i &+ rnd) &>> s; p[3] = (d02i &- d13r &+ rnd) &>> s
+            p[4] = (s02r &- s13r &+ rnd) &>> s; p[5] = (s02i &- s13i &+ rnd) &>> s
+            p[6] = (d02r &- d13i &+ rnd) &>> s; p[7] = (d02i &+ d13r &+ rnd) &>> s
+            g &+= 4
+        }
+    }
+
+    /// The last stage as radix-2 (L = 2): (a + b, a - b), shifted right by `s` with one rounding.
+    @inline(__always)
+    func radix2Last(_ z: UnsafeMutablePointer<Int32>, shift s: Int32) {
+        let rnd: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
+        var g = 0
+        while g < half {
+            let p = z + 2 &* g
+            let ar = p[0], ai = p[1], br = p[2], bi = p[3]
+            p[0] = (ar &+ br &+ rnd) &>> s; p[1] = (ai &+ bi &+ rnd) &>> s
+            p[2] = (ar &- br &+ rnd) &>> s; p[3] = (ai &- bi &+ rnd) &>> s
+            g &+= 2
+        }
+    }
+
+    /// The real-FFT split fused with the power: for k in 0...n/4, with Z_k (components <= 2^28) and
+    /// Z_{n/2-k}: A = Z_k + conj Z_{n/2-k}, B = Z_k - conj Z_{n/2-k}, T = W^k (-i B) (W = e^(-2 pi i / n));
+    /// X_k = (A + T) / 2 and X_{n/2-k} = conj(A - T) / 2, each component rounded once (`>> 31`, ties toward
+    /// +infinity) and below 2^29.5; the powers re^2 + im^2 < 2^59 overwrite the two complex values read
+    /// (bin n/2's power goes to slot n/2; for k = n/4 only X_k is made). Returns the OR of the powers.
+    @inline(__always)
+    func splitPower(_ z: UnsafeMutablePointer<Int32>) -> UInt64 {
+        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: UInt64.self)
+        let rnd = Int64(1) << 30
+        var orAll: UInt64 = 0
+        splitTwiddles.withUnsafeBufferPointer { tb in
+            position.withUnsafeBufferPointer { pb in
+                let tw = tb.baseAddress!, pos = pb.baseAddress!
+                let quarter = half / 2
+                var k = 0
+                while k <= quarter {
+                    let ia = Int(pos[k]), ib = k == 0 ? 0 : Int(pos[half &- k])
+                    let zr = Int64(z[2 &* ia]), zi = Int64(z[2 &* ia &+ 1])
+                    let mr = Int64(z[2 &* ib]), mi = Int64(z[2 &* ib &+ 1])
+                    let ar = (zr &+ mr) << 30, ai = (zi &- mi) << 30, br = zr &- mr, bi = zi &+ mi
+                    let c = Int64(tw[2 &* k]), s = Int64(tw[2 &* k &+ 1])
+                    // T = (c - i s)(bi - i br) = (c bi - s br) + i (-c br - s bi)
+                    let tr = c &* bi &- s &* br, ti = 0 &- c &* br &- s &* bi
+                    let xr = (ar &+ tr &+ rnd) &>> 31, xi = (ai &+ ti &+ rnd) &>> 31
+                    let pk = UInt64(bitPattern: xr &* xr &+ xi &* xi)
+                    if k == quarter {
+                        power[ia] = pk
+                        orAll |= pk
+                    } else {
+                        let yr = (ar &- tr &+ rnd) &>> 31, yi = (ai &- ti &+ rnd) &>> 31
+                        let pm = UInt64(bitPattern: yr &* yr &+ yi &* yi)
+                        power[ia] = pk
+                        power[k == 0 ? half : ib] = pm
+                        orAll |= pk | pm
+                    }
+                    k &+= 1
+                }
+            }
+        }
+        return orAll
+    }
+}
+
+/// A radix-4 stage kernel of `FixedRealFFTV2` (one per variant; every variant gives the same bits).
+protocol FFTRadix4StageKernel {
+    /// Whether `stage` reads `packed` (else it may point at anything).
+    static var readsPackedTwiddles: Bool { get }
+    static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
+                      packed: UnsafePointer<Int16>, shift: Int32) -> UInt32
+}
+
+/// The portable reference: scalar, Int64 products.
+enum FFTRadix4StagePortable: FFTRadix4StageKernel {
+    static var readsPackedTwiddles: Bool { false }
+    /// One radix-4 decimation-in-frequency stage over blocks of `length` complex values: for each block and
+    /// j in 0..<L/4, with x_r = z[j + r L/4]: y0 = x0 + x1 + x2 + x3, y1 = (x0 - i x1 - x2 + i x3) W^j,
+    /// y2 = (x0 - x1 + x2 - x3) W^2j, y3 = (x0 + i x1 - x2 - i x3) W^3j (W = e^(-2 pi i / L)), each output
+    /// shifted right by `s` with one rounding (`(t c + u s + 2^(29+s)) >> (30 + s)`, exact in Int64, Q1.30
+    /// twiddles). Returns the OR of the outputs' magnitudeBits. `packed` is the vector kernels' table (unused).
+    @inline(__always)
+    static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles tw: UnsafePointer<Int32>,
+                      packed: UnsafePointer<Int16>, shift s: Int32) -> UInt32 {
+        let q = l / 4
+        let rnd32: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
+        let sh = Int64(30 &+ s), rnd = Int64(1) << (sh &- 1)
+        var acc: UInt32 = 0
+        var g = 0
+        while g < half {
+            let b = z + 2 &* g
+            var j = 0
+            while j < q {
+                let p0 = b + 2 &* j, p1 = p0 + 2 &* q, p2 = p1 + 2 &* q, p3 = p2 + 2 &* q
+                let x0r = p0[0], x0i = p0[1], x1r = p1[0], x1i = p1[1]
+                let x2r = p2[0], x2i = p2[1], x3r = p3[0], x3i = p3[1]
+                let s02r = x0r &+ x2r, s02i = x0i &+ x2i, d02r = x0r &- x2r, d02i = x0i &- x2i
+                let s13r = x1r &+ x3r, s13i = x1i &+ x3i, d13r = x1r &- x3r, d13i = x1i &- x3i
+                let y0r = (s02r &+ s13r &+ rnd32) &>> s, y0i = (s02i &+ s13i &+ rnd32) &>> s
+                let t2r = Int64(s02r &- s13r), t2i = Int64(s02i &- s13i)
+                let t1r = Int64(d02r &+ d13i), t1i = Int64(d02i &- d13r)
+                let t3r = Int64(d02r &- d13i), t3i = Int64(d02i &+ d13r)
+                let w = tw + 6 &* j
+                let c1 = Int64(w[0]), s1 = Int64(w[1]), c2 = Int64(w[2]), s2 = Int64(w[3])
+                let c3 = Int64(w[4]), s3 = Int64(w[5])
+                // (tr + i ti)(c - i s) = (tr c + ti s) + i (ti c - tr s)
+                let y1r = Int32(truncatingIfNeeded: (t1r &* c1 &+ t1i &* s1 &+ rnd) &>> sh)
+                let y1i = Int32(truncatingIfNeeded: (t1i &* c1 &- t1r &* s1 &+ rnd) &>> sh)
+                let y2r = Int32(truncatingIfNeeded: (t2r &* c2 &+ t2i &* s2 &+ rnd) &>> sh)
+                let y2i = Int32(truncatingIfNeeded: (t2i &* c2 &- t2r &* s2 &+ rnd) &>> sh)
+                let y3r = Int32(truncatingIfNeeded: (t3r &* c3 &+ t3i &* s3 &+ rnd) &>> sh)
+                let y3i = Int32(truncatingIfNeeded: (t3i &* c3 &- t3r &* s3 &+ rnd) &>> sh)
+                p0[0] = y0r; p0[1] = y0i; p1[0] = y1r; p1[1] = y1i
+                p2[0] = y2r; p2[1] = y2i; p3[0] = y3r; p3[1] = y3i
+                acc |= magnitudeBits(y0r) | magnitudeBits(y0i) | magnitudeBits(y1r) | magnitudeBits(y1i)
+                acc |= magnitudeBits(y2r) | magnitudeBits(y2i) | magnitudeBits(y3r) | magnitudeBits(y3i)
+                j &+= 1
+            }
+            g &+= l
+        }
+        return acc
+    }
+}

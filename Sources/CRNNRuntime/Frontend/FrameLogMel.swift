@@ -1,0 +1,189 @@
+// FrameLogMel: the per-frame step of frontend version 2 (docs/fixed-point-mfcc.md §12): one frame of Int16
+// PCM -> its nMels pre-floor log-mel values, Int16 dB * 2^7. Integer only, bit-exact on every architecture.
+//
+//   frame (nFFT Int16, zeros outside the source)
+//   -> x = round(pcm * Hann_Q1.30 / 2^r), Int32 <= 2^28 (r from the frame's peak)   in place in the FFT work
+//   -> FixedRealFFTV2: radix-4 DIF, block floating point, split fused with |X|^2      UInt64 < 2^59, in place
+//   -> mel over each band's non-zero span (power rounded to powerBits, Q0.15 weights) UInt64 per band
+//   -> log2 by a 129-entry table with linear interpolation, dB * 2^7, amin, ref      Int16
+//
+// Working memory: nFFT + 2 Int32 (8,200 bytes for nFFT = 2048); nothing else.
+
+/// The tables of the version-2 frame step, made at `FixedPointMFCC.init` for a version-2 frontend.
+struct FrameLogMelTables: Sendable {
+    let fft: FixedRealFFTV2
+    /// Per mel weight (in `FixedPointMFCC.weights` order): the UInt64 slot of its bin's power after the FFT.
+    let melSlot: [UInt16]
+    /// `log2(1 + i / 128)` as Q20, i in 0...128 (`log2TableBits` = 7), from the table-free `log2Q20`.
+    let log2Table: [Int32]
+    /// amin and ref as dB * 2^7 (exact: 10 dB per decade * exponent * 128).
+    let aminQ7: Int32, refQ7: Int32
+
+    init(nFFT: Int, bandFirst: [Int], bandCount: [Int], aminExponent: Int32, refExponent: Int32) {
+        fft = FixedRealFFTV2(n: nFFT)
+        var slots: [UInt16] = []
+        for m in 0..<bandFirst.count {
+            for k in bandFirst[m]..<(bandFirst[m] + bandCount[m]) { slots.append(UInt16(truncatingIfNeeded: fft.slot(k))) }
+        }
+        melSlot = slots
+        log2Table = makeLog2Table()
+        aminQ7 = aminExponent &* 1280
+        refQ7 = max(refExponent, aminExponent) &* 1280
+    }
+}
+
+/// Index bits of `log2Table`: 2^7 intervals of the mantissa range [1, 2).
+let log2TableBits = 7
+
+/// `round(log2(1 + i / 2^7) * 2^20)` for i in 0...2^7 (each within 0.51 of the exact value, `log2Q20`).
+func makeLog2Table() -> [Int32] {
+    let size = 1 << log2TableBits
+    return (0...size).map { i in log2Q20(UInt64(size + i)) &- (Int32(log2TableBits) << 20) }
+}
+
+/// `log2(x) * 2^20` for x >= 1 from `log2Table` (`table`, 129 entries): integer part from the leading-zero
+/// count, the mantissa's next 7 bits index the table, its following 32 bits interpolate linearly (one rounding).
+/// Error: below 13 * 2^-20 (interpolation <= (2^-7)^2 / (8 ln 2) = 11.3 * 2^-20, table 0.51, rounding 0.5;
+/// test `testTableLog2Accuracy`). x must not be 0.
+@inline(__always)
+func log2Q20Table(_ x: UInt64, _ table: UnsafePointer<Int32>) -> Int64 {
+    let lz = x.leadingZeroBitCount
+    let m = x &<< UInt64(lz)  // leading one at bit 63
+    let i = Int(truncatingIfNeeded: (m &>> 56) & 127)
+    let f = Int64(truncatingIfNeeded: (m &>> 24) & 0xFFFF_FFFF)
+    let lo = Int64(table[i]), d = Int64(table[i &+ 1]) &- lo
+    return (Int64(63 &- lz) << 20) &+ lo &+ ((d &* f &+ (Int64(1) << 31)) &>> 32)
+}
+
+extension FixedPointMFCC {
+    /// Scratch bytes of `frameLogMel` (8-byte aligned memory): the version-2 FFT's work, `nFFT + 2` Int32
+    /// (8,200 bytes for the paper config); for a version-1 frontend the version-1 frame scratch and the mel powers.
+    static func frameLogMelScratchBytes(config: FeatureConfig) -> Int {
+        let v2 = 4 * FixedRealFFTV2.workCount(n: Int(config.nFFT))
+        let v1 = frameScratchBytes(config: config) + 8 * Int(config.nMels)
+        return (max(v1, v2) + 7) / 8 * 8
+    }
+
+    /// Scratch bytes `frameLogMel` needs for this frontend's version: 8,200 for a version-2 paper config
+    /// (`frameLogMelScratchBytes(config:)`, which suits either version, is 33,800).
+    var frameLogMelWorkBytes: Int {
+        frameV2 == nil ? FixedPointMFCC.frameLogMelScratchBytes(config: config)
+            : (4 * FixedRealFFTV2.workCount(n: nFFT) + 7) / 8 * 8
+    }
+
+    /// The version-2 log-mel of one frame: the frame is `source[start ..< start + nFFT]` with zeros outside
+    /// `source` (centre padding, the end of a short segment); `out[m]` = `round((max(10 log10 P_m, 10 log10 amin) -
+    /// 10 log10 max(amin, ref)) * 2^7)`, saturated to Int16, for the `nMels` bands. No top_db floor yet (it needs
+    /// the whole segment). `scratch`: `frameLogMelScratchBytes(config:)` bytes, 8-byte aligned.
+    ///
+    /// P_m is computed as docs/fixed-point-mfcc.md §12 defines (window Q1.30, radix-4 FFT, table log); a version-1
+    /// frontend (no version-2 tables) takes its `melPower` and exact log instead.
+    func frameLogMel(source: UnsafeBufferPointer<Int16>, start: Int, into out: UnsafeMutablePointer<Int16>,
+                     scratch: UnsafeMutableRawBufferPointer) {
+        guard let v2 = frameV2 else {
+            frameLogMelVersion1(source: source, start: start, into: out, scratch: scratch)
+            return
+        }
+        precondition(scratch.count >= 4 * FixedRealFFTV2.workCount(n: nFFT), "frame scratch too small")
+        let base = scratch.baseAddress!
+        precondition(UInt(bitPattern: base) & 7 == 0, "scratch must be 8-byte aligned")
+        let work = base.bindMemory(to: Int32.self, capacity: FixedRealFFTV2.workCount(n: nFFT))
+        let silent = saturatingInt16(v2.aminQ7 &- v2.refQ7)
+        // Window: x = round(pcm * w / 2^r), |x| <= 2^28.
+        guard let (r, bound) = windowFrame(source: source, start: start, into: work) else {
+            for m in 0..<nMels { out[m] = silent }
+            return
+        }
+        let (fftExponent, orPower) = v2.fft.powerSpectrum(work, bound: bound)
+        let power = UnsafeMutableRawPointer(work).assumingMemoryBound(to: UInt64.self)
+        // Mel: power rounded right by p so that sum_k w_k P_k < 2^63.
+        let p = max(0, Int32(64 &- orPower.leadingZeroBitCount) &- powerBits)
+        let rndP: UInt64 = p == 0 ? 0 : UInt64(1) &<< UInt64(p &- 1)
+        let shP = UInt64(p)
+        // mel_m * 2^e is the band's power in (sample / 32768)^2 units.
+        let e = fftExponent &+ 2 &* (r &- 45) &+ p &+ melWeightExponent &- 15
+        let eQ20 = Int64(e) << 20
+        let aminQ7 = v2.aminQ7, refQ7 = v2.refQ7
+        weights.withUnsafeBufferPointer { wb in
+            v2.melSlot.withUnsafeBufferPointer { sb in
+                bandCount.withUnsafeBufferPointer { cb in
+                    v2.log2Table.withUnsafeBufferPointer { lb in
+                        let w = wb.baseAddress!, slot = sb.baseAddress!, table = lb.baseAddress!
+                        var i = 0
+                        for m in 0..<nMels {
+                            let end = i &+ cb[m]
+                            var acc: UInt64 = 0
+                            while i < end {
+                                acc &+= UInt64(w[i]) &* ((power[Int(slot[i])] &+ rndP) &>> shP)
+                                i &+= 1
+                            }
+                            if acc == 0 { out[m] = silent; continue }
+                            // dB * 2^7 = log2 * 2^20 * 10 log10(2) * 2^31 / 2^44, rounded.
+                            let l = log2Q20Table(acc, table) &+ eQ20
+                            let db = Int32(truncatingIfNeeded: (l &* tenLog10TwoQ31 &+ (Int64(1) << 43)) &>> 44)
+                            out[m] = saturatingInt16(max(db, aminQ7) &- refQ7)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes `x[j] = round(pcm[j] * window[j] / 2^r)` for the frame `source[start ..< start + nFFT]` (zeros
+    /// outside) into `x`, with `r` the least shift that keeps |x| <= 2^28 given the frame's peak sample
+    /// (`|pcm| <= 2^b`: r = b + 2); when the result has 24 or fewer significant bits (loud samples only where
+    /// the window is small), the frame is windowed again with r lowered by 28 - bits (at least 0), which keeps
+    /// |x| <= 2^28. Returns (r, OR of the x's magnitudeBits), or nil when every product is 0.
+    @inline(__always)
+    func windowFrame(source: UnsafeBufferPointer<Int16>, start: Int, into x: UnsafeMutablePointer<Int32>)
+        -> (Int32, UInt32)? {
+        let n = source.count
+        let lo = min(nFFT, max(0, -start)), hi = max(lo, min(nFFT, n - start))
+        var j = 0
+        while j < lo { x[j] = 0; j &+= 1 }
+        j = hi
+        while j < nFFT { x[j] = 0; j &+= 1 }
+        if lo == hi { return nil }
+        let src = source.baseAddress! + (start + lo)
+        var peak: UInt32 = 0
+        for i in 0..<(hi - lo) { peak |= magnitudeBits(Int32(src[i])) }
+        var r = significantBits(peak) &+ 2
+        return window.withUnsafeBufferPointer { wb -> (Int32, UInt32)? in
+            let w = wb.baseAddress! + lo, xs = x + lo
+            let count = hi &- lo
+            var bound: UInt32 = 0
+            while true {
+                let rnd: Int64 = r == 0 ? 0 : Int64(1) << Int64(r &- 1)
+                let rr = Int64(r)
+                bound = 0
+                var i = 0
+                while i < count {
+                    let v = Int32(truncatingIfNeeded: (Int64(src[i]) &* Int64(w[i]) &+ rnd) &>> rr)
+                    xs[i] = v
+                    bound |= magnitudeBits(v)
+                    i &+= 1
+                }
+                let bits = significantBits(bound)
+                if bits > 24 || r == 0 { break }
+                r = max(0, r &- (28 &- bits))
+            }
+            return bound == 0 ? nil : (r, bound)
+        }
+    }
+
+    /// `frameLogMel` of a version-1 frontend: its `melPower` and exact log, rounded to dB * 2^7.
+    func frameLogMelVersion1(source: UnsafeBufferPointer<Int16>, start: Int, into out: UnsafeMutablePointer<Int16>,
+                             scratch: UnsafeMutableRawBufferPointer) {
+        let frameBytes = FixedPointMFCC.frameScratchBytes(config: config)
+        precondition(scratch.count >= FixedPointMFCC.frameLogMelScratchBytes(config: config), "frame scratch too small")
+        let base = scratch.baseAddress!
+        let mel = (base + frameBytes).bindMemory(to: UInt64.self, capacity: nMels)
+        let e = melPower(source: source, start: start, into: UnsafeMutableBufferPointer(start: mel, count: nMels),
+                         scratch: UnsafeMutableRawBufferPointer(start: base, count: frameBytes))
+        let shift = decibelFractionBits - logMel16FractionBits
+        for m in 0..<nMels {
+            let db = max(decibelsQ16(mantissa: mel[m], exponent: e), aminDb) &- refDb
+            out[m] = saturatingInt16(roundingShiftRight(db, shift))
+        }
+    }
+}
