@@ -66,7 +66,7 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         heads.initialize(repeating: 0, count: max(1, pendingWindows * lo * nMels))
         tail = .allocate(capacity: max(1, (mfcc.frameCount - hi) * nMels))
         tail.initialize(repeating: 0, count: max(1, (mfcc.frameCount - hi) * nMels))
-        frameScratch = .allocate(byteCount: FixedPointMFCC.frameLogMelScratchBytes(config: mfcc.config), alignment: 16)
+        frameScratch = .allocate(byteCount: mfcc.frameLogMelWorkBytes, alignment: 16)
         nextFrame = lo
     }
 
