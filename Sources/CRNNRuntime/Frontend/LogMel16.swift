@@ -18,24 +18,33 @@ extension FixedPointMFCC {
     /// `out[t][k] = round(sum_m D[k][m] * max(v[t][m], floor) / 2^(14 - e_dct))` (64-bit sums, one rounding,
     /// saturated).
     func mfcc16(rows row: (Int) -> UnsafePointer<Int16>, into out: UnsafeMutablePointer<Int32>) {
+        let floorV = floor16(rows: row)
+        for t in 0..<frameCount { dctRow16(row(t), floor: floorV, into: out + t &* nMFCC) }
+    }
+
+    /// The segment's floor in 2^-7 dB: its largest log-mel value minus top_db (`Int16.min`: no floor).
+    func floor16(rows row: (Int) -> UnsafePointer<Int16>) -> Int32 {
         var maxV = Int32(Int16.min)
         for t in 0..<frameCount {
             let r = row(t)
             for m in 0..<nMels { maxV = max(maxV, Int32(r[m])) }
         }
-        let floorV = topDbQ7 < 0 ? Int32(Int16.min) : maxV &- topDbQ7
-        let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent  // 14 - e_dct: -2...30 (<= 0: no shift)
+        return topDbQ7 < 0 ? Int32(Int16.min) : maxV &- topDbQ7
+    }
+
+    /// One frame's MFCCs: `out[k] = round(sum_m D[k][m] * max(v[m], floor) / 2^(14 - e_dct))` (64-bit sums, one
+    /// rounding, saturated). When no value of the row is below `floor` the result is that of the unfloored row,
+    /// which lets a stream compute it once per frame (StreamingMFCC).
+    func dctRow16(_ r: UnsafePointer<Int16>, floor floorV: Int32, into out: UnsafeMutablePointer<Int32>) {
+        let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent  // 14 - e_dct: 0...30 (init refuses e_dct > 14)
         dct.withUnsafeBufferPointer { dbuf in
             let d = dbuf.baseAddress!
-            for t in 0..<frameCount {
-                let r = row(t)
-                for k in 0..<nMFCC {
-                    let coef = d + k &* nMels
-                    var acc: Int64 = 0
-                    var m = 0
-                    while m < nMels { acc &+= Int64(coef[m]) &* Int64(max(Int32(r[m]), floorV)); m &+= 1 }
-                    out[t &* nMFCC &+ k] = saturatingInt32(roundingShiftRight(acc, shift))
-                }
+            for k in 0..<nMFCC {
+                let coef = d + k &* nMels
+                var acc: Int64 = 0
+                var m = 0
+                while m < nMels { acc &+= Int64(coef[m]) &* Int64(max(Int32(r[m]), floorV)); m &+= 1 }
+                out[k] = saturatingInt32(roundingShiftRight(acc, shift))
             }
         }
     }

@@ -13,8 +13,9 @@
 //     `headSpan` samples have arrived, kept until it is due (a few windows are pending at a time).
 //   - tail frames (t >= hi) see the window's trailing zeros: computed when the window is due, from the recent
 //     samples kept in `history`.
-// Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes, heads 4 x 2 x 256, tail 2 x 256, history
-// 2,560 samples, one frame's scratch; allocated at init, nothing allocated while streaming.
+// Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes and each ring frame's unfloored MFCCs
+// (126 x 23 x 4 = 11,592 bytes, so that the DCT runs once per frame rather than once per window), heads
+// 4 x 2 x 256, tail 2 x 256, history 2,560 samples, one frame's scratch; allocated at init, nothing while streaming.
 
 public final class StreamingMFCC {  // members: package (crnn-infer's bench); embedders use StreamClassifier
     package let mfcc: FixedPointMFCC
@@ -32,6 +33,10 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     /// Interior rows: stream frame j in slot j % ringFrames; head rows: window w in slot w % pendingWindows.
     let ring: UnsafeMutablePointer<Int16>, ringFrames: Int
     let heads: UnsafeMutablePointer<Int16>, pendingWindows: Int
+    /// Per ring slot: the frame's MFCCs without a floor and its smallest log-mel value. A window whose floor is at or
+    /// below that value uses them as they are (the floor changes nothing in that row), so the DCT runs once per
+    /// frame instead of once per window (only edge frames and floored rows are transformed per window).
+    let ringMFCC: UnsafeMutablePointer<Int32>, ringMin: UnsafeMutablePointer<Int16>
     let tail: UnsafeMutablePointer<Int16>
     let frameScratch: UnsafeMutableRawBufferPointer
     /// Samples pushed so far; next stream frame to complete; next window whose head frames are due.
@@ -62,6 +67,10 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         let nMels = mfcc.nMels
         ring = .allocate(capacity: ringFrames * nMels)
         ring.initialize(repeating: 0, count: ringFrames * nMels)
+        ringMFCC = .allocate(capacity: ringFrames * mfcc.nMFCC)
+        ringMFCC.initialize(repeating: 0, count: ringFrames * mfcc.nMFCC)
+        ringMin = .allocate(capacity: ringFrames)
+        ringMin.initialize(repeating: 0, count: ringFrames)
         heads = .allocate(capacity: max(1, pendingWindows * lo * nMels))
         heads.initialize(repeating: 0, count: max(1, pendingWindows * lo * nMels))
         tail = .allocate(capacity: max(1, (mfcc.frameCount - hi) * nMels))
@@ -72,6 +81,7 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
 
     deinit {
         history.deallocate(); ring.deallocate(); heads.deallocate(); tail.deallocate(); frameScratch.deallocate()
+        ringMFCC.deallocate(); ringMin.deallocate()
     }
 
     /// True when `mfcc` can stream with frame reuse: frontend version 2 and at least one interior frame.
@@ -80,6 +90,7 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch).
     package var memoryBytes: Int {
         2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count + frameScratch.count
+            + ringFrames * (4 * mfcc.nMFCC + 2)
     }
 
     // MARK: Pushing samples
@@ -139,6 +150,16 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         let start = frameEnd(j) - Int64(mfcc.nFFT)
         mfcc.frameLogMel(source: historySlice(from: start, count: mfcc.nFFT), start: 0,
                          into: ring + (j % ringFrames) * mfcc.nMels, scratch: frameScratch)
+        fillSlotMFCC(j % ringFrames)
+    }
+
+    /// The unfloored MFCCs and the smallest value of ring slot `slot`'s row.
+    func fillSlotMFCC(_ slot: Int) {
+        let row = ring + slot * mfcc.nMels
+        var least = Int16.max
+        for m in 0..<mfcc.nMels { least = min(least, row[m]) }
+        ringMin[slot] = least
+        mfcc.dctRow16(row, floor: Int32(Int16.min), into: ringMFCC + slot * mfcc.nMFCC)
     }
 
     /// Frame t of window w from the window's samples [0, valid) (zeros after), written to `out`.
@@ -169,14 +190,31 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         let base = Int64(w) * Int64(hopFrames)
         // Interior frames that reach past the valid samples (only in a partial window) see zeros: recompute them.
         for t in lo..<hi where t * mfcc.hop - mfcc.pad + mfcc.nFFT > valid {
-            computeWindowFrame(window: w, frame: t, valid: valid, into: ring + Int((base + Int64(t)) % Int64(ringFrames)) * nMels)
+            let slot = Int((base + Int64(t)) % Int64(ringFrames))
+            computeWindowFrame(window: w, frame: t, valid: valid, into: ring + slot * nMels)
+            fillSlotMFCC(slot)
         }
         for t in hi..<mfcc.frameCount { computeWindowFrame(window: w, frame: t, valid: valid, into: tail + (t - hi) * nMels) }
         let headSlot = heads + Int(w % Int64(pendingWindows)) * lo * nMels
-        mfcc.mfcc16(rows: { t in
+        let row: (Int) -> UnsafePointer<Int16> = { t in
             if t < self.lo { return UnsafePointer(headSlot + t * nMels) }
             if t < self.hi { return UnsafePointer(self.ring + Int((base + Int64(t)) % Int64(self.ringFrames)) * nMels) }
             return UnsafePointer(self.tail + (t - self.hi) * nMels)
-        }, into: out)
+        }
+        // mfcc16, with the interior frames' DCT taken from the ring where the floor leaves their row unchanged.
+        let floorV = mfcc.floor16(rows: row)
+        let nMFCC = mfcc.nMFCC
+        for t in 0..<mfcc.frameCount {
+            let o = out + t * nMFCC
+            if t >= lo && t < hi {
+                let slot = Int((base + Int64(t)) % Int64(ringFrames))
+                if Int32(ringMin[slot]) >= floorV {
+                    let cached = ringMFCC + slot * nMFCC
+                    for k in 0..<nMFCC { o[k] = cached[k] }
+                    continue
+                }
+            }
+            mfcc.dctRow16(row(t), floor: floorV, into: o)
+        }
     }
 }
