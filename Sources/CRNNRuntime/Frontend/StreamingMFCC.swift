@@ -108,16 +108,19 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         let count = samples.count
         let capacity = history.count
         while i < count {
-            if historyCount == capacity {  // keep the newest historyKeep samples
-                let drop = capacity - historyKeep
-                for k in 0..<historyKeep { history[k] = history[drop + k] }
+            if historyCount == capacity {  // keep the newest historyKeep samples (forward copy: safe as they overlap)
+                let drop = capacity - historyKeep, h = history.baseAddress!, keep = historyKeep
+                var k = 0
+                while k < keep { h[k] = h[k &+ drop]; k &+= 1 }
                 historyStart += Int64(drop)
-                historyCount = historyKeep
+                historyCount = keep
             }
             let headEnd = lo == 0 ? Int64.max : windowStart(nextHeadWindow) + Int64(headSpan)
             let nextEvent = min(frameEnd(nextFrame), headEnd)
             let run = Int(min(Int64(count - i), Int64(capacity - historyCount), nextEvent - totalSamples))
-            for k in 0..<run { history[historyCount + k] = samples[i + k] }
+            let dst = history.baseAddress! + historyCount, src = samples.baseAddress! + i
+            var k = 0
+            while k < run { dst[k] = src[k]; k &+= 1 }
             historyCount += run
             totalSamples += Int64(run)
             i += run
