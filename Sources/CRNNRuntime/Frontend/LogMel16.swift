@@ -49,6 +49,45 @@ extension FixedPointMFCC {
         }
     }
 
+    /// The unrounded, unfloored DCT sums of one frame, `acc[k] = sum_m D[k][m] * v[m]` (wrapping Int64), from which
+    /// `dctRow16FromSums` finishes any floor exactly: a stream computes them once per frame (StreamingMFCC).
+    func dctSums16(_ r: UnsafePointer<Int16>, into acc: UnsafeMutablePointer<Int64>) {
+        dct.withUnsafeBufferPointer { dbuf in
+            let d = dbuf.baseAddress!
+            for k in 0..<nMFCC {
+                let coef = d + k &* nMels
+                var a: Int64 = 0
+                var m = 0
+                while m < nMels { a &+= Int64(coef[m]) &* Int64(r[m]); m &+= 1 }
+                acc[k] = a
+            }
+        }
+    }
+
+    /// `dctRow16(r, floor:)` from the row's `dctSums16`: sum_m D[k][m] max(v[m], f) = acc[k] + sum over the bands
+    /// below the floor of D[k][m] (f - v[m]), the same integers (wrapping Int64 both ways), then the same rounding.
+    /// `clipped`: room for `nMels` band indices.
+    func dctRow16FromSums(_ acc: UnsafePointer<Int64>, _ r: UnsafePointer<Int16>, floor floorV: Int32,
+                          clipped: UnsafeMutablePointer<Int32>, into out: UnsafeMutablePointer<Int32>) {
+        let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent
+        var n = 0
+        for m in 0..<nMels where Int32(r[m]) < floorV { clipped[n] = Int32(m); n &+= 1 }
+        dct.withUnsafeBufferPointer { dbuf in
+            let d = dbuf.baseAddress!
+            for k in 0..<nMFCC {
+                let coef = d + k &* nMels
+                var a = acc[k]
+                var i = 0
+                while i < n {
+                    let m = Int(clipped[i])
+                    a &+= Int64(coef[m]) &* Int64(floorV &- Int32(r[m]))
+                    i &+= 1
+                }
+                out[k] = saturatingInt32(roundingShiftRight(a, shift))
+            }
+        }
+    }
+
     /// Version 2 of `segment`: every frame's log-mel into the scratch, then `mfcc16`.
     func segment16(_ pcm: UnsafeBufferPointer<Int16>, into out: UnsafeMutableBufferPointer<Int32>,
                    scratch: UnsafeMutableRawBufferPointer) {

@@ -13,8 +13,8 @@
 //     `headSpan` samples have arrived, kept until it is due (a few windows are pending at a time).
 //   - tail frames (t >= hi) see the window's trailing zeros: computed when the window is due, from the recent
 //     samples kept in `history`.
-// Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes and each ring frame's unfloored MFCCs
-// (126 x 23 x 4 = 11,592 bytes, so that the DCT runs once per frame rather than once per window), heads
+// Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes and each ring frame's unfloored DCT sums
+// (126 x 23 x 8 = 23,184 bytes, so that the DCT runs once per frame rather than once per window), heads
 // 4 x 2 x 256, tail 2 x 256, history 2,560 samples, one frame's scratch; allocated at init, nothing while streaming.
 
 public final class StreamingMFCC {  // members: package (crnn-infer's bench); embedders use StreamClassifier
@@ -33,10 +33,10 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     /// Interior rows: stream frame j in slot j % ringFrames; head rows: window w in slot w % pendingWindows.
     let ring: UnsafeMutablePointer<Int16>, ringFrames: Int
     let heads: UnsafeMutablePointer<Int16>, pendingWindows: Int
-    /// Per ring slot: the frame's MFCCs without a floor and its smallest log-mel value. A window whose floor is at or
-    /// below that value uses them as they are (the floor changes nothing in that row), so the DCT runs once per
-    /// frame instead of once per window (only edge frames and floored rows are transformed per window).
-    let ringMFCC: UnsafeMutablePointer<Int32>, ringMin: UnsafeMutablePointer<Int16>
+    /// Per ring slot: the frame's unrounded, unfloored DCT sums (`dctSums16`). A window finishes each interior frame
+    /// from them, adding only the bands its floor clips (`dctRow16FromSums`), so the full DCT runs once per frame
+    /// instead of once per window; `clipped` is that step's list of band indices.
+    let ringSums: UnsafeMutablePointer<Int64>, clipped: UnsafeMutablePointer<Int32>
     let tail: UnsafeMutablePointer<Int16>
     let frameScratch: UnsafeMutableRawBufferPointer
     /// Samples pushed so far; next stream frame to complete; next window whose head frames are due.
@@ -67,10 +67,10 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         let nMels = mfcc.nMels
         ring = .allocate(capacity: ringFrames * nMels)
         ring.initialize(repeating: 0, count: ringFrames * nMels)
-        ringMFCC = .allocate(capacity: ringFrames * mfcc.nMFCC)
-        ringMFCC.initialize(repeating: 0, count: ringFrames * mfcc.nMFCC)
-        ringMin = .allocate(capacity: ringFrames)
-        ringMin.initialize(repeating: 0, count: ringFrames)
+        ringSums = .allocate(capacity: ringFrames * mfcc.nMFCC)
+        ringSums.initialize(repeating: 0, count: ringFrames * mfcc.nMFCC)
+        clipped = .allocate(capacity: nMels)
+        clipped.initialize(repeating: 0, count: nMels)
         heads = .allocate(capacity: max(1, pendingWindows * lo * nMels))
         heads.initialize(repeating: 0, count: max(1, pendingWindows * lo * nMels))
         tail = .allocate(capacity: max(1, (mfcc.frameCount - hi) * nMels))
@@ -81,7 +81,7 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
 
     deinit {
         history.deallocate(); ring.deallocate(); heads.deallocate(); tail.deallocate(); frameScratch.deallocate()
-        ringMFCC.deallocate(); ringMin.deallocate()
+        ringSums.deallocate(); clipped.deallocate()
     }
 
     /// True when `mfcc` can stream with frame reuse: frontend version 2 and at least one interior frame.
@@ -90,7 +90,7 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch).
     package var memoryBytes: Int {
         2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count + frameScratch.count
-            + ringFrames * (4 * mfcc.nMFCC + 2)
+            + ringFrames * 8 * mfcc.nMFCC + 4 * mfcc.nMels
     }
 
     // MARK: Pushing samples
@@ -156,13 +156,9 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         fillSlotMFCC(j % ringFrames)
     }
 
-    /// The unfloored MFCCs and the smallest value of ring slot `slot`'s row.
+    /// The DCT sums of ring slot `slot`'s row.
     func fillSlotMFCC(_ slot: Int) {
-        let row = ring + slot * mfcc.nMels
-        var least = Int16.max
-        for m in 0..<mfcc.nMels { least = min(least, row[m]) }
-        ringMin[slot] = least
-        mfcc.dctRow16(row, floor: Int32(Int16.min), into: ringMFCC + slot * mfcc.nMFCC)
+        mfcc.dctSums16(ring + slot * mfcc.nMels, into: ringSums + slot * mfcc.nMFCC)
     }
 
     /// Frame t of window w from the window's samples [0, valid) (zeros after), written to `out`.
@@ -204,20 +200,17 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
             if t < self.hi { return UnsafePointer(self.ring + Int((base + Int64(t)) % Int64(self.ringFrames)) * nMels) }
             return UnsafePointer(self.tail + (t - self.hi) * nMels)
         }
-        // mfcc16, with the interior frames' DCT taken from the ring where the floor leaves their row unchanged.
+        // mfcc16, with the interior frames finished from their ring DCT sums (the same integers, see dctRow16FromSums).
         let floorV = mfcc.floor16(rows: row)
         let nMFCC = mfcc.nMFCC
         for t in 0..<mfcc.frameCount {
             let o = out + t * nMFCC
             if t >= lo && t < hi {
                 let slot = Int((base + Int64(t)) % Int64(ringFrames))
-                if Int32(ringMin[slot]) >= floorV {
-                    let cached = ringMFCC + slot * nMFCC
-                    for k in 0..<nMFCC { o[k] = cached[k] }
-                    continue
-                }
+                mfcc.dctRow16FromSums(ringSums + slot * nMFCC, row(t), floor: floorV, clipped: clipped, into: o)
+            } else {
+                mfcc.dctRow16(row(t), floor: floorV, into: o)
             }
-            mfcc.dctRow16(row(t), floor: floorV, into: o)
         }
     }
 }
