@@ -15,7 +15,8 @@
 #
 # Paths in the artifacts are relative (WORK defaults to runs/shipped under the project). OpenBLAS: one thread, the
 # machine's own kernel (set OPENBLAS_CORETYPE to repeat a run on another CPU). REUSE=1 keeps already trained
-# checkpoints in WORK and redoes only quantization and the cards.
+# checkpoints in WORK and redoes only quantization and the cards; it refuses a WORK whose checkpoint differs from the
+# shipped one unless REPLACE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINI="${1:-../shared/data/gtzan-mini}"
@@ -43,6 +44,12 @@ done
 
 mkdir -p models
 for model in cnn-gru cnn-lstm; do
+    if [ -n "${REUSE:-}" ] && [ -f "$WORK/$model/model.ckpt" ] && [ -f "models/$model.ckpt" ] \
+        && ! cmp -s "$WORK/$model/model.ckpt" "models/$model.ckpt" && [ -z "${REPLACE:-}" ]; then
+        echo "REUSE: $WORK/$model/model.ckpt is not the shipped models/$model.ckpt (another training folder?);" \
+             "set WORK to the folder that trained it, or REPLACE=1 to ship this one" >&2
+        exit 2
+    fi
     if [ -z "${REUSE:-}" ] || [ ! -f "$WORK/$model/model.ckpt" ]; then
         "$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$model" --split track --val-fraction 0.15 \
             --test-fraction 0 --balance weights --seed 42 --out "$WORK/$model" --quiet >&2
