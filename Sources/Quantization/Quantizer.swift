@@ -109,9 +109,9 @@ public enum Quantizer {
 
     /// Builds the int8 model from a checkpoint and calibrated ranges. Deterministic: the same checkpoint and
     /// ranges give the same bytes (only IEEE-exact Double arithmetic: +, *, /, sqrt, rounding).
-    /// `frontendVersion`: the fixed-point frontend the file asks for (FrontendTables.version; 2 by default).
+    /// `frontendVersion`: the fixed-point frontend the file asks for (FrontendTables.version; 1 by default).
     public static func build(checkpoint c: Checkpoint, ranges: CalibratedRanges,
-                             frontendVersion: UInt32 = 2) throws(QuantizationError) -> QuantizedModel {
+                             frontendVersion: UInt32 = 1) throws(QuantizationError) -> QuantizedModel {
         try checkInputRepresentable(c.meta)
         let arch = try FloatArchitecture(c)
         func weight(_ name: String) throws(QuantizationError) -> NamedTensor {

@@ -62,7 +62,7 @@ final class QuantizeCLITests: XCTestCase {
         // inspect.
         let ins = try quantize(["inspect", model])
         XCTAssertEqual(ins.status, 0, ins.stderr)
-        for s in ["header: format 1.2", "frontend version 2", "tensors (", "operators (10)", "conv2d", "gru", "fullyConnected",
+        for s in ["header: format 1.1", "frontend version 1", "tensors (", "operators (10)", "conv2d", "gru", "fullyConnected",
                   "labels (4): drone, noise, pulse, sweep", "feature configuration: sample rate 22050 Hz", "scale "] {
             XCTAssertTrue(ins.stdout.contains(s), "missing '\(s)' in:\n\(ins.stdout)")
         }
