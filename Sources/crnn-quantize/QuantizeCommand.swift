@@ -85,7 +85,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Seed of the random degradations (noise) of the out-of-pool rows.")
     var evalSeed: UInt64 = 1
 
-    @Option(help: "Fixed-point frontend version of the model file: 1 (default) keeps the log-mel in 32 bits; 2 rounds each frame's log-mel to 16 bits and uses the faster radix-4 FFT, so that a stream keeps and reuses frames (for streaming, boards and microcontrollers; the shipped models use it). Version 2's device path agreed with the float-MFCC int8 path on 98.5 % of gtzan-mini segments, version 1's on 100 % (docs/fixed-point-mfcc.md).")
+    @Option(help: "Fixed-point frontend version of the model file: 1 (default) keeps the log-mel in 32 bits; 2 rounds each frame's log-mel to 16 bits and uses the faster radix-4 FFT, so that a stream keeps and reuses frames (for streaming, boards and microcontrollers; the shipped models use it). Version 2's device path agreed with the float-MFCC int8 path on 98.5 % of gtzan-mini segments, version 1's on 99.5-100 % (docs/fixed-point-mfcc.md).")
     var frontendVersion: UInt32 = 1
 
     @Flag(help: "No progress bars.")
