@@ -101,9 +101,7 @@ extension FixedPointMFCC {
                          scratch: UnsafeMutableRawBufferPointer) {
         let rows = segmentRows16(pcm, scratch: scratch)
         let total = frameCount * nMels
-        var maxV = Int32(Int16.min)
-        for i in 0..<total { maxV = max(maxV, Int32(rows[i])) }
-        let floorV = topDbQ7 < 0 ? Int32(Int16.min) : maxV &- topDbQ7
+        let floorV = floor16(rows: { UnsafePointer(rows + $0 &* self.nMels) })
         let up = decibelFractionBits - logMel16FractionBits
         for i in 0..<total { db[i] = max(Int32(rows[i]), floorV) << up }
     }
