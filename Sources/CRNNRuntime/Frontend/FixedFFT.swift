@@ -207,19 +207,20 @@ struct FixedRealFFT: Sendable {
     /// into `z` as n/2 complex values. Returns (-L, bound of the packed components as an OR of magnitudeBits),
     /// the bound nil for an all-zero frame.
     @inline(__always)
-    func pack(_ x: UnsafePointer<Int32>, into z: UnsafeMutablePointer<Int32>) -> (Int32, UInt32?) {
-        var acc: UInt32 = 0, any: Int32 = 0
-        for j in 0..<n { acc |= magnitudeBits(x[j]); any |= x[j] }
+    func pack<T: FixedWidthInteger & SignedInteger>(_ x: UnsafePointer<T>, into z: UnsafeMutablePointer<Int32>) -> (Int32, UInt32?) {
+        var bits: T = 0, any: T = 0  // bits: OR of the magnitude bounds (x, or -x - 1 for x < 0), never negative
+        for j in 0..<n { bits |= x[j] ^ (x[j] >> (T.bitWidth &- 1)); any |= x[j] }
         if any == 0 { return (0, nil) }
-        let left = 28 &- max(significantBits(acc), 1)  // >= -3
-        acc = 0
+        let left = 28 &- max(Int32(T.bitWidth &- bits.leadingZeroBitCount), 1)  // >= -3 (Int32), >= -35 (Int64)
+        var acc: UInt32 = 0
         bitReverse.withUnsafeBufferPointer { rb in
             let rev = rb.baseAddress!
             for m in 0..<half {
                 let d = 2 &* Int(rev[m])
                 let re: Int32, im: Int32
                 if left >= 0 {
-                    re = x[2 &* m] &<< left; im = x[2 &* m &+ 1] &<< left
+                    re = Int32(truncatingIfNeeded: x[2 &* m] << T(left))
+                    im = Int32(truncatingIfNeeded: x[2 &* m &+ 1] << T(left))
                 } else {
                     re = Int32(truncatingIfNeeded: roundingShiftRight(Int64(x[2 &* m]), -left))
                     im = Int32(truncatingIfNeeded: roundingShiftRight(Int64(x[2 &* m &+ 1]), -left))
@@ -229,33 +230,6 @@ struct FixedRealFFT: Sendable {
             }
         }
         return (-left, acc)
-    }
-
-    /// `pack` for Int64 input.
-    @inline(__always)
-    func pack(_ x: UnsafePointer<Int64>, into z: UnsafeMutablePointer<Int32>) -> (Int32, UInt32?) {
-        var acc: UInt64 = 0, any: Int64 = 0
-        for j in 0..<n { acc |= UInt64(bitPattern: x[j] ^ (x[j] >> 63)); any |= x[j] }
-        if any == 0 { return (0, nil) }
-        let left = 28 &- max(Int32(64 &- acc.leadingZeroBitCount), 1)  // >= -35
-        var acc32: UInt32 = 0
-        bitReverse.withUnsafeBufferPointer { rb in
-            let rev = rb.baseAddress!
-            for m in 0..<half {
-                let d = 2 &* Int(rev[m])
-                let re: Int32, im: Int32
-                if left >= 0 {
-                    re = Int32(truncatingIfNeeded: x[2 &* m] << Int64(left))
-                    im = Int32(truncatingIfNeeded: x[2 &* m &+ 1] << Int64(left))
-                } else {
-                    re = Int32(truncatingIfNeeded: roundingShiftRight(x[2 &* m], -left))
-                    im = Int32(truncatingIfNeeded: roundingShiftRight(x[2 &* m &+ 1], -left))
-                }
-                z[d] = re; z[d &+ 1] = im
-                acc32 |= magnitudeBits(re) | magnitudeBits(im)
-            }
-        }
-        return (-left, acc32)
     }
 
     /// Transforms the packed data in `z` (the n/2-point complex FFT) in place. `shift`: the packing's exponent;

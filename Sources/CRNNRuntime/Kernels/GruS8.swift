@@ -13,31 +13,17 @@ func gruS8ScratchSize(_ p: RecurrentS8Params) -> Int { 2 * p.units }
 /// Example: all weights and biases zero -> z = r = 0.5, n = 0, h stays 0.
 func gruS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
                   output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
-    let T = p.timeSteps, I = p.inputSize, U = p.units
     weights.check(p, gates: 3)
-    precondition(input.count >= T * I && output.count >= p.outputCount && scratch.count >= gruS8ScratchSize(p))
-    let h = scratch.baseAddress!.bindMemory(to: Int8.self, capacity: 2 * U)
-    let hNew = h + U
-    for j in 0..<U { h[j] = 0 }
-    for t in 0..<T {
-        let x = input.baseAddress! + (t &* I)
-        for j in 0..<U {
-            let (xz, hz) = weights.gateParts(j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let (xr, hr) = weights.gateParts(U &+ j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let (xh, hh) = weights.gateParts(2 &* U &+ j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let z = Int32(sigmoidQ15(saturatingInt16(xz &+ hz)))
-            let r = Int32(sigmoidQ15(saturatingInt16(xr &+ hr)))
-            let rh = roundingShiftRight(r &* Int32(saturatingInt16(hh)), 15)
-            let n = Int32(tanhQ15(saturatingInt16(xh &+ rh)))
-            let mix = Int64(z &* (Int32(h[j]) << 8)) &+ Int64((32768 &- z) &* n)
-            hNew[j] = saturatingInt8(Int32(truncatingIfNeeded: roundingShiftRight(mix, 23)))
-        }
-        for j in 0..<U { h[j] = hNew[j] }
-        if p.returnSequences {
-            for j in 0..<U { output[t &* U &+ j] = h[j] }
-        }
-    }
-    if !p.returnSequences {
-        for j in 0..<U { output[j] = h[j] }
+    precondition(input.count >= p.timeSteps * p.inputSize && output.count >= p.outputCount
+                 && scratch.count >= gruS8ScratchSize(p))
+    let h = scratch.baseAddress!.bindMemory(to: Int8.self, capacity: 2 * p.units)
+    runRecurrentS8(p, input: input, weights: weights, output: output, state: h) { j, gate in
+        let (xz, hz) = gate(0), (xr, hr) = gate(1), (xh, hh) = gate(2)
+        let z = Int32(sigmoidQ15(saturatingInt16(xz &+ hz)))
+        let r = Int32(sigmoidQ15(saturatingInt16(xr &+ hr)))
+        let rh = roundingShiftRight(r &* Int32(saturatingInt16(hh)), 15)
+        let n = Int32(tanhQ15(saturatingInt16(xh &+ rh)))
+        let mix = Int64(z &* (Int32(h[j]) << 8)) &+ Int64((32768 &- z) &* n)
+        return saturatingInt8(Int32(truncatingIfNeeded: roundingShiftRight(mix, 23)))
     }
 }

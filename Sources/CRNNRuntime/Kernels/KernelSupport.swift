@@ -154,3 +154,28 @@ struct RecurrentS8Weights {
         return (inputRequant.apply(ax, row), recurrentRequant.apply(ah, row))
     }
 }
+
+/// The time loop gruS8 and lstmS8 share: h starts at zero; at each step t every unit j gets its new value from
+/// `unit(x_t, h, j, gate)` (all units read the previous state; `gate(g)` is gate g's two Q3.12 parts for unit j),
+/// then h = the new state, written to `output` per step (returnSequences) or once at the end.
+@inline(__always)
+func runRecurrentS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
+                    output: UnsafeMutableBufferPointer<Int8>, state h: UnsafeMutablePointer<Int8>,
+                    unit: (_ j: Int, _ gate: (Int) -> (Int32, Int32)) -> Int8) {
+    let T = p.timeSteps, I = p.inputSize, U = p.units
+    let hNew = h + U
+    for j in 0..<U { h[j] = 0 }
+    for t in 0..<T {
+        let x = input.baseAddress! + (t &* I)
+        for j in 0..<U {
+            hNew[j] = unit(j) { g in weights.gateParts(g &* U &+ j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U) }
+        }
+        for j in 0..<U { h[j] = hNew[j] }
+        if p.returnSequences {
+            for j in 0..<U { output[t &* U &+ j] = h[j] }
+        }
+    }
+    if !p.returnSequences {
+        for j in 0..<U { output[j] = h[j] }
+    }
+}

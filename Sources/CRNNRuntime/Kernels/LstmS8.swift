@@ -13,37 +13,23 @@ func lstmS8ScratchSize(_ p: RecurrentS8Params) -> Int { 4 * p.units }
 /// Example: all weights and biases zero -> i = f = o = 0.5, g = 0, c and h stay 0.
 func lstmS8(_ p: RecurrentS8Params, input: UnsafeBufferPointer<Int8>, weights: RecurrentS8Weights,
                    output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {
-    let T = p.timeSteps, I = p.inputSize, U = p.units, k = p.cellFractionBits
+    let U = p.units, k = p.cellFractionBits
     weights.check(p, gates: 4)
-    precondition(input.count >= T * I && output.count >= p.outputCount && scratch.count >= lstmS8ScratchSize(p)
-                 && k >= 8 && k <= 12)
+    precondition(input.count >= p.timeSteps * p.inputSize && output.count >= p.outputCount
+                 && scratch.count >= lstmS8ScratchSize(p) && k >= 8 && k <= 12)
     let c = scratch.baseAddress!.bindMemory(to: Int16.self, capacity: U)
     let h = (scratch.baseAddress! + 2 * U).bindMemory(to: Int8.self, capacity: 2 * U)
-    let hNew = h + U
-    for j in 0..<U { c[j] = 0; h[j] = 0 }
-    for t in 0..<T {
-        let x = input.baseAddress! + (t &* I)
-        for j in 0..<U {
-            let (xi, hi) = weights.gateParts(j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let (xf, hf) = weights.gateParts(U &+ j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let (xg, hg) = weights.gateParts(2 &* U &+ j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let (xo, ho) = weights.gateParts(3 &* U &+ j, x: x, xZero: p.inputZeroPoint, inputSize: I, h: h, units: U)
-            let ig = Int64(sigmoidQ15(saturatingInt16(xi &+ hi)))
-            let fg = Int64(sigmoidQ15(saturatingInt16(xf &+ hf)))
-            let gg = Int64(tanhQ15(saturatingInt16(xg &+ hg)))
-            let og = Int32(sigmoidQ15(saturatingInt16(xo &+ ho)))
-            let sum = (fg &* Int64(c[j])) << Int64(15 &- k) &+ ig &* gg   // Q0.30
-            let cNew = saturatingInt16(saturatingInt32(roundingShiftRight(sum, 30 &- k)))
-            c[j] = cNew
-            let tc = Int32(tanhQ15(saturatingInt16(Int32(cNew) << (12 &- k))))
-            hNew[j] = saturatingInt8(roundingShiftRight(og &* tc, 23))
-        }
-        for j in 0..<U { h[j] = hNew[j] }
-        if p.returnSequences {
-            for j in 0..<U { output[t &* U &+ j] = h[j] }
-        }
-    }
-    if !p.returnSequences {
-        for j in 0..<U { output[j] = h[j] }
+    for j in 0..<U { c[j] = 0 }
+    runRecurrentS8(p, input: input, weights: weights, output: output, state: h) { j, gate in
+        let (xi, hi) = gate(0), (xf, hf) = gate(1), (xg, hg) = gate(2), (xo, ho) = gate(3)
+        let ig = Int64(sigmoidQ15(saturatingInt16(xi &+ hi)))
+        let fg = Int64(sigmoidQ15(saturatingInt16(xf &+ hf)))
+        let gg = Int64(tanhQ15(saturatingInt16(xg &+ hg)))
+        let og = Int32(sigmoidQ15(saturatingInt16(xo &+ ho)))
+        let sum = (fg &* Int64(c[j])) << Int64(15 &- k) &+ ig &* gg   // Q0.30
+        let cNew = saturatingInt16(saturatingInt32(roundingShiftRight(sum, 30 &- k)))
+        c[j] = cNew
+        let tc = Int32(tanhQ15(saturatingInt16(Int32(cNew) << (12 &- k))))
+        return saturatingInt8(roundingShiftRight(og &* tc, 23))
     }
 }
