@@ -118,82 +118,52 @@ public struct QuantizeReport: Encodable, Sendable {
     /// Encodes every key, with null for absent values (so a reader always finds the documented keys).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(model, forKey: .model)
-        try c.encode(checkpoint, forKey: .checkpoint)
-        try c.encode(output, forKey: .output)
-        try c.encode(calibrationMethod, forKey: .calibrationMethod)
-        try c.encode(calibrationScope, forKey: .calibrationScope)
-        try c.encode(evaluationScope, forKey: .evaluationScope)
-        try c.encode(floatSegmentAccuracy, forKey: .floatSegmentAccuracy)
-        try c.encode(int8SegmentAccuracy, forKey: .int8SegmentAccuracy)
-        try c.encode(floatTrackAccuracy, forKey: .floatTrackAccuracy)
-        try c.encode(int8TrackAccuracy, forKey: .int8TrackAccuracy)
-        try c.encode(segmentAccuracyChangePoints, forKey: .segmentAccuracyChangePoints)
-        try c.encode(trackAccuracyChangePoints, forKey: .trackAccuracyChangePoints)
-        try c.encode(agreement, forKey: .agreement)
-        try c.encode(evaluationSegments, forKey: .evaluationSegments)
-        try c.encode(evaluationTracks, forKey: .evaluationTracks)
-        try c.encode(devicePath, forKey: .devicePath)
-        try c.encode(deviceSegmentAccuracy, forKey: .deviceSegmentAccuracy)
-        try c.encode(deviceTrackAccuracy, forKey: .deviceTrackAccuracy)
-        try c.encode(deviceAgreement, forKey: .deviceAgreement)
-        try c.encode(deviceVsInt8Agreement, forKey: .deviceVsInt8Agreement)
-        try c.encode(int8Pcm16FloatMfccSegmentAccuracy, forKey: .int8Pcm16FloatMfccSegmentAccuracy)
-        try c.encode(mfccSnrDbMin, forKey: .mfccSnrDbMin)
-        try c.encode(mfccSnrDbMean, forKey: .mfccSnrDbMean)
-        try c.encode(mfccMaxAbsError, forKey: .mfccMaxAbsError)
-        try c.encode(deviceSegments, forKey: .deviceSegments)
-        try c.encode(labels, forKey: .labels)
+        try c.encodeAll([
+            .model: model, .checkpoint: checkpoint, .output: output, .calibrationMethod: calibrationMethod,
+            .calibrationScope: calibrationScope, .evaluationScope: evaluationScope,
+            .floatSegmentAccuracy: floatSegmentAccuracy, .int8SegmentAccuracy: int8SegmentAccuracy,
+            .floatTrackAccuracy: floatTrackAccuracy, .int8TrackAccuracy: int8TrackAccuracy,
+            .segmentAccuracyChangePoints: segmentAccuracyChangePoints, .trackAccuracyChangePoints: trackAccuracyChangePoints,
+            .agreement: agreement, .evaluationSegments: evaluationSegments, .evaluationTracks: evaluationTracks,
+            .devicePath: devicePath, .deviceSegmentAccuracy: deviceSegmentAccuracy, .deviceTrackAccuracy: deviceTrackAccuracy,
+            .deviceAgreement: deviceAgreement, .deviceVsInt8Agreement: deviceVsInt8Agreement,
+            .int8Pcm16FloatMfccSegmentAccuracy: int8Pcm16FloatMfccSegmentAccuracy, .mfccSnrDbMin: mfccSnrDbMin,
+            .mfccSnrDbMean: mfccSnrDbMean, .mfccMaxAbsError: mfccMaxAbsError, .deviceSegments: deviceSegments,
+            .labels: labels, .modelBytes: modelBytes, .networkBytes: networkBytes, .frontendBytes: frontendBytes,
+            .floatWeightBytes: floatWeightBytes, .networkFraction: networkFraction, .arenaBytes: arenaBytes,
+            .ranges: ranges, .lstmCellFractionBits: lstmCellFractionBits, .outOfPoolScope: outOfPoolScope,
+            .outOfPoolDeviceAgreement: outOfPoolDeviceAgreement, .outOfPoolDeviceAgreementMin: outOfPoolDeviceAgreementMin,
+        ])
         if let tracks = deviceTracks {
             // Class names as strings and scores in class order, so no key strategy touches a genre name.
             func name(_ c: Int) -> String { c < labels.count ? labels[c] : "\(c)" }
             var list = c.nestedUnkeyedContainer(forKey: .deviceTracks)
             for t in tracks {
                 var o = list.nestedContainer(keyedBy: DeviceTrackKeys.self)
-                try o.encode(t.trackID, forKey: .trackId)
-                try o.encode(t.relativePath, forKey: .relativePath)
-                try o.encode(name(t.label), forKey: .truth)
-                try o.encode(name(t.predicted), forKey: .genre)
-                try o.encode(t.meanQ15, forKey: .scoresQ15)
-                try o.encode(t.segmentTop1.count, forKey: .segments)
-                try o.encode(t.segmentTop1.map(name), forKey: .segmentGenres)
+                try o.encodeAll([
+                    .trackId: t.trackID, .relativePath: t.relativePath, .truth: name(t.label), .genre: name(t.predicted),
+                    .scoresQ15: t.meanQ15, .segments: t.segmentTop1.count, .segmentGenres: t.segmentTop1.map(name),
+                ])
             }
         } else {
             try c.encodeNil(forKey: .deviceTracks)
         }
-        try c.encode(modelBytes, forKey: .modelBytes)
-        try c.encode(networkBytes, forKey: .networkBytes)
-        try c.encode(frontendBytes, forKey: .frontendBytes)
-        try c.encode(floatWeightBytes, forKey: .floatWeightBytes)
-        try c.encode(networkFraction, forKey: .networkFraction)
-        try c.encode(arenaBytes, forKey: .arenaBytes)
         var layersContainer = c.nestedUnkeyedContainer(forKey: .layers)
         for l in layers {
             var o = layersContainer.nestedContainer(keyedBy: LayerKeys.self)
-            try o.encode(l.name, forKey: .name)
-            try o.encode(l.floatLayer, forKey: .floatLayer)
-            try o.encode(l.sqnrDb, forKey: .sqnrDb)
-            try o.encode(l.values, forKey: .values)
+            try o.encodeAll([.name: l.name, .floatLayer: l.floatLayer, .sqnrDb: l.sqnrDb, .values: l.values])
         }
-        try c.encode(ranges, forKey: .ranges)
-        try c.encode(lstmCellFractionBits, forKey: .lstmCellFractionBits)
-        try c.encode(outOfPoolScope, forKey: .outOfPoolScope)
-        try c.encode(outOfPoolDeviceAgreement, forKey: .outOfPoolDeviceAgreement)
-        try c.encode(outOfPoolDeviceAgreementMin, forKey: .outOfPoolDeviceAgreementMin)
         if let rows = outOfPool {
             // Figures only (no per-genre dictionaries: no key strategy may touch a genre name).
             var list = c.nestedUnkeyedContainer(forKey: .outOfPool)
             for r in rows {
                 var o = list.nestedContainer(keyedBy: OutOfPoolKeys.self)
-                try o.encode(r.condition, forKey: .condition)
-                try o.encode(r.kind, forKey: .kind)
-                try o.encode(r.tracks, forKey: .tracks)
-                try o.encode(r.segments, forKey: .segments)
-                try o.encode(r.floatTrackAccuracy, forKey: .floatTrackAccuracy)
-                try o.encode(r.floatSegmentAccuracy, forKey: .floatSegmentAccuracy)
-                try o.encode(r.deviceTrackAccuracy, forKey: .deviceTrackAccuracy)
-                try o.encode(r.deviceSegmentAccuracy, forKey: .deviceSegmentAccuracy)
-                try o.encode(r.deviceAgreement, forKey: .deviceAgreement)
+                try o.encodeAll([
+                    .condition: r.condition, .kind: r.kind, .tracks: r.tracks, .segments: r.segments,
+                    .floatTrackAccuracy: r.floatTrackAccuracy, .floatSegmentAccuracy: r.floatSegmentAccuracy,
+                    .deviceTrackAccuracy: r.deviceTrackAccuracy, .deviceSegmentAccuracy: r.deviceSegmentAccuracy,
+                    .deviceAgreement: r.deviceAgreement,
+                ])
             }
         } else {
             try c.encodeNil(forKey: .outOfPool)
@@ -338,5 +308,13 @@ public struct QuantizeReport: Encodable, Sendable {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data(markdown().utf8).write(to: URL(fileURLWithPath: dir + "/quantize-report.md"))
         try json().write(to: URL(fileURLWithPath: dir + "/quantize-report.json"))
+    }
+}
+
+extension KeyedEncodingContainer {
+    /// Encodes every (key, value) pair; an absent optional is written as null (`encode`, not `encodeIfPresent`),
+    /// so a reader always finds the documented keys.
+    mutating func encodeAll(_ fields: KeyValuePairs<Key, any Encodable>) throws {
+        for (key, value) in fields { try encode(value, forKey: key) }
     }
 }

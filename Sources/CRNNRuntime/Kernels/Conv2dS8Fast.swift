@@ -87,10 +87,11 @@ protocol Conv2dMicroKernel {
     /// Bytes after the band the micro-kernel may read (never use: they meet zero weights); zeroed per call.
     /// Default: 16 for Int16 bands, 0 for int8 bands.
     static var bandSlackBytes: Int { get }
-    /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int
-    /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned).
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer)
+    /// Taps of one kernel row the micro-kernel takes per weight element group: the weights are packed as
+    ///     packed[ky][k / G][co][k % G] = w[co, ky, tap k]   (k < kw * Cin; zero for the padding of the last group)
+    /// with elements of `bandElementBytes` (int8, or sign-extended to Int16). G = 1: one tap broadcast against 16
+    /// consecutive channels (portable, NEON `smlal`); 2: tap pairs (`pmaddwd`); 4: tap quads (`sdot`, `smlad`).
+    static var tapGroup: Int { get }
     /// One pre-pool row, output channels cb ..< cb + 16. `band` points at the band row of kernel row 0 (element
     /// type per `bandElementBytes`), `bias` at the adjusted bias of channel cb, `best` at the pool maximum of
     /// channel cb of pooled column 0; `column[x]` is the offset of x's pooled column in `best`.
@@ -100,6 +101,39 @@ protocol Conv2dMicroKernel {
 
 extension Conv2dMicroKernel {
     static var bandSlackBytes: Int { bandElementBytes == 1 ? 0 : 16 }
+
+    /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
+    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
+        let groups = (p.kernelWidth &* p.inputChannels &+ tapGroup &- 1) / tapGroup
+        return p.kernelHeight &* groups &* tapGroup &* p.outputChannels &* bandElementBytes
+    }
+
+    /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned) in the layout of
+    /// `tapGroup`.
+    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
+        if bandElementBytes == 1 {
+            conv2dPackTapGroups(p, weights, packed.assumingMemoryBound(to: Int8.self), group: tapGroup)
+        } else {
+            conv2dPackTapGroups(p, weights, packed.assumingMemoryBound(to: Int16.self), group: tapGroup)
+        }
+    }
+}
+
+/// packed[((ky * groups + k / G) * Cout + co) * G + k % G] = w[co, ky, k] (k < kw * Cin), 0 for k >= kw * Cin.
+func conv2dPackTapGroups<E: FixedWidthInteger & SignedInteger>(_ p: Conv2dS8Params, _ weights: UnsafePointer<Int8>,
+                                                               _ dst: UnsafeMutablePointer<E>, group G: Int) {
+    let K = p.outputChannels, kh = p.kernelHeight, rowTaps = p.kernelWidth &* p.inputChannels
+    let groups = (rowTaps &+ G &- 1) / G, taps = kh &* rowTaps
+    for ky in 0..<kh {
+        for q in 0..<groups {
+            for co in 0..<K {
+                for t in 0..<G {
+                    let k = q &* G &+ t
+                    dst[((ky &* groups &+ q) &* K &+ co) &* G &+ t] = k < rowTaps ? E(weights[co &* taps &+ ky &* rowTaps &+ k]) : 0
+                }
+            }
+        }
+    }
 }
 
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when

@@ -11,11 +11,7 @@ import _Builtin_intrinsics.intel
 enum Conv2dMicroKernelAVX2: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int { Conv2dMicroKernelSSE2.packedWeightBytes(p) }
-
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
-        Conv2dMicroKernelSSE2.pack(p, weights: weights, packed: packed)
-    }
+    static var tapGroup: Int { 2 }  // the SSE2 variant's layout
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func pair(_ p: UnsafeRawPointer, _ j: Int) -> __m256i {

@@ -27,25 +27,7 @@ enum Conv2dMicroKernelDotProd: Conv2dMicroKernel {
 
     @inline(__always) static func groups(_ rowTaps: Int) -> Int { (rowTaps &+ 3) >> 2 }
 
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
-        p.kernelHeight &* groups(p.kernelWidth &* p.inputChannels) &* p.outputChannels &* 4
-    }
-
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
-        let K = p.outputChannels, kh = p.kernelHeight, rowTaps = p.kernelWidth &* p.inputChannels
-        let G = groups(rowTaps), taps = kh &* rowTaps
-        let dst = packed.assumingMemoryBound(to: Int8.self)
-        for ky in 0..<kh {
-            for g in 0..<G {
-                for co in 0..<K {
-                    for t in 0..<4 {
-                        let k = 4 &* g &+ t
-                        dst[((ky &* G &+ g) &* K &+ co) &* 4 &+ t] = k < rowTaps ? weights[co &* taps &+ ky &* rowTaps &+ k] : 0
-                    }
-                }
-            }
-        }
-    }
+    static var tapGroup: Int { 4 }
 
     @inline(__always) static func load16(_ p: UnsafeRawPointer) -> int8x16_t { p.loadUnaligned(as: int8x16_t.self) }
     /// The 4 band bytes at `p`, repeated in the 4 lanes.

@@ -18,18 +18,7 @@ import _Builtin_intrinsics.arm.neon
 enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
-        p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels &* 2
-    }
-
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
-        let K = p.outputChannels, kh = p.kernelHeight, rowTaps = p.kernelWidth &* p.inputChannels
-        let taps = kh &* rowTaps
-        let dst = packed.assumingMemoryBound(to: Int16.self)
-        for t in 0..<taps {
-            for co in 0..<K { dst[t &* K &+ co] = Int16(weights[co &* taps &+ t]) }
-        }
-    }
+    static var tapGroup: Int { 1 }
 
     @inline(__always) static func load8(_ p: UnsafeRawPointer) -> int16x8_t { p.loadUnaligned(as: int16x8_t.self) }
     @inline(__always) static func load4(_ p: UnsafeRawPointer) -> int16x4_t { p.loadUnaligned(as: int16x4_t.self) }

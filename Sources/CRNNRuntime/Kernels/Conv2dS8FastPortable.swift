@@ -7,18 +7,7 @@
 enum Conv2dMicroKernelPortable: Conv2dMicroKernel {
     static var bandElementBytes: Int { 1 }
 
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
-        p.kernelHeight &* p.kernelWidth &* p.inputChannels &* p.outputChannels
-    }
-
-    /// packed[t * Cout + co] = w[co][t], t = (ky * kw + kx) * Cin + ci.
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
-        let K = p.outputChannels, taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
-        let dst = packed.assumingMemoryBound(to: Int8.self)
-        for co in 0..<K {
-            for t in 0..<taps { dst[t &* K &+ co] = weights[co &* taps &+ t] }
-        }
-    }
+    static var tapGroup: Int { 1 }  // packed[t * Cout + co] = w[co][t], t = (ky * kw + kx) * Cin + ci
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {

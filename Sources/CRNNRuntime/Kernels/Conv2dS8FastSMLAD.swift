@@ -24,25 +24,7 @@ enum Conv2dMicroKernelSMLAD: Conv2dMicroKernel {
     /// Quads of taps per kernel row (the last one zero-padded).
     @inline(__always) static func quads(_ rowTaps: Int) -> Int { (rowTaps &+ 3) >> 2 }
 
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
-        p.kernelHeight &* quads(p.kernelWidth &* p.inputChannels) &* p.outputChannels &* 4
-    }
-
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
-        let K = p.outputChannels, kh = p.kernelHeight, rowTaps = p.kernelWidth &* p.inputChannels
-        let Q = quads(rowTaps), taps = kh &* rowTaps
-        let dst = packed.assumingMemoryBound(to: Int8.self)
-        for ky in 0..<kh {
-            for q in 0..<Q {
-                for co in 0..<K {
-                    for j in 0..<4 {
-                        let k = q &* 4 &+ j
-                        dst[((ky &* Q &+ q) &* K &+ co) &* 4 &+ j] = k < rowTaps ? weights[co &* taps &+ ky &* rowTaps &+ k] : 0
-                    }
-                }
-            }
-        }
-    }
+    static var tapGroup: Int { 4 }
 
     /// The two sign-extended int8 of bytes 0 and 2 of `v` as halfwords.
     @inline(__always) static func even(_ v: UInt32) -> Int32 { __sxtb16(Int32(bitPattern: v)) }

@@ -21,27 +21,7 @@ import _Builtin_intrinsics.intel
 enum Conv2dMicroKernelSSE2: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
-        let pairs = (p.kernelWidth &* p.inputChannels &+ 1) >> 1
-        return p.kernelHeight &* pairs &* p.outputChannels &* 4
-    }
-
-    static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
-        let K = p.outputChannels, kh = p.kernelHeight, rowTaps = p.kernelWidth &* p.inputChannels
-        let pairs = (rowTaps &+ 1) >> 1, taps = kh &* rowTaps
-        let dst = packed.assumingMemoryBound(to: Int16.self)
-        for ky in 0..<kh {
-            for j in 0..<pairs {
-                for co in 0..<K {
-                    for t in 0..<2 {
-                        let k = 2 &* j &+ t
-                        dst[((ky &* pairs &+ j) &* K &+ co) &* 2 &+ t] =
-                            k < rowTaps ? Int16(weights[co &* taps &+ ky &* rowTaps &+ k]) : 0
-                    }
-                }
-            }
-        }
-    }
+    static var tapGroup: Int { 2 }
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m128i { p.loadUnaligned(as: __m128i.self) }
 
