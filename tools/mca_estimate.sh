@@ -1,32 +1,51 @@
 #!/usr/bin/env bash
-# Pi 4 / Pi 5 speed ESTIMATE of the hot loops (issue 12, item 4): llvm-mca on the code the board binaries contain.
-# Not a measurement: steady-state cycles of each innermost loop from LLVM's scheduling model, times the loop's trip
-# count per 3-s segment of the shipped cnn-gru, at 1.8 GHz (Pi 4, Cortex-A72) and 2.4 GHz (Pi 5, Cortex-A76).
+# Pi 4 / Pi 5 speed ESTIMATE of one 3-s segment (issue 12, item 4): llvm-mca on the code the board binaries contain.
+# Not a measurement: steady-state cycles of each hot innermost loop from LLVM 19's scheduling models, times the
+# loop's trip count per 3-s segment of the shipped cnn-gru, at 1.8 GHz (Pi 4, Cortex-A72) and 2.4 GHz (Pi 5,
+# Cortex-A76).
 #
-#   bash tools/mca_estimate.sh [--keep DIR]        prints markdown tables (docs/benchmarks.md "Pi 4 / Pi 5 estimate")
+#   bash tools/mca_estimate.sh [--keep DIR]     prints markdown tables (docs/benchmarks.md "Pi 4 / Pi 5 estimate");
+#                                               --keep: objects and disassembly in DIR, reused by the next run
+#   MODEL=FILE bash tools/mca_estimate.sh       another model file (default models/cnn-gru.crnn; frontend version 2)
 #
-# 1. Objects: CRNNRuntime + crnn-infer compiled by the Embedded aarch64 recipe of tools/swiftc.sh (the dist/ Pi
-#    builds: -target-cpu cortex-a72 and cortex-a76), each once as built (NEON micro-kernel) and once with
-#    -DCRNN_CONV_PORTABLE (the portable Swift micro-kernel), disassembled with llvm-objdump.
-# 2. Loops: the innermost loops (a backward branch with no other backward branch inside) of the conv micro-kernels'
-#    `row` functions, of FixedRealFFT.powerSpectrum(packed:...) and of gruS8, recognised by their instructions
-#    (e.g. 64 smlal/smlal2 = 4 taps x 4 pixels x 16 channels); the script stops if a loop it expects is missing.
-# 3. llvm-mca -mtriple=aarch64 -mcpu=cortex-a72 / cortex-a76 -iterations=400 on each loop body; cycles per
-#    iteration = Total Cycles / 400. LLVM 19 schedules cortex-a72 AND cortex-a76 with its Cortex-A57 model, so the
-#    Pi 5 figure is also given with -mcpu=neoverse-n1 (the server core derived from the Cortex-A76, with its own
-#    model in LLVM 19).
-# 4. Trip counts per segment from the layer shapes of the shipped cnn-gru (below) and the loops' structure.
-# Not counted: everything outside these loops (band copies, requantization epilogue, pooling, affine batch norm,
-# mel/log/DCT, GRU gates), cache misses, and the OS. Needs llvm-19 (Debian: apt-get install llvm-19).
+# 1. Objects: CRNNRuntime + crnn-infer compiled by the Embedded aarch64 recipe of tools/swiftc.sh (-Osize), as
+#    tools/dist.sh builds them: crnn-infer-pi4 = -target-cpu cortex-a72 (NEON smlal conv micro-kernel), crnn-infer-pi5
+#    = -target-cpu cortex-a76 -DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod (sdot micro-kernel). For comparison:
+#    cortex-a76 with the NEON micro-kernel, and both CPUs with -DCRNN_CONV_PORTABLE. Disassembled by llvm-objdump-19.
+# 2. Loops: innermost loops (a backward branch with no other backward branch inside), recognised by their
+#    instructions, of: the version-2 front end (FrameLogMel.swift frameLogMel: window peak scan, window multiply, mel
+#    sum, and the band loop minus the mel sum = the table log; FixedFFTV2.swift FixedRealFFTV2.powerSpectrum: the
+#    radix-4 butterfly with twiddles, the last radix-4 stage, the fused split + power; LogMel16.swift floor16 and
+#    dctRow16: top_db maximum, DCT dot product and coefficient finish) and of the network (conv micro-kernels' `row`,
+#    the conv requantization epilogue, affineS8Fast, gruS8/gateParts dot products; GRU gates = the gruS8 code per unit
+#    and step outside its dot loops + gateParts' + 2 sigmoidQ15 + tanhQ15, as straight code). The script stops with a
+#    message if a loop it expects is missing (the code changed: update its signature and trip count).
+# 3. llvm-mca-19 -mtriple=aarch64 -iterations=400 on each loop body (cycles per iteration = Total Cycles / 400):
+#    Pi 4 with -mcpu=cortex-a72, Pi 5 with -mcpu=cortex-a76 and -mcpu=neoverse-n1. The script prints the model each
+#    -mcpu gets (from llvm-mca's resource names): LLVM 19.1 schedules cortex-a72 AND cortex-a76 with its Cortex-A57
+#    model; neoverse-n1 (the server core built on the Cortex-A76 microarchitecture) has its own. Loads and stores with
+#    base writeback are given to llvm-mca as the access plus an add of the base (the cores' separate writeback uop;
+#    llvm-mca 19 would otherwise chain iterations through the stored data); the total without this is printed too.
+# 4. Trip counts per segment from the model file itself (feature config, frontend section, operators' shapes) and
+#    the loops' structure. Calls inside a loop (bl) are not followed, except the GRU gate functions named above.
+# Not counted: loop set-up of short trips (the L = 16 FFT stage runs 4 butterflies per block, mel bands ~16 weights),
+# the window's second pass (quiet frames only), band copies, pooling, input quantization, the fully connected layer,
+# cache misses (llvm-mca assumes L1 hits), branch mispredictions and the OS. Needs llvm-19 and libc6-dev-arm64-cross
+# (installed with apt-get when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEEP=""
+MODEL=${MODEL:-models/cnn-gru.crnn}
 [ "${1:-}" = "--keep" ] && KEEP=$2
 MCA=llvm-mca-19 OBJDUMP=llvm-objdump-19
-if ! command -v $MCA >/dev/null 2>&1; then
-    echo "mca_estimate: installing llvm-19 (apt-get)" >&2
+# llvm-19 (llvm-mca-19, llvm-objdump-19) and the aarch64 libc headers CLibc's shim includes (dist.sh's list).
+need=()
+command -v $MCA >/dev/null 2>&1 || need+=(llvm-19)
+[ -f /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "mca_estimate: installing ${need[*]} (apt-get)" >&2
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq llvm-19 >/dev/null
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 WORK=${KEEP:-$(mktemp -d)}
 mkdir -p "$WORK"
@@ -35,40 +54,93 @@ mkdir -p "$WORK"
 mapfile -t SRC < <(tools/swiftc.sh runtime-sources)
 while IFS= read -r f; do [ "$(basename "$f")" = main.swift ] || SRC+=("$f"); done < <(find Sources/crnn-infer -name '*.swift' | LC_ALL=C sort)
 SRC+=(firmware-sim/EmbeddedMain.swift)
+grep -q CRNN_CONV_DOTPROD Sources/CRNNRuntime/Kernels/Conv2dS8FastSelect.swift ||
+    { echo "mca_estimate: Conv2dS8FastSelect.swift names no CRNN_CONV_DOTPROD: dist.sh's Pi 5 build has no sdot kernel; update this script" >&2; exit 1; }
 FLAGS=(-module-name CRNNRuntime -I Sources/CLibc -suppress-warnings -Xcc -I/usr/aarch64-linux-gnu/include)
-for cpu in cortex-a72 cortex-a76; do
-    for v in neon portable; do
-        o="$WORK/$cpu-$v.o"
-        [ -s "$o.s" ] && continue
-        extra=(); [ $v = portable ] && extra=(-DCRNN_CONV_PORTABLE)
-        echo "mca_estimate: compiling $o (-target-cpu $cpu ${extra[*]})" >&2
-        tools/swiftc.sh embedded aarch64 "$o" "${FLAGS[@]}" -target-cpu $cpu "${extra[@]}" "${SRC[@]}"
-        $OBJDUMP -d --no-show-raw-insn "$o" > "$o.s"
-    done
+# Pi 4 = dist.sh's crnn-infer-pi4 (NEON smlal micro-kernel); Pi 5 = crnn-infer-pi5 (sdot micro-kernel: dist.sh's
+# cpu_flags pi5); the others are the comparison rows.
+for obj in cortex-a72:neon cortex-a72:portable cortex-a76:dotprod cortex-a76:neon cortex-a76:portable; do
+    cpu=${obj%%:*} v=${obj#*:}
+    o="$WORK/$cpu-$v.o"
+    [ -s "$o.s" ] && continue
+    extra=()
+    [ $v = portable ] && extra=(-DCRNN_CONV_PORTABLE)
+    [ $v = dotprod ] && extra=(-DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod)
+    echo "mca_estimate: compiling $o (-target-cpu $cpu ${extra[*]})" >&2
+    tools/swiftc.sh embedded aarch64 "$o" "${FLAGS[@]}" -target-cpu $cpu "${extra[@]}" "${SRC[@]}"
+    $OBJDUMP -d --no-show-raw-insn "$o" > "$o.s"
 done
 
-python3 - "$WORK" "$MCA" "$(tools/swiftc.sh version)" "$($MCA --version | grep -m1 -i 'llvm version' | xargs)" <<'EOF'
-import re, subprocess, sys
-work, mca, swiftv, llvmv = sys.argv[1:5]
+python3 - "$WORK" "$MCA" "$(tools/swiftc.sh version)" "$($MCA --version | grep -m1 -i 'llvm version' | xargs)" "$MODEL" <<'EOF'
+import re, struct, subprocess, sys
+work, mca, swiftv, llvmv, model = sys.argv[1:6]
 
-# ---- the shipped cnn-gru per 3-s segment (models/cnn-gru.md: 130 x 23 MFCC, 3 conv 3x3 of 32 filters with max-pool
-# 2, 3, 4 ('same': ceil), GRU 20 + 20; n_fft 2048, 130 frames) ----
-CONVS = [  # (name, H, W, Cin, K, kh, kw): the conv's input = output size ('same' padding)
-    ("conv1 130x23x1->32", 130, 23, 1, 32, 3, 3),
-    ("conv2 65x12x32->32", 65, 12, 32, 32, 3, 3),
-    ("conv3 22x4x32->32", 22, 4, 32, 32, 3, 3),
-]
-GRUS = [(6, 32, 20), (6, 20, 20)]  # (time steps, input size, units): 22 rows / pool 4 -> 6 steps of 1 x 32
-FRAMES, NFFT = 130, 2048
+
+def stop(msg):
+    sys.exit(f"mca_estimate: {msg}")
+
+
+# ---- the model file (docs/model-format.md): feature config, frontend tables, operators ----
+b = open(model, "rb").read()
+sections = {}
+for i in range(struct.unpack_from("<I", b, 20)[0]):
+    kind, off, length, cnt = struct.unpack_from("<4I", b, struct.unpack_from("<I", b, 24)[0] + 16 * i)
+    sections[kind] = (off, length, cnt)
+if 7 not in sections:
+    stop(f"{model} has no frontend section")
+cfg = struct.unpack_from("<16i", b, sections[1][0])
+SEG, NFFT, HOP, NMELS, NMFCC, CENTER = cfg[2], cfg[3], cfg[4], cfg[5], cfg[6], cfg[15]
+fo = sections[7][0]
+FE_VERSION, _n, _m, _k, _w, _s, _wo, MEL_WEIGHTS = struct.unpack_from("<8I", b, fo)
+if FE_VERSION != 2:
+    stop(f"{model} uses frontend version {FE_VERSION}; this script models version 2 (FixedFFTV2.swift, FrameLogMel.swift)")
+FRAMES = 1 + SEG // HOP if CENTER else 1 + (SEG - NFFT) // HOP
 HALF = NFFT // 2
-STAGES = HALF.bit_length() - 1  # 10 radix-2 stages of the 1024-point complex FFT
-CONV_MACS = sum(H * W * C * K * kh * kw for _, H, W, C, K, kh, kw in CONVS)
+PAD = NFFT // 2 if CENTER else 0
+VALID = sum(max(0, min(NFFT, SEG - (t * HOP - PAD)) - max(0, PAD - t * HOP)) for t in range(FRAMES))
+R4_STAGES = 0  # radix-4 stages with twiddles (L >= 8)
+L = HALF
+while L >= 8:
+    R4_STAGES += 1
+    L //= 4
+if L != 4:
+    stop(f"n = {NFFT}: the last FFT stage is radix-2, which this script does not model (only the radix-4 one)")
+
+tens_off = sections[3][0]
+
+
+def dims(t):
+    o = tens_off + 64 * t
+    return struct.unpack_from("<4I", b, o + 4)[:b[o + 1]]
+
+
+CONVS, AFFINES, GRUS = [], [], []  # conv: (H, W, Cin, K, kh, kw, pooled outputs); affine: values; GRU: (T, I, U)
+for i in range(sections[4][2]):
+    o = sections[4][0] + 64 * i
+    op, nin = struct.unpack_from("<HH", b, o)
+    ins = struct.unpack_from(f"<{nin}I", b, o + 4)
+    out = dims(struct.unpack_from("<I", b, o + 36)[0])
+    if op == 2:
+        (H, W, C), (K, kh, kw, _c) = dims(ins[0]), dims(ins[1])
+        CONVS.append((H, W, C, K, kh, kw, out[0] * out[1] * out[2]))
+    elif op == 4:
+        n = 1
+        for d in dims(ins[0]):
+            n *= d
+        AFFINES.append(n)
+    elif op == 7:
+        (T, I), U = dims(ins[0]), dims(ins[1])[0] // 3
+        GRUS.append((T, I, U))
+if not CONVS or not GRUS:
+    stop(f"{model}: expected conv2d and GRU operators")
+CONV_MACS = sum(H * W * C * K * kh * kw for H, W, C, K, kh, kw, _o in CONVS)
+GRU_MACS = sum(T * 3 * U * (I + U) for T, I, U in GRUS)
 
 
 def neon_trips():
     """Iterations per segment of the NEON row's three innermost loops (Conv2dS8FastNEON.swift)."""
     t = {"4tap": 0, "1tap": 0, "1px": 0}
-    for _, H, W, C, K, kh, kw in CONVS:
+    for H, W, C, K, kh, kw, _o in CONVS:
         blocks, passes, rem, taps = K // 16, W // 4, W % 4, kw * C
         t["4tap"] += H * blocks * passes * kh * (taps // 4)
         t["1tap"] += H * blocks * passes * kh * (taps % 4)
@@ -76,11 +148,22 @@ def neon_trips():
     return t
 
 
+def dotprod_trips():
+    """Iterations of the dot-product row's two innermost loops (Conv2dS8FastDotProd.swift): 4 px x 16 ch x one
+    group of 4 taps (16 sdot), 1 px x 16 ch x 4 taps (4 sdot); a row's kw * Cin taps padded up to groups of 4."""
+    t = {"4px": 0, "1px": 0}
+    for H, W, C, K, kh, kw, _o in CONVS:
+        blocks, G = K // 16, (kw * C + 3) // 4
+        t["4px"] += H * blocks * (W // 4) * kh * G
+        t["1px"] += H * blocks * (W % 4) * kh * G
+    return t
+
+
 def portable_trips():
     """Iterations of the portable row's loops (Conv2dS8FastPortable.swift): the one-channel 3x3 row kernel, the
     4-pixel loop (1 tap x 4 px x 16 ch) and the 1-pixel loop (1 tap x 16 ch)."""
     t = {"1x3x3": 0, "4px": 0, "1px": 0}
-    for _, H, W, C, K, kh, kw in CONVS:
+    for H, W, C, K, kh, kw, _o in CONVS:
         blocks = K // 16
         if C == 1 and kh == 3 and kw == 3:
             t["1x3x3"] += H * blocks * W
@@ -111,11 +194,35 @@ def parse(path):
     return funcs
 
 
-def innermost_loops(insns):
+def all_loops(insns):
+    """(first, last) index of every backward branch's range."""
     idx = {a: i for i, (a, *_r) in enumerate(insns)}
-    loops = [(idx[t], i) for i, (a, mn, ops, t) in enumerate(insns) if t is not None and t <= a and t in idx]
+    return sorted(set((idx[t], i) for i, (a, mn, ops, t) in enumerate(insns) if t is not None and t <= a and t in idx))
+
+
+def innermost_loops(insns):
+    loops = all_loops(insns)
     inner = [(s, e) for s, e in loops if not any((s2, e2) != (s, e) and s <= s2 and e2 <= e for s2, e2 in loops)]
     return [insns[s:e + 1] for s, e in sorted(set(inner))]
+
+
+def outer_rest(insns, loop):
+    """The smallest loop strictly containing `loop`, without the instructions of the loops nested in it: the code
+    an outer iteration runs besides its inner loops (branches taken as straight code)."""
+    a0, a1 = loop[0][0], loop[-1][0]
+    idx = {a: i for i, (a, *_r) in enumerate(insns)}
+    s0, e0 = idx[a0], idx[a1]
+    outers = [(s, e) for s, e in all_loops(insns) if s <= s0 and e0 <= e and (s, e) != (s0, e0)]
+    if not outers:
+        stop("no loop encloses the loop given")
+    s, e = min(outers, key=lambda r: r[1] - r[0])
+    nested = [(s2, e2) for s2, e2 in all_loops(insns) if s <= s2 and e2 <= e and (s2, e2) != (s, e)]
+    return [insns[i] for i in range(s, e + 1) if not any(s2 <= i <= e2 for s2, e2 in nested)]
+
+
+def without_loops(insns, loops):
+    drop = {a for l in loops for a, *_r in l}
+    return [x for x in insns if x[0] not in drop]
 
 
 def count(loop, pattern):
@@ -125,106 +232,291 @@ def count(loop, pattern):
 def function(funcs, key):
     names = [n for n in funcs if key in n]
     if len(names) != 1:
-        sys.exit(f"mca_estimate: {len(names)} functions match {key!r} (want 1): {names[:3]}")
+        stop(f"{len(names)} functions match {key!r} (want 1): {names[:3]}")
     return funcs[names[0]]
 
 
-def mca_cycles(loop, cpu):
-    # In order; every branch goes to a label at the loop's head (llvm-mca does not follow branches anyway).
-    asm = "Lhead:\n" + "".join(
-        f"{mn} {re.sub(r'0x[0-9a-f]+$', 'Lhead', ops) if t is not None else ops}".rstrip() + "\n" for _, mn, ops, t in loop)
-    p = subprocess.run([mca, "-mtriple=aarch64", f"-mcpu={cpu}", "-iterations=400"], input=asm, text=True,
-                       capture_output=True)
-    if p.returncode != 0:
-        sys.exit(f"mca_estimate: llvm-mca failed on:\n{asm}\n{p.stderr}")
-    total = int(re.search(r"Total Cycles:\s+(\d+)", p.stdout).group(1))
-    return total / 400
+_cache = {}
+SPLIT = True  # split base-register writeback off loads and stores (see split_writeback)
 
 
-objs = {}
-for cpu in ("cortex-a72", "cortex-a76"):
-    for v in ("neon", "portable"):
-        objs[(cpu, v)] = parse(f"{work}/{cpu}-{v}.o.s")
+def split_writeback(mn, ops):
+    """A load or store with base writeback, as the access plus an add of the base. The cores update the base with a
+    micro-op of its own (Cortex-A72 / A76 software optimization guides: an extra integer uop); llvm-mca 19 gives the
+    new base the latency of the whole instruction, so a post-indexed store would make the next iteration's loads wait
+    for the stored data (the last radix-4 stage: 48 instead of 17 cycles on the A57 model)."""
+    if not re.match(r"(ld|st)", mn):
+        return [f"{mn} {ops}"]
+    m = re.fullmatch(r"(.*)\[(\w+)\],\s*(#?)(-?)(\w+)", ops)  # post-index: [xN], #imm or [xN], xM
+    if m:
+        op = "sub" if m.group(4) else "add"
+        return [f"{mn} {m.group(1)}[{m.group(2)}]", f"{op} {m.group(2)}, {m.group(2)}, {m.group(3)}{m.group(5)}"]
+    m = re.fullmatch(r"(.*)\[(\w+),\s*#(-?)(\w+)\]!", ops)  # pre-index: [xN, #imm]!
+    if m:
+        op = "sub" if m.group(3) else "add"
+        return [f"{op} {m.group(2)}, {m.group(2)}, #{m.group(4)}", f"{mn} {m.group(1)}[{m.group(2)}]"]
+    return [f"{mn} {ops}"]
 
-MUL64 = r"smull|smaddl|smsubl|madd|msub|mul"
+
+def mca_cycles(loop, cpu, split=None):
+    """Steady-state cycles per iteration of `loop` (Total Cycles / 400 iterations). Every branch goes to a label at
+    the block's head (llvm-mca does not follow branches anyway), calls included: a called function is not counted."""
+    split = SPLIT if split is None else split
+    lines = []
+    for _, mn, ops, t in loop:
+        if t is not None or mn == "bl":
+            lines.append(f"{mn} {re.sub(r'0x[0-9a-f]+$', 'Lhead', ops)}")
+        else:
+            lines += split_writeback(mn, ops) if split else [f"{mn} {ops}"]
+    asm = "Lhead:\n" + "".join(x.rstrip() + "\n" for x in lines)
+    key = (asm, cpu)
+    if key not in _cache:
+        p = subprocess.run([mca, "-mtriple=aarch64", f"-mcpu={cpu}", "-iterations=400"], input=asm, text=True,
+                           capture_output=True)
+        if p.returncode != 0:
+            stop(f"llvm-mca failed on:\n{asm}\n{p.stderr}")
+        _cache[key] = int(re.search(r"Total Cycles:\s+(\d+)", p.stdout).group(1)) / 400
+    return _cache[key]
+
+
+def sched_model(cpu):
+    """The scheduling model LLVM uses for -mcpu=cpu, from the resource names llvm-mca prints."""
+    p = subprocess.run([mca, "-mtriple=aarch64", f"-mcpu={cpu}", "-iterations=1", "-resource-pressure"],
+                       input="add x0, x0, x1\n", text=True, capture_output=True)
+    units = sorted(set(re.findall(r"^\[[0-9.]+\]\s+-\s+(\w+?)Unit", p.stdout, re.M)))
+    names = {"A57": "Cortex-A57", "N1": "Neoverse N1", "A55": "Cortex-A55", "A53": "Cortex-A53", "A510": "Cortex-A510",
+             "N2": "Neoverse N2", "V1": "Neoverse V1", "V2": "Neoverse V2"}
+    return "/".join(names.get(u, u) for u in units) or "none (no model)"
 
 
 def pick(loops, pred, what):
     got = [l for l in loops if pred(l)]
     if not got:
-        sys.exit(f"mca_estimate: no innermost loop looks like {what}: the code changed, update the signatures")
+        stop(f"no innermost loop looks like {what}: the code changed, update the signatures")
     return max(got, key=len)
 
 
-def select(v, funcs):
-    """[(row label, loop, work per iteration, unit, trips per segment)] for one object."""
+MUL64 = r"smull|smaddl|smsubl|madd|msub|mul"
+
+
+class Row:
+    def __init__(self, group, name, code, work, unit, trips, note=""):
+        self.group, self.name, self.code, self.work, self.unit, self.trips = group, name, code, work, unit, trips
+
+
+def frontend_rows(funcs):
+    """The version-2 front end's hot loops (FrameLogMel.swift, FixedFFTV2.swift, LogMel16.swift)."""
+    rows = []
+    fft = function(funcs, "14FixedRealFFTV2V13powerSpectrum")
+    fl = innermost_loops(fft)
+    st = pick(fl, lambda l: count(l, MUL64) == 12, "the radix-4 twiddle butterfly (12 multiplies)")
+    last = pick(fl, lambda l: count(l, MUL64) == 0 and count(l, r"stp|str") >= 1 and count(l, r"ldp") >= 2,
+                "the last radix-4 stage (no multiply, 8 values loaded)")
+    split = pick(fl, lambda l: count(l, MUL64) == 8 and count(l, "ldrh") == 2, "the split + power (8 multiplies)")
+    frame = function(funcs, "FixedPointMFCCV11frameLogMel6source")
+    ml = innermost_loops(frame)
+    peak = pick(ml, lambda l: len(l) <= 8 and count(l, "ldrsh") == 1 and count(l, "orr") == 1 and count(l, MUL64) == 0,
+                "the window's peak scan")
+    win = pick(ml, lambda l: count(l, "ldrsh") == 1 and count(l, MUL64) == 1 and count(l, "str") == 1, "the window")
+    mel = pick(ml, lambda l: count(l, "ldrh") == 2 and count(l, MUL64) == 1, "the mel sum (2 ldrh, 1 multiply)")
+    log = outer_rest(frame, mel)
+    if count(log, "clz") < 1:
+        stop("the mel band loop has no clz: not the table log2")
+    flo = innermost_loops(function(funcs, "FixedPointMFCCV7floor16"))
+    fmax = pick(flo, lambda l: count(l, "ldrsh") == 1 and count(l, "csel") == 1, "the top_db maximum")
+    dctf = function(funcs, "FixedPointMFCCV8dctRow16")
+    dct = pick(innermost_loops(dctf), lambda l: count(l, "ldrsh") == 2 and count(l, MUL64) == 1, "the DCT dot product")
+    dctr = outer_rest(dctf, dct)
+    rows += [
+        Row("window", "window: peak scan (OR of magnitudes)", peak, 1, "sample", VALID),
+        Row("window", "window: x = round(pcm * w / 2^r)", win, 1, "sample", VALID),
+        Row("FFT", f"FFT radix-4 butterfly with twiddles ({R4_STAGES} stages)", st, 1, "butterfly",
+            FRAMES * R4_STAGES * HALF // 4),
+        Row("FFT", "FFT last radix-4 stage (no twiddles)", last, 1, "butterfly", FRAMES * HALF // 4),
+        Row("FFT", "FFT real split + power", split, 2, "bin", FRAMES * (HALF // 2 + 1)),
+        Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),
+        Row("log", "log: band's table log2, dB, Int16 (mel band loop minus its sum)", log, 1, "band", FRAMES * NMELS),
+        Row("DCT", "top_db floor: segment maximum", fmax, 1, "value", FRAMES * NMELS),
+        Row("DCT", "DCT dot product (floored value x coefficient)", dct, 1, "MAC", FRAMES * NMFCC * NMELS),
+        Row("DCT", "DCT coefficient finish (rounding, saturation)", dctr, 1, "coef.", FRAMES * NMFCC),
+    ]
+    return rows
+
+
+def network_rows(funcs):
+    """Besides the conv micro-kernels: requantization epilogue, affine, GRU."""
+    run = function(funcs, "15conv2dS8FastRun_5input")
+    epi = pick(innermost_loops(run), lambda l: count(l, "strb") == 1 and count(l, "smaddl") == 1 and count(l, "csel") >= 4,
+               "the conv requantization epilogue")
+    aff = pick(innermost_loops(function(funcs, "12affineS8Fast_5input")),
+               lambda l: count(l, "strb") == 1 and count(l, "smaddl") == 1, "the affine (batch norm) loop")
+    gru = function(funcs, "5gruS8_5input")
+    gp = function(funcs, "9gateParts_1x5")
+    isdot = lambda l: count(l, "ldrsb") == 2 and count(l, MUL64) == 1 and len(l) <= 8  # noqa: E731
+    dots = [l for l in innermost_loops(gru) + innermost_loops(gp) if isdot(l)]
+    if len([l for l in innermost_loops(gp) if isdot(l)]) != 2:
+        stop("gateParts should have 2 int8 dot-product loops")
+    per = max(dots, key=lambda l: mca_cycles(l, "cortex-a72"))  # the slowest of the dot loops, for all MACs
+    gdots = [l for l in innermost_loops(gru) if isdot(l)]
+    gates = outer_rest(gru, gdots[0]) if gdots else []
+    sig, tanh = function(funcs, "10sigmoidQ15ys5Int16VADF"), function(funcs, "7tanhQ15ys5Int16VADF")
+    gpr = without_loops(gp, [l for l in innermost_loops(gp) if isdot(l)])
+    # Per unit and step: 3 gate evaluations (as many gateParts' non-dot code as are not inlined into gruS8), 2
+    # sigmoid, 1 tanh, the mix; straight code, every branch path included.
+    ncalls = 3 - len(gdots) // 2
+    gatecode = gates + gpr * ncalls + sig * 2 + tanh
+    return [
+        Row("conv epilogue", "conv requantization epilogue (per pooled output)", epi, 1, "value",
+            sum(o for *_r, o in CONVS)),
+        Row("affine", "affine (batch norm, per value)", aff, 1, "value", sum(AFFINES)),
+        Row("GRU", f"GRU matvec (int8 dot product; {len(dots)} such loops)", per, 1, "MAC", GRU_MACS),
+        Row("GRU", f"GRU gates per unit and step (straight code: {len(gates)} of gruS8 + {ncalls} x {len(gpr)} of "
+            f"gateParts + 2 sigmoid + tanh)", gatecode, 1, "unit-step", sum(T * U for T, _i, U in GRUS)),
+    ]
+
+
+def conv_rows(v, funcs):
     rows = []
     if v == "neon":
         loops = innermost_loops(function(funcs, "Conv2dMicroKernelNEONO3row"))
         sm = lambda l: count(l, r"smlal2?")  # noqa: E731
         tr = neon_trips()
-        rows.append(("conv NEON, 4 taps x 4 px x 16 ch", pick(loops, lambda l: sm(l) == 64, "64 smlal"), 256, "MAC", tr["4tap"]))
-        rows.append(("conv NEON, 1 tap x 4 px x 16 ch", pick(loops, lambda l: sm(l) == 16, "16 smlal"), 64, "MAC", tr["1tap"]))
-        rows.append(("conv NEON, 1 tap x 1 px x 16 ch", pick(loops, lambda l: sm(l) == 4, "4 smlal"), 16, "MAC", tr["1px"]))
-        fft = innermost_loops(function(funcs, "FixedRealFFTV13powerSpectrum6packed"))
-        rows.append(("FFT radix-2 butterfly (stages 2-10)", pick(fft, lambda l: count(l, MUL64) == 4, "4 multiplies"), 1,
-                     "butterfly", FRAMES * (STAGES - 1) * HALF // 2))
-        rows.append(("FFT first stage (W = 1)", pick(fft, lambda l: count(l, MUL64) == 0 and count(l, "stp") >= 2, "no multiply"),
-                     2, "butterfly", FRAMES * HALF // 4))
-        rows.append(("FFT real split + power", pick(fft, lambda l: count(l, MUL64) == 6, "6 multiplies"), 1, "bin",
-                     FRAMES * (HALF + 1)))
-        gru = innermost_loops(function(funcs, "5gruS8_5input"))
-        dots = [l for l in gru if count(l, "ldrsb") >= 2 and count(l, MUL64 + "|mla|smlal2?|sdot") >= 1]
-        if not dots:
-            sys.exit("mca_estimate: no int8 dot-product loop in gruS8")
-        trips = sum(T * 3 * U * (I + U) for T, I, U in GRUS)
-        per = max(dots, key=lambda l: mca_cycles(l, "cortex-a72"))  # the slowest of its dot loops, for all MACs
-        rows.append((f"GRU matvec (gateParts dot product; {len(dots)} such loops)", per, 1, "MAC", trips))
+        rows.append(Row("conv", "conv NEON smlal, 4 taps x 4 px x 16 ch", pick(loops, lambda l: sm(l) == 64, "64 smlal"), 256, "MAC", tr["4tap"]))
+        rows.append(Row("conv", "conv NEON smlal, 1 tap x 4 px x 16 ch", pick(loops, lambda l: sm(l) == 16, "16 smlal"), 64, "MAC", tr["1tap"]))
+        rows.append(Row("conv", "conv NEON smlal, 1 tap x 1 px x 16 ch", pick(loops, lambda l: sm(l) == 4, "4 smlal"), 16, "MAC", tr["1px"]))
+    elif v == "dotprod":
+        loops = innermost_loops(function(funcs, "Conv2dMicroKernelDotProdO3row"))
+        sd = lambda l: count(l, "sdot")  # noqa: E731
+        tr = dotprod_trips()
+        rows.append(Row("conv", "conv dotprod sdot, 4 taps x 4 px x 16 ch", pick(loops, lambda l: sd(l) == 16, "16 sdot"), 256, "MAC", tr["4px"]))
+        rows.append(Row("conv", "conv dotprod sdot, 4 taps x 1 px x 16 ch", pick(loops, lambda l: sd(l) == 4, "4 sdot"), 64, "MAC", tr["1px"]))
     else:
         loops = innermost_loops(function(funcs, "Conv2dMicroKernelPortableO3row"))
         vm = lambda l: count(l, r"mla|smlal2?|mul")  # noqa: E731  (vector multiply-adds of the SIMD16 code)
         tr = portable_trips()
         cands = sorted((l for l in loops if vm(l) >= 4), key=vm)
         if len(cands) < 3:
-            sys.exit(f"mca_estimate: the portable row has {len(cands)} multiply loops, expected 3")
-        rows.append(("conv portable, 1-channel 3x3 row, 1 px x 9 taps x 16 ch", cands[-1], 144, "MAC", tr["1x3x3"]))
-        rows.append(("conv portable, 1 tap x 4 px x 16 ch", cands[-2], 64, "MAC", tr["4px"]))
-        rows.append(("conv portable, 1 tap x 1 px x 16 ch", cands[0], 16, "MAC", tr["1px"]))
+            stop(f"the portable row has {len(cands)} multiply loops, expected 3")
+        rows.append(Row("conv", "conv portable, 1-channel 3x3 row, 1 px x 9 taps x 16 ch", cands[-1], 144, "MAC", tr["1x3x3"]))
+        rows.append(Row("conv", "conv portable, 1 tap x 4 px x 16 ch", cands[-2], 64, "MAC", tr["4px"]))
+        rows.append(Row("conv", "conv portable, 1 tap x 1 px x 16 ch", cands[0], 16, "MAC", tr["1px"]))
     return rows
 
 
-GHZ = {"pi4": 1.8, "pi5": 2.4}
-print(f"llvm-mca: {llvmv}; code: {swiftv}, Embedded aarch64 recipe (-Osize), -target-cpu cortex-a72 (Pi 4 rows) and "
-      f"cortex-a76 (Pi 5 rows). Pi 5 columns: -mcpu=cortex-a76 (LLVM 19: Cortex-A57 model) / -mcpu=neoverse-n1 (A76-derived, own model).")
-print(f"Model: shipped cnn-gru, per 3-s segment: conv {CONV_MACS / 1e6:.2f} M MAC, {FRAMES} FFT frames of {NFFT}.")
+objs = {}
+for o in ("cortex-a72-neon", "cortex-a72-portable", "cortex-a76-dotprod", "cortex-a76-neon", "cortex-a76-portable"):
+    objs[o] = parse(f"{work}/{o}.o.s")
+
+GHZ4, GHZ5 = 1.8, 2.4
+CPU4, CPU5, CPU5B = "cortex-a72", "cortex-a76", "neoverse-n1"
+M4, M5, M5B = sched_model(CPU4), sched_model(CPU5), sched_model(CPU5B)
+
+
+def fmt(x, d=3):
+    return "" if x is None else f"{x:.{d}f}"
+
+
+def evaluate(r4, r5, show):
+    """Pi 4 ms, Pi 5 ms (A76 -mcpu), Pi 5 ms (N1 -mcpu) of a Pi 4 row and/or a Pi 5 row of the same loop (either
+    may be None); prints the table line when `show`."""
+    c4 = mca_cycles(r4.code, CPU4) if r4 else None
+    c5 = mca_cycles(r5.code, CPU5) if r5 else None
+    c5b = mca_cycles(r5.code, CPU5B) if r5 else None
+    r = r4 or r5
+    ms4 = r4.trips * c4 / (GHZ4 * 1e6) if r4 else None
+    ms5 = r5.trips * c5 / (GHZ5 * 1e6) if r5 else None
+    ms5b = r5.trips * c5b / (GHZ5 * 1e6) if r5 else None
+    if show:
+        rate = ""
+        if r.unit == "MAC" and r.work > 1:
+            rate = " (" + " / ".join(f"{r.work / c:.1f}" if c else "-" for c in (c4, c5, c5b)) + " per cycle)"
+        n4 = len(r4.code) if r4 else "-"
+        n5 = len(r5.code) if r5 else "-"
+        cyc5 = f"{c5:.2f} / {c5b:.2f}" if r5 else ""
+        ms5s = f"{ms5:.3f} / {ms5b:.3f}" if r5 else ""
+        trips = r.trips if not (r4 and r5) or r4.trips == r5.trips else f"{r4.trips} / {r5.trips}"
+        print(f"| {r.name} | {n4} / {n5} | {r.work} {r.unit}{rate} | {fmt(c4, 2)} | {cyc5} | {trips} | {fmt(ms4)} | {ms5s} |")
+    return ms4, ms5, ms5b
+
+
+P4, P5 = objs["cortex-a72-neon"], objs["cortex-a76-dotprod"]
+# (Pi 4 row, Pi 5 row, group); groups ending in "*" are comparisons, not in the totals.
+ENTRIES = [(a, b_, a.group) for a, b_ in zip(frontend_rows(P4), frontend_rows(P5))]
+ENTRIES += [(a, None, "conv") for a in conv_rows("neon", P4)] + [(None, b_, "conv") for b_ in conv_rows("dotprod", P5)]
+ENTRIES += [(a, b_, a.group) for a, b_ in zip(network_rows(P4), network_rows(P5))]
+ENTRIES.append("*comparison: conv micro-kernels not shipped for that board*")
+ENTRIES += [(None, b_, "conv NEON smlal on a Pi 5*") for b_ in conv_rows("neon", objs["cortex-a76-neon"])]
+ENTRIES += [(a, b_, "conv portable*") for a, b_ in zip(conv_rows("portable", objs["cortex-a72-portable"]),
+                                                       conv_rows("portable", objs["cortex-a76-portable"]))]
+
+
+def run(show):
+    groups = {}
+    for e in ENTRIES:
+        if isinstance(e, str):
+            if show:
+                print(f"| {e} | | | | | | | |")
+            continue
+        r4, r5, g = e
+        ms = evaluate(r4, r5, show)
+        acc = groups.setdefault(g, [0.0, 0.0, 0.0])
+        for i in range(3):
+            acc[i] += ms[i] or 0.0
+    return groups
+
+
+print(f"llvm-mca: {llvmv}; code: {swiftv}, Embedded aarch64 recipe of tools/swiftc.sh (-Osize).")
+print(f"Pi 4 columns: the crnn-infer-pi4 code (-target-cpu cortex-a72: NEON smlal conv), llvm-mca -mcpu={CPU4} "
+      f"(LLVM 19 schedules it with its {M4} model), {GHZ4} GHz.")
+print(f"Pi 5 columns: the crnn-infer-pi5 code (-target-cpu cortex-a76 -DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod: "
+      f"sdot conv), llvm-mca -mcpu={CPU5} ({M5} model) / -mcpu={CPU5B} ({M5B} model), {GHZ5} GHz.")
+print(f"Model: {model}, frontend version {FE_VERSION}; per 3-s segment: {FRAMES} frames of {NFFT} ({VALID} windowed "
+      f"samples), {NMELS} mel bands ({MEL_WEIGHTS} weights), {NMFCC} MFCC; conv {CONV_MACS / 1e6:.2f} M MAC, GRU "
+      f"{GRU_MACS / 1e6:.3f} M MAC.")
 print()
-print("| loop | instr. | work / iter. | cycles / iter. A72 | cycles / iter. A76 (A57 model / N1 model) | iterations per segment | Pi 4 ms (1.8 GHz) | Pi 5 ms (2.4 GHz, A57 / N1 model) |")
+print("| loop | instr. Pi 4 / Pi 5 | work / iter. | cycles / iter. Pi 4 | cycles / iter. Pi 5 (A76 / N1 -mcpu) | "
+      "iterations per segment | Pi 4 ms | Pi 5 ms (A76 / N1 -mcpu) |")
 print("|---|---|---|---|---|---|---|---|")
-totals = {}
-for v in ("neon", "portable"):
-    r72 = select(v, objs[("cortex-a72", v)])
-    r76 = select(v, objs[("cortex-a76", v)])
-    for (name, l72, work, unit, trips), (_n, l76, *_r) in zip(r72, r76):
-        c72, c76, cn1 = mca_cycles(l72, "cortex-a72"), mca_cycles(l76, "cortex-a76"), mca_cycles(l76, "neoverse-n1")
-        ms4 = trips * c72 / (GHZ["pi4"] * 1e6)
-        ms5, ms5n = trips * c76 / (GHZ["pi5"] * 1e6), trips * cn1 / (GHZ["pi5"] * 1e6)
-        group = "conv " + v if name.startswith("conv") else name.split()[0]
-        t = totals.setdefault(group, [0.0, 0.0, 0.0, 0])
-        t[0] += ms4; t[1] += ms5; t[2] += ms5n
-        if unit == "MAC":
-            t[3] += work * trips
-        rate = f" ({work / c72:.1f} / {work / c76:.1f} / {work / cn1:.1f} MAC/cycle)" if unit == "MAC" else ""
-        print(f"| {name} | {len(l72)} | {work} {unit}{rate} | {c72:.2f} | {c76:.2f} / {cn1:.2f} | {trips} | "
-              f"{ms4:.3f} | {ms5:.3f} / {ms5n:.3f} |")
+G = run(True)
+SPLIT = False
+G0 = run(False)
+
 print()
-print("| sum of the loops above | MACs | Pi 4 ms | Pi 5 ms (A57 / N1 model) | Pi 4 GMAC/s |")
-print("|---|---|---|---|---|")
-for g, (a, b, c, macs) in totals.items():
-    gm = f"{macs / (a * 1e6):.2f}" if macs else ""
-    print(f"| {g} | {f'{macs / 1e6:.2f} M' if macs else '-'} | {a:.3f} | {b:.3f} / {c:.3f} | {gm} |")
-path = [totals[g] for g in ("conv neon", "FFT", "GRU")]
-print(f"| device path's hot loops as built (NEON conv + FFT + GRU; not the rest: epilogues, mel, log, DCT) | | "
-      f"{sum(t[0] for t in path):.3f} | {sum(t[1] for t in path):.3f} / {sum(t[2] for t in path):.3f} | |")
+print("| per 3-s segment (estimate: the loops above) | Pi 4 ms | Pi 5 ms (A76 / N1 -mcpu) | GMAC/s Pi 4 / Pi 5 (A76 / N1) |")
+print("|---|---|---|---|")
+
+
+def line(name, g, macs=0, bold=False):
+    a, c5, c5b = g
+    gm = " / ".join(f"{macs / (x * 1e6):.2f}" if x else "-" for x in (a, c5, c5b)) if macs else ""
+    s4 = f"{a:.3f}" if a else "-"
+    s5 = f"{c5:.3f} / {c5b:.3f}" if c5 else "-"
+    if bold:
+        name, s4, s5 = f"**{name}**", f"**{s4}**", f"**{s5}**"
+    print(f"| {name} | {s4} | {s5} | {gm} |")
+
+
+def total(groups, names):
+    return [sum(groups[g][i] for g in names) for i in range(3)]
+
+
+FRONT = ["window", "FFT", "mel", "log", "DCT"]
+NET = ["conv", "conv epilogue", "affine", "GRU"]
+labels = {"window": "window (peak scan + multiply)", "FFT": "FFT (radix-4 stages, last stage, split + power)",
+          "mel": "mel sums", "log": "log (table log2, dB, per band)", "DCT": "top_db floor + DCT",
+          "conv": "conv micro-kernel as shipped (Pi 4: NEON smlal; Pi 5: dotprod sdot)",
+          "conv epilogue": "conv requantization epilogue", "affine": "affine (batch norm)", "GRU": "GRU (matvec + gates)"}
+for g in FRONT:
+    line(labels[g], G[g])
+line("front end", total(G, FRONT), bold=True)
+for g in NET:
+    line(labels[g], G[g], CONV_MACS if g == "conv" else (GRU_MACS if g == "GRU" else 0))
+line("network", total(G, NET), CONV_MACS + GRU_MACS, bold=True)
+line("per segment: front end + network", total(G, FRONT + NET), bold=True)
+line("(the same without splitting the writeback off loads and stores)", total(G0, FRONT + NET))
+line("comparison: conv NEON smlal micro-kernel on a Pi 5", G["conv NEON smlal on a Pi 5*"], CONV_MACS)
+line("comparison: conv portable micro-kernel", G["conv portable*"], CONV_MACS)
 lo, hi = CONV_MACS / 4.6e9 * 1e3, CONV_MACS / 3.5e9 * 1e3
-print(f"| anchor: ncnn int8 on a Pi 4 core, 3.5-4.6 GMAC/s, the same {CONV_MACS / 1e6:.2f} M conv MAC | | {lo:.2f}-{hi:.2f} | | 3.5-4.6 |")
+print(f"| anchor: ncnn int8 on a Pi 4 core, 3.5-4.6 GMAC/s, for the same {CONV_MACS / 1e6:.2f} M conv MAC | "
+      f"{lo:.2f}-{hi:.2f} | | 3.5-4.6 |")
 EOF
