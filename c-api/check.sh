@@ -15,9 +15,13 @@
 # also streamed with a 0.5-s hop. Model: models/cnn-gru.crnn (override with MODEL=...).
 #
 #   c-api/check.sh        (from anywhere; needs Swift 6.x; installs the apt packages it lacks)
-#   CORTEX_M=1 c-api/check.sh   also builds libcrnn-cortex-m.a and links c-api/cortex_m_link.c for Cortex-M4F and M7
 #
-# Prints `c-api: x86_64 N/N, aarch64 N/N, armv7 N/N identical to crnn-infer` and exits non-zero on any difference.
+# Then the Cortex-M: libcrnn-cortex-m.a linked with examples/c/cortex_m_classify.c and firmware-sim/cortex-m's board
+# services into a bare-metal image (model and audio in flash, pushed 512 samples at a time), run under
+# qemu-system-arm (mps2-an500, Cortex-M7); its lines must equal `crnn-infer MODEL --stream --json` on the same PCM.
+#
+# Prints `c-api: x86_64 N/N, aarch64 N/N, armv7 N/N identical to crnn-infer` and
+# `c-api: cortex-m7 L/L lines identical to crnn-infer ...`, and exits non-zero on any difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -26,7 +30,8 @@ mkdir -p "$WORK"
 MODEL="${MODEL:-$ROOT/models/cnn-gru.crnn}"
 
 # --- Packages ---------------------------------------------------------------------------------------------------
-need=(libsndfile1-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static)
+need=(libsndfile1-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user-static
+      gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
 missing=()
 for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -52,10 +57,7 @@ cases+=("gen-chirp-6s:500000")
 
 # --- Libraries (one whole-module Embedded Swift compile each, run side by side) and programs -----------------------
 # (REUSE_LIBS=1 keeps the libraries already in $WORK/lib: for iterating on the C side only.)
-# CORTEX_M=1 (needs arm-none-eabi-gcc and libnewlib-arm-none-eabi): also the Cortex-M library, linked for M4F and M7
-# (not run). Off by default: a fourth compile, about 20 s of CPU.
-archs=(x86_64 aarch64 armv7)
-[ "${CORTEX_M:-0}" = 1 ] && archs+=(cortex-m)
+archs=(x86_64 aarch64 armv7 cortex-m)
 if [ "${REUSE_LIBS:-0}" != 1 ]; then
     pids=()
     for arch in "${archs[@]}"; do
@@ -67,24 +69,32 @@ if [ "${REUSE_LIBS:-0}" != 1 ]; then
     done
 fi
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -Ic-api/include)
-gcc "${CFLAGS[@]}" examples/c/classify.c "$WORK/lib/libcrnn-x86_64.a" -o "$WORK/classify-x86_64"
+gcc "${CFLAGS[@]}" examples/c/classify.c examples/c/crnn_print.c "$WORK/lib/libcrnn-x86_64.a" -o "$WORK/classify-x86_64"
 gcc "${CFLAGS[@]}" -DCOUNT_HEAP c-api/test_api.c "$WORK/lib/libcrnn-x86_64.a" -pthread -Wl,--wrap=posix_memalign,--wrap=free \
     -o "$WORK/test_api-x86_64"
-aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-aarch64.a" -o "$WORK/classify-aarch64"
+aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static examples/c/classify.c examples/c/crnn_print.c "$WORK/lib/libcrnn-aarch64.a" -o "$WORK/classify-aarch64"
 aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-aarch64.a" -pthread -o "$WORK/test_api-aarch64"
-arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static examples/c/classify.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/classify-armv7"
+arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static examples/c/classify.c examples/c/crnn_print.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/classify-armv7"
 arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-armv7.a" -pthread -o "$WORK/test_api-armv7"
-cortex_m=""
-if [[ " ${archs[*]} " == *" cortex-m "* ]]; then
-    for cpu in "cortex-m4 -mfpu=fpv4-sp-d16" "cortex-m7 -mfpu=fpv5-d16"; do
-        # shellcheck disable=SC2086
-        arm-none-eabi-gcc -mcpu=$cpu -mthumb -mfloat-abi=hard -Os -ffunction-sections -Wl,--gc-sections \
-            -Wl,--no-enum-size-warning -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack --specs=nano.specs \
-            --specs=nosys.specs -Ic-api/include c-api/cortex_m_link.c c-api/port/newlib_posix_memalign.c \
-            "$WORK/lib/libcrnn-cortex-m.a" -o "$WORK/cortex_m_link-${cpu%% *}.elf"
-    done
-    cortex_m="c-api: cortex-m libcrnn-cortex-m.a links for cortex-m4 and cortex-m7 (hard-float, newlib-nano): text $(size "$WORK/cortex_m_link-cortex-m4.elf" | awk 'NR == 2 {print $1}') bytes with --gc-sections"
-fi
+# The Cortex-M image: the example, the library and firmware-sim/cortex-m's startup, board services and linker script;
+# the model and the audio (CM_PCM: the first real clip, else the 6-s chirp, back to back with a 2-s pulse train so
+# that the stream ends with a partial window) go to flash through flash_data.S.
+CM=firmware-sim/cortex-m
+mkdir -p "$WORK/cortex-m"
+cm_input=$(ls "$WORK"/inputs/gtzan-*.raw 2>/dev/null | head -1)
+[ -n "$cm_input" ] || cm_input="$WORK/inputs/gen-chirp-6s.raw"
+cat "$cm_input" > "$WORK/cortex-m/pcm.s16"
+head -c $((2 * 22050 * 2)) "$WORK/inputs/gen-pulses-8s.raw" >> "$WORK/cortex-m/pcm.s16"
+cp "$MODEL" "$WORK/cortex-m/model.crnn"
+MCPU=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)  # runs on the M7 too (a superset)
+for src in examples/c/cortex_m_classify.c examples/c/crnn_print.c "$CM/board.c" "$CM/startup.c"; do
+    arm-none-eabi-gcc "${MCPU[@]}" -std=c11 -Wall -Wextra -O2 -ffunction-sections -fdata-sections -Ic-api/include -I"$CM" \
+        -c "$src" -o "$WORK/cortex-m/$(basename "$src" .c).o"
+done
+arm-none-eabi-gcc "${MCPU[@]}" -DCM_INPUTS=1 -Wa,-I"$WORK/cortex-m" -c "$CM/flash_data.S" -o "$WORK/cortex-m/flash_data.o"
+arm-none-eabi-gcc "${MCPU[@]}" --specs=nano.specs -nostartfiles -T "$CM/mps2.ld" -Wl,--gc-sections -Wl,--no-enum-size-warning \
+    -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack "$WORK"/cortex-m/*.o "$WORK/lib/libcrnn-cortex-m.a" -lc -lgcc \
+    -o "$WORK/cortex-m/classify.elf"
 built=$SECONDS
 
 # --- Reference: crnn-infer --stream --json on the raw PCM ------------------------------------------------------
@@ -146,6 +156,22 @@ for arch in x86_64 aarch64 armv7; do
     [ "$same" -eq "${#cases[@]}" ] || status=1
     line="$line $arch $same/${#cases[@]},"
 done
+# The Cortex-M7 image against crnn-infer on the same PCM (the semihosting output goes to a file).
+"$BIN/crnn-infer" "$MODEL" --stream --json < "$WORK/cortex-m/pcm.s16" > "$WORK/cortex-m/host.json" 2>/dev/null || true
+cm_rc=0
+timeout 600 qemu-system-arm -M mps2-an500 -display none -monitor none -serial none \
+    -semihosting-config enable=on,target=native,chardev=sh0 -chardev file,id=sh0,path="$WORK/cortex-m/m7.out" \
+    -kernel "$WORK/cortex-m/classify.elf" || cm_rc=$?
+grep '^#' "$WORK/cortex-m/m7.out" > "$WORK/cortex-m/m7.memory" || true
+grep -v '^#' "$WORK/cortex-m/m7.out" > "$WORK/cortex-m/m7.json" || true
+cm_lines=$(wc -l < "$WORK/cortex-m/host.json")
+cm_same=$(awk 'NR == FNR { h[FNR] = $0; next } h[FNR] == $0 { n++ } END { print n + 0 }' "$WORK/cortex-m/host.json" "$WORK/cortex-m/m7.json")
+if [ "$cm_rc" -ne 0 ] || ! cmp -s "$WORK/cortex-m/host.json" "$WORK/cortex-m/m7.json" || [ "$cm_lines" -lt 2 ]; then
+    echo "c-api: cortex-m7 image differs from crnn-infer (exit $cm_rc; files in $WORK/cortex-m):" >&2
+    diff "$WORK/cortex-m/host.json" "$WORK/cortex-m/m7.json" | head -4 >&2 || true
+    status=1
+fi
+cortex_m="c-api: cortex-m7 $cm_same/$cm_lines lines identical to crnn-infer (examples/c/cortex_m_classify.c + libcrnn-cortex-m.a, qemu-system-arm mps2-an500, $(basename "$cm_input" .raw) + 2 s, pushed 512 samples at a time; code $(arm-none-eabi-size -A "$WORK/cortex-m/classify.elf" | awk '$1 == ".text" {print $2}') bytes; $(sed 's/^# //' "$WORK/cortex-m/m7.memory"))"
 windows=$(cat "$WORK"/host/*.json | grep -c '"window"' || true)
 sed 's/^/c-api: x86_64 /' "$WORK/x86_64/test_api.out"
 [ -z "$cortex_m" ] || echo "$cortex_m"

@@ -16,50 +16,12 @@
  */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include "crnn.h"
+#include "crnn_print.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- Output in crnn-infer's number formats (integer arithmetic, so the text is exact) ---------------------- */
-
-/* num / den with `decimals` digits, rounded to nearest, ties away from zero (crnn-infer's Output.put(fixed:)). */
-static void put_fixed(int64_t num, int64_t den, int decimals) {
-    int64_t scale = 1;
-    for (int i = 0; i < decimals; i++) scale *= 10;
-    int negative = num < 0;
-    int64_t m = negative ? -num : num;
-    int64_t whole = m / den, rest = m % den, frac = 0;
-    for (int i = 0; i < decimals; i++) {
-        rest *= 10;
-        frac = frac * 10 + rest / den;
-        rest %= den;
-    }
-    if (2 * rest >= den) frac += 1;
-    int64_t total = whole * scale + frac;
-    if (negative && total != 0) putchar('-');
-    printf("%lld", (long long)(total / scale));
-    if (decimals > 0) printf(".%0*lld", decimals, (long long)(total % scale));
-}
-
-static void put_q15(int32_t q) { put_fixed(q, 32768, 4); }
-
-static void put_json_string(const char *s) {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", stdout); break;
-        case '\\': fputs("\\\\", stdout); break;
-        case '\n': fputs("\\n", stdout); break;
-        case '\t': fputs("\\t", stdout); break;
-        case '\r': fputs("\\r", stdout); break;
-        default:
-            if (*p < 0x20) printf("\\u00%02x", *p); else putchar(*p);
-        }
-    }
-    putchar('"');
-}
 
 /* ---- Reading audio --------------------------------------------------------------------------------------- */
 
@@ -116,114 +78,6 @@ static void *read_model(const char *path, size_t *size) {
     return p;
 }
 
-/* ---- Printing one window and the clip ------------------------------------------------------------------------ */
-
-/* Output formats, combinable: --json --raw prints both lines for every window. */
-enum mode { TEXT = 0, JSON = 1, RAW = 2 };
-
-static void print_window(crnn_t *h, const crnn_model_info *info, int mode) {
-    crnn_window w;
-    crnn_clip clip;
-    int32_t clip_scores[256];
-    crnn_get_window(h, &w);
-    crnn_get_clip(h, &clip);
-    crnn_get_clip_scores(h, clip_scores, 256);
-    int32_t n = info->class_count, rate = info->sample_rate;
-    if (mode & RAW) {
-        printf("window %lld %lld %lld %d %d q15", (long long)w.index, (long long)w.start_sample,
-               (long long)w.end_sample, (int)w.partial, (int)w.genre);
-        for (int c = 0; c < n; c++) printf(" %d", w.scores_q15[c]);
-        printf(" logits");
-        for (int c = 0; c < n; c++) printf(" %d", w.logits[c]);
-        printf(" clip %d", (int)clip.genre);
-        for (int c = 0; c < n; c++) printf(" %d", (int)clip_scores[c]);
-        printf("\n");
-    }
-    if (mode & JSON) {
-        printf("{\"window\":%lld,\"start\":", (long long)w.index);
-        put_fixed(w.start_sample, rate, 3);
-        printf(",\"end\":");
-        put_fixed(w.end_sample, rate, 3);
-        if (w.partial) printf(",\"partial\":true");
-        printf(",\"genre\":");
-        put_json_string(crnn_label(h, w.genre));
-        printf(",\"scores\":{");
-        for (int c = 0; c < n; c++) {
-            if (c) putchar(',');
-            put_json_string(crnn_label(h, c));
-            putchar(':');
-            put_q15(w.scores_q15[c]);
-        }
-        printf("},\"clip_genre\":");
-        put_json_string(crnn_label(h, clip.genre));
-        printf(",\"clip_scores\":{");
-        for (int c = 0; c < n; c++) {
-            if (c) putchar(',');
-            put_json_string(crnn_label(h, c));
-            putchar(':');
-            put_q15(clip_scores[c]);
-        }
-        printf("},\"windows\":%lld,\"clip_confidence\":", (long long)clip.windows);
-        put_q15(clip.confidence_q15);
-        printf(",\"clip_margin\":");
-        put_q15(clip.margin_q15);
-        printf(",\"clip_uncertain\":%s}\n", clip.uncertain ? "true" : "false");
-    }
-    if (mode == TEXT) {
-        printf("window %lld [", (long long)w.index);
-        put_fixed(w.start_sample, rate, 3);
-        putchar('-');
-        put_fixed(w.end_sample, rate, 3);
-        printf(" s%s]: %s ", w.partial ? ", zero-padded" : "", crnn_label(h, w.genre));
-        put_q15(w.scores_q15[w.genre]);
-        printf(" | clip: %s ", crnn_label(h, clip.genre));
-        put_q15(clip.confidence_q15);
-        printf(" (%lld window%s)\n", (long long)clip.windows, clip.windows == 1 ? "" : "s");
-    }
-}
-
-static void print_final(crnn_t *h, const crnn_model_info *info, int mode) {
-    crnn_clip clip;
-    int32_t s[256];
-    crnn_get_clip(h, &clip);
-    crnn_get_clip_scores(h, s, 256);
-    int32_t n = info->class_count, rate = info->sample_rate;
-    if (mode & RAW) {
-        printf("final %lld %lld %lld %d %d %d %d", (long long)clip.windows, (long long)clip.samples,
-               (long long)clip.unclassified_samples, (int)clip.genre, (int)clip.confidence_q15, (int)clip.margin_q15,
-               (int)clip.uncertain);
-        for (int c = 0; c < n; c++) printf(" %d", (int)s[c]);
-        printf("\n");
-    }
-    if (mode & JSON) {
-        printf("{\"final\":true,\"genre\":");
-        put_json_string(crnn_label(h, clip.genre));
-        printf(",\"scores\":{");
-        for (int c = 0; c < n; c++) {
-            if (c) putchar(',');
-            put_json_string(crnn_label(h, c));
-            putchar(':');
-            put_q15(s[c]);
-        }
-        printf("},\"windows\":%lld,\"seconds\":", (long long)clip.windows);
-        put_fixed(clip.samples, rate, 3);
-        printf(",\"unclassified_seconds\":");
-        put_fixed(clip.unclassified_samples, rate, 3);
-        printf(",\"confidence\":");
-        put_q15(clip.confidence_q15);
-        printf(",\"margin\":");
-        put_q15(clip.margin_q15);
-        printf(",\"uncertain\":%s}\n", clip.uncertain ? "true" : "false");
-    }
-    if (mode == TEXT) {
-        printf("clip: %s ", crnn_label(h, clip.genre));
-        put_q15(clip.confidence_q15);
-        printf(" over %lld window%s, ", (long long)clip.windows, clip.windows == 1 ? "" : "s");
-        put_fixed(clip.samples, rate, 3);
-        printf(" s of audio%s\n", clip.uncertain ? "; uncertain" : "");
-    }
-}
-
 /* ---- Main ------------------------------------------------------------------------------------------------------ */
 
 static int usage(void) {
@@ -233,13 +87,13 @@ static int usage(void) {
 
 int main(int argc, char **argv) {
     const char *model_path = NULL, *audio_path = NULL;
-    int mode = TEXT;
+    int mode = CRNN_PRINT_TEXT;
     long chunk = 1000;
     unsigned long hop_us = 0;
     int library_arena = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) mode |= JSON;
-        else if (!strcmp(argv[i], "--raw")) mode |= RAW;
+        if (!strcmp(argv[i], "--json")) mode |= CRNN_PRINT_JSON;
+        else if (!strcmp(argv[i], "--raw")) mode |= CRNN_PRINT_RAW;
         else if (!strcmp(argv[i], "--library-arena")) library_arena = 1;
         else if (!strcmp(argv[i], "--chunk") && i + 1 < argc) chunk = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--hop-us") && i + 1 < argc) hop_us = strtoul(argv[++i], NULL, 10);
@@ -312,7 +166,7 @@ int main(int argc, char **argv) {
                 s = crnn_push(h, pcm + at + used, len - used, &took, &ready);
                 if (s != CRNN_OK) { fprintf(stderr, "classify: %s\n", crnn_status_string(s)); return 2; }
                 used += took;
-                if (ready) print_window(h, &info, mode);
+                if (ready) crnn_print_window(h, &info, mode);
             }
             at += len;
         }
@@ -321,7 +175,7 @@ int main(int argc, char **argv) {
 
     int ready = 0;
     crnn_finish(h, &ready);
-    if (ready) print_window(h, &info, mode);
+    if (ready) crnn_print_window(h, &info, mode);
     crnn_clip clip;
     crnn_get_clip(h, &clip);
     if (clip.windows == 0) {
@@ -329,7 +183,7 @@ int main(int argc, char **argv) {
                 (long long)clip.samples, (int)info.segment_samples);
         status = 2;
     } else {
-        print_final(h, &info, mode);
+        crnn_print_final(h, &info, mode);
     }
 
     /* 4. Close: the library frees its buffers; the model and the arena are ours. */
