@@ -54,8 +54,9 @@ for model in cnn-gru cnn-lstm; do
         "$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$model" --split track --val-fraction 0.15 \
             --test-fraction 0 --balance weights --seed 42 --out "$WORK/$model" --quiet >&2
     fi
+    # Front end version 2 (16-bit log-mel: streams reuse frames), as shipped; crnn-quantize's default is still 1.
     "$BIN/crnn-quantize" "$WORK/$model/model.ckpt" --calibration "$WORK/features.bin" --eval "$DATA" \
-        --out "models/$model.crnn" --report "$WORK/$model/quantize" --quiet >&2
+        --frontend-version 2 --out "models/$model.crnn" --report "$WORK/$model/quantize" --quiet >&2
     cp "$WORK/$model/model.ckpt" "models/$model.ckpt"
     cp "$WORK/$model/quantize/quantize-report.json" "models/$model.quantize-report.json"
     cp "$WORK/$model/metrics.json" "models/$model.metrics.json"
