@@ -13,6 +13,10 @@
 # of the recipe come from runs that held artists out (tools/oop_eval.sh); the card quotes them from
 # docs/results/out-of-pool/.
 #
+# RATE=16000 makes the microphone-rate variant instead: features at 16 kHz (n_fft, hop, mels and MFCCs as at
+# 22050 Hz; f_max 8 kHz), the same recipe, written as models/<model>-16k.* (MODELS: which models, default both;
+# the 16-kHz one shipped is cnn-gru). Its WORK defaults to runs/shipped-16k.
+#
 # Paths in the artifacts are relative (WORK defaults to runs/shipped under the project). OpenBLAS: one thread, the
 # machine's own kernel (set OPENBLAS_CORETYPE to repeat a run on another CPU). REUSE=1 keeps already trained
 # checkpoints in WORK and redoes only quantization and the cards; it refuses a WORK whose checkpoint differs from the
@@ -23,7 +27,10 @@ MINI="${1:-../shared/data/gtzan-mini}"
 EXTRA="${2:-../shared/data/gtzan-extra}"
 for d in "$MINI" "$EXTRA"; do [ -d "$d" ] || { echo "no data at $d" >&2; exit 2; }; done
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-WORK="${WORK:-runs/shipped}"
+RATE="${RATE:-22050}"
+SUFFIX=""; [ "$RATE" = 22050 ] || SUFFIX="-$((RATE / 1000))k"
+WORK="${WORK:-runs/shipped$SUFFIX}"
+MODELS="${MODELS:-cnn-gru cnn-lstm}"
 swift build -c release --product crnn-train >&2
 swift build -c release --product crnn-quantize >&2
 BIN="$(swift build -c release --show-bin-path)"
@@ -40,10 +47,11 @@ for src in "$MINI" "$EXTRA"; do
         for f in "$abs/$g"/*; do ln -sf "$f" "$DATA/$g/"; done
     done
 done
-[ -f "$WORK/features.bin" ] && [ -n "${REUSE:-}" ] || "$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
+[ -f "$WORK/features.bin" ] && [ -n "${REUSE:-}" ] || "$BIN/crnn-train" features --data "$DATA" --sample-rate "$RATE" --out "$WORK/features.bin" --quiet >&2
 
 mkdir -p models
-for model in cnn-gru cnn-lstm; do
+for base in $MODELS; do
+    model="$base$SUFFIX"
     if [ -n "${REUSE:-}" ] && [ -f "$WORK/$model/model.ckpt" ] && [ -f "models/$model.ckpt" ] \
         && ! cmp -s "$WORK/$model/model.ckpt" "models/$model.ckpt" && [ -z "${REPLACE:-}" ]; then
         echo "REUSE: $WORK/$model/model.ckpt is not the shipped models/$model.ckpt (another training folder?);" \
@@ -51,7 +59,7 @@ for model in cnn-gru cnn-lstm; do
         exit 2
     fi
     if [ -z "${REUSE:-}" ] || [ ! -f "$WORK/$model/model.ckpt" ]; then
-        "$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$model" --split track --val-fraction 0.15 \
+        "$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$base" --split track --val-fraction 0.15 \
             --test-fraction 0 --balance weights --seed 42 --out "$WORK/$model" --quiet >&2
     fi
     # Front end version 2 (16-bit log-mel: streams reuse frames), as shipped; crnn-quantize's default is still 1.
@@ -62,6 +70,6 @@ for model in cnn-gru cnn-lstm; do
     cp "$WORK/$model/metrics.json" "models/$model.metrics.json"
     cp "$WORK/$model/curves.svg" "models/$model.curves.svg"
     cp "$WORK/$model/confusion.svg" "models/$model.confusion.svg"
-    python3 tools/shipped_model_card.py "$model" "$WORK/$model" "$(git rev-parse --short HEAD)" > "models/$model.md"
+    python3 tools/shipped_model_card.py "$model" "$WORK/$model" "$(git rev-parse --short HEAD)" "$RATE" > "models/$model.md"
     echo "$model: models/$model.ckpt, models/$model.crnn, models/$model.md" >&2
 done

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the model card (markdown, stdout) of a shipped model: tools/make_shipped_models.sh calls it.
 
-    tools/shipped_model_card.py MODEL RUN_DIR COMMIT
+    tools/shipped_model_card.py MODEL RUN_DIR COMMIT [RATE]   (RATE: the features' sample rate, default 22050)
 
 RUN_DIR holds the fit run (metrics.json, split.json) and quantize/quantize-report.json. The recipe's out-of-pool
 table is read from docs/results/out-of-pool/<MODEL>-default-recipe/summary.md (runs that held artists out) when it
@@ -13,6 +13,8 @@ import os
 import sys
 
 model, run, commit = sys.argv[1], sys.argv[2], sys.argv[3]
+rate = int(sys.argv[4]) if len(sys.argv) > 4 else 22050  # the features' sample rate (make_shipped_models.sh RATE)
+base = "cnn-lstm" if model.startswith("cnn-lstm") else "cnn-gru"  # cnn-gru-16k is a cnn-gru
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 r = json.load(open(os.path.join(run, "quantize", "quantize-report.json")))
 m = json.load(open(os.path.join(run, "metrics.json")))
@@ -29,7 +31,7 @@ def count(genre, ids):
 
 labels = m["labels"]
 train, val = split["train"], split["validation"]
-rnn = "GRU 20 + 20" if model == "cnn-gru" else "LSTM 30 + 30"
+rnn = "GRU 20 + 20" if base == "cnn-gru" else "LSTM 30 + 30"
 today = datetime.date.today().isoformat()
 out = []
 w = out.append
@@ -37,8 +39,9 @@ w(f"# Model card: {model} (gtzan-mini + gtzan-extra, default recipe)")
 w("")
 w(f"Made by `tools/make_shipped_models.sh` on {today} from commit {commit}.")
 w("")
-w(f"- **Architecture**: the paper's {model} (3 conv blocks of 32 filters, max-pool 2/3/4, dropout 0.1, batch norm; {rnn};")
-w("  dense softmax over 10 genres). Input: 130 frames x 23 MFCCs (librosa definition) of a 3-s segment at 22050 Hz,")
+w(f"- **Architecture**: the paper's {base} (3 conv blocks of 32 filters, max-pool 2/3/4, dropout 0.1, batch norm; {rnn};")
+frames = 3 * rate // 512 + 1
+w(f"  dense softmax over 10 genres). Input: {frames} frames x 23 MFCCs (librosa definition) of a 3-s segment at {rate} Hz,")
 w("  standardised per coefficient with the training tracks' statistics.")
 w("- **Recipe** (the default of `crnn-train fit`, chosen out of pool: docs/out-of-pool.md): besides each training")
 w("  clip's clean segments, 5 degraded copies of it (resampled through 16 kHz and 8 kHz, a 300-3400 Hz band-pass,")
