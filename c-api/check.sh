@@ -48,7 +48,7 @@ start=$SECONDS
 # --- Inputs ---------------------------------------------------------------------------------------------------------
 GTZAN="$ROOT/../shared/data/gtzan-mini"
 mkdir -p "$WORK/inputs"
-gcc -std=c11 -Wall -Wextra -Werror -O2 c-api/make_inputs.c -lsndfile -lm -o "$WORK/make_inputs"
+gcc -std=c11 -Wall -Wextra -Werror -O2 c-api/make_inputs.c -lsndfile -lsoxr -lm -o "$WORK/make_inputs"
 if [ -d "$GTZAN" ]; then "$WORK/make_inputs" "$WORK/inputs" "$GTZAN"; else "$WORK/make_inputs" "$WORK/inputs"; fi
 # A case: input name and hop in microseconds (crnn-infer --hop in seconds).
 cases=()
@@ -76,25 +76,36 @@ aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static examples/c/classify.c examples/c/cr
 aarch64-linux-gnu-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-aarch64.a" -pthread -o "$WORK/test_api-aarch64"
 arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static examples/c/classify.c examples/c/crnn_print.c "$WORK/lib/libcrnn-armv7.a" -o "$WORK/classify-armv7"
 arm-linux-gnueabihf-gcc "${CFLAGS[@]}" -static c-api/test_api.c "$WORK/lib/libcrnn-armv7.a" -pthread -o "$WORK/test_api-armv7"
-# The Cortex-M image: the example, the library and firmware-sim/cortex-m's startup, board services and linker script;
-# the model and the audio (CM_PCM: the first real clip, else the 6-s chirp, back to back with a 2-s pulse train so
-# that the stream ends with a partial window) go to flash through flash_data.S.
+# The Cortex-M images: the example, the library and firmware-sim/cortex-m's startup, board services and linker script;
+# the model and the audio go to flash through flash_data.S (one image per model). Audio: the first real clip (else
+# the 6-s chirp) back to back with 2 s of the pulse train, so that the stream ends with a partial window; for the
+# microphone-rate model (MODEL16, default models/cnn-gru-16k.crnn, when it exists) the same audio resampled to
+# 16 kHz with libsoxr.
 CM=firmware-sim/cortex-m
-mkdir -p "$WORK/cortex-m"
-cm_input=$(ls "$WORK"/inputs/gtzan-*.raw 2>/dev/null | head -1)
-[ -n "$cm_input" ] || cm_input="$WORK/inputs/gen-chirp-6s.raw"
-cat "$cm_input" > "$WORK/cortex-m/pcm.s16"
-head -c $((2 * 22050 * 2)) "$WORK/inputs/gen-pulses-8s.raw" >> "$WORK/cortex-m/pcm.s16"
-cp "$MODEL" "$WORK/cortex-m/model.crnn"
 MCPU=(-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16)  # runs on the M7 too (a superset)
+mkdir -p "$WORK/cortex-m-obj"
 for src in examples/c/cortex_m_classify.c examples/c/crnn_print.c "$CM/board.c" "$CM/startup.c"; do
     arm-none-eabi-gcc "${MCPU[@]}" -std=c11 -Wall -Wextra -O2 -ffunction-sections -fdata-sections -Ic-api/include -I"$CM" \
-        -c "$src" -o "$WORK/cortex-m/$(basename "$src" .c).o"
+        -c "$src" -o "$WORK/cortex-m-obj/$(basename "$src" .c).o"
 done
-arm-none-eabi-gcc "${MCPU[@]}" -DCM_INPUTS=1 -Wa,-I"$WORK/cortex-m" -c "$CM/flash_data.S" -o "$WORK/cortex-m/flash_data.o"
-arm-none-eabi-gcc "${MCPU[@]}" --specs=nano.specs -nostartfiles -T "$CM/mps2.ld" -Wl,--gc-sections -Wl,--no-enum-size-warning \
-    -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack "$WORK"/cortex-m/*.o "$WORK/lib/libcrnn-cortex-m.a" -lc -lgcc \
-    -o "$WORK/cortex-m/classify.elf"
+cm_input=$(ls "$WORK"/inputs/gtzan-*.raw 2>/dev/null | head -1)
+[ -n "$cm_input" ] || cm_input="$WORK/inputs/gen-chirp-6s.raw"
+cm_image() {  # $1: folder name, $2: model, $3: rate; writes $WORK/$1/{model.crnn,pcm.s16,classify.elf}
+    local d="$WORK/$1"
+    mkdir -p "$d"
+    cp "$2" "$d/model.crnn"
+    { cat "$cm_input"; head -c $((2 * 22050 * 2)) "$WORK/inputs/gen-pulses-8s.raw"; } > "$d/pcm22050.s16"
+    if [ "$3" = 22050 ]; then mv "$d/pcm22050.s16" "$d/pcm.s16"
+    else "$WORK/make_inputs" --resample "$3" "$d/pcm22050.s16" "$d/pcm.s16"; fi
+    arm-none-eabi-gcc "${MCPU[@]}" -DCM_INPUTS=1 -Wa,-I"$d" -c "$CM/flash_data.S" -o "$d/flash_data.o"
+    arm-none-eabi-gcc "${MCPU[@]}" --specs=nano.specs -nostartfiles -T "$CM/mps2.ld" -Wl,--gc-sections -Wl,--no-enum-size-warning \
+        -Wl,--no-warn-rwx-segments -Wl,--no-warn-execstack "$WORK"/cortex-m-obj/*.o "$d/flash_data.o" "$WORK/lib/libcrnn-cortex-m.a" \
+        -lc -lgcc -o "$d/classify.elf"
+}
+MODEL16="${MODEL16:-$ROOT/models/cnn-gru-16k.crnn}"
+cm_runs=("cortex-m:$MODEL:22050")
+[ -f "$MODEL16" ] && cm_runs+=("cortex-m-16k:$MODEL16:16000")
+for r in "${cm_runs[@]}"; do IFS=: read -r dir model rate <<< "$r"; cm_image "$dir" "$model" "$rate"; done
 built=$SECONDS
 
 # --- Reference: crnn-infer --stream --json on the raw PCM ------------------------------------------------------
@@ -156,25 +167,30 @@ for arch in x86_64 aarch64 armv7; do
     [ "$same" -eq "${#cases[@]}" ] || status=1
     line="$line $arch $same/${#cases[@]},"
 done
-# The Cortex-M7 image against crnn-infer on the same PCM (the semihosting output goes to a file).
-"$BIN/crnn-infer" "$MODEL" --stream --json < "$WORK/cortex-m/pcm.s16" > "$WORK/cortex-m/host.json" 2>/dev/null || true
-cm_rc=0
-timeout 600 qemu-system-arm -M mps2-an500 -display none -monitor none -serial none \
-    -semihosting-config enable=on,target=native,chardev=sh0 -chardev file,id=sh0,path="$WORK/cortex-m/m7.out" \
-    -kernel "$WORK/cortex-m/classify.elf" || cm_rc=$?
-grep '^#' "$WORK/cortex-m/m7.out" > "$WORK/cortex-m/m7.memory" || true
-grep -v '^#' "$WORK/cortex-m/m7.out" > "$WORK/cortex-m/m7.json" || true
-cm_lines=$(wc -l < "$WORK/cortex-m/host.json")
-cm_same=$(awk 'NR == FNR { h[FNR] = $0; next } h[FNR] == $0 { n++ } END { print n + 0 }' "$WORK/cortex-m/host.json" "$WORK/cortex-m/m7.json")
-if [ "$cm_rc" -ne 0 ] || ! cmp -s "$WORK/cortex-m/host.json" "$WORK/cortex-m/m7.json" || [ "$cm_lines" -lt 2 ]; then
-    echo "c-api: cortex-m7 image differs from crnn-infer (exit $cm_rc; files in $WORK/cortex-m):" >&2
-    diff "$WORK/cortex-m/host.json" "$WORK/cortex-m/m7.json" | head -4 >&2 || true
-    status=1
-fi
-cortex_m="c-api: cortex-m7 $cm_same/$cm_lines lines identical to crnn-infer (examples/c/cortex_m_classify.c + libcrnn-cortex-m.a, qemu-system-arm mps2-an500, $(basename "$cm_input" .raw) + 2 s, pushed 512 samples at a time; code $(arm-none-eabi-size -A "$WORK/cortex-m/classify.elf" | awk '$1 == ".text" {print $2}') bytes; $(sed 's/^# //' "$WORK/cortex-m/m7.memory"))"
+# The Cortex-M7 images against crnn-infer on the same PCM (the semihosting output goes to a file).
+cortex_m=()
+for r in "${cm_runs[@]}"; do
+    IFS=: read -r dir model rate <<< "$r"
+    d="$WORK/$dir"
+    "$BIN/crnn-infer" "$model" --stream --json < "$d/pcm.s16" > "$d/host.json" 2>/dev/null || true
+    cm_rc=0
+    timeout 600 qemu-system-arm -M mps2-an500 -display none -monitor none -serial none \
+        -semihosting-config enable=on,target=native,chardev=sh0 -chardev file,id=sh0,path="$d/m7.out" \
+        -kernel "$d/classify.elf" || cm_rc=$?
+    grep '^#' "$d/m7.out" > "$d/m7.memory" || true
+    grep -v '^#' "$d/m7.out" > "$d/m7.json" || true
+    cm_lines=$(wc -l < "$d/host.json")
+    cm_same=$(awk 'NR == FNR { h[FNR] = $0; next } h[FNR] == $0 { n++ } END { print n + 0 }' "$d/host.json" "$d/m7.json")
+    if [ "$cm_rc" -ne 0 ] || ! cmp -s "$d/host.json" "$d/m7.json" || [ "$cm_lines" -lt 2 ]; then
+        echo "c-api: cortex-m7 image ($(basename "$model") at $rate Hz) differs from crnn-infer (exit $cm_rc; files in $d):" >&2
+        diff "$d/host.json" "$d/m7.json" | head -4 >&2 || true
+        status=1
+    fi
+    cortex_m+=("c-api: cortex-m7 $(basename "$model") at $rate Hz: $cm_same/$cm_lines lines identical to crnn-infer (examples/c/cortex_m_classify.c + libcrnn-cortex-m.a, qemu-system-arm mps2-an500, $(basename "$cm_input" .raw) + 2 s, pushed 512 samples at a time; code $(arm-none-eabi-size -A "$d/classify.elf" | awk '$1 == ".text" {print $2}') bytes; $(sed 's/^# //' "$d/m7.memory"))")
+done
 windows=$(cat "$WORK"/host/*.json | grep -c '"window"' || true)
 sed 's/^/c-api: x86_64 /' "$WORK/x86_64/test_api.out"
-[ -z "$cortex_m" ] || echo "$cortex_m"
+printf '%s\n' "${cortex_m[@]}"
 echo "c-api: $windows windows in ${#cases[@]} streams; libraries and programs built in $((built - start)) s, whole check $((SECONDS - start)) s"
 echo "${line%,} identical to crnn-infer"
 exit $status

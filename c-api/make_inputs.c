@@ -2,7 +2,8 @@
  * make_inputs: the test inputs of c-api/check.sh, 22050 Hz mono 16-bit WAV files, each also written as raw s16le
  * PCM (NAME.raw) for `crnn-infer --stream`.
  *
- *   cc -O2 c-api/make_inputs.c -lsndfile -lm -o make_inputs && ./make_inputs OUT_DIR [GTZAN_DIR]
+ *   cc -O2 c-api/make_inputs.c -lsndfile -lsoxr -lm -o make_inputs && ./make_inputs OUT_DIR [GTZAN_DIR]
+ *   ./make_inputs --resample RATE IN.raw OUT.raw     (22050 Hz s16le mono -> RATE, with libsoxr as the host does)
  *
  * Generated signals (always): tones, a chirp, noise, pulses and silence of 2.5 to 8 s from fixed seeds, including
  * one of 2.98 s (a partial segment: at least 99 % of 3 s, classified zero-padded by finish) and one of 2.5 s (too
@@ -13,6 +14,7 @@
 #include <dirent.h>
 #include <math.h>
 #include <sndfile.h>
+#include <soxr.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,8 +167,25 @@ static void gtzan(const char *root) {
     for (size_t g = 0; g < ng; g++) free(genres[g]);
 }
 
+/* Raw 22050 Hz s16le mono -> `rate`, libsoxr's default quality (the host's AudioIO resampler). */
+static int resample(long rate, const char *in_path, const char *out_path) {
+    FILE *in = fopen(in_path, "rb");
+    if (!in) { perror(in_path); return 1; }
+    static short x[60 * RATE], y[60 * 48000];
+    size_t n = fread(x, 2, sizeof x / 2, in), done = 0;
+    fclose(in);
+    soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
+    soxr_error_t e = soxr_oneshot(RATE, (double)rate, 1, x, n, NULL, y, sizeof y / 2, &done, &io, NULL, NULL);
+    if (e) { fprintf(stderr, "make_inputs: soxr: %s\n", e); return 1; }
+    FILE *out = fopen(out_path, "wb");
+    if (!out || fwrite(y, 2, done, out) != done) { perror(out_path); return 1; }
+    fclose(out);
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: make_inputs OUT_DIR [GTZAN_DIR]\n"); return 2; }
+    if (argc == 5 && !strcmp(argv[1], "--resample")) return resample(atol(argv[2]), argv[3], argv[4]);
+    if (argc < 2 || argc > 3) { fprintf(stderr, "usage: make_inputs OUT_DIR [GTZAN_DIR] | --resample RATE IN.raw OUT.raw\n"); return 2; }
     out_dir = argv[1];
     generated();
     if (argc == 3) gtzan(argv[2]);
