@@ -77,30 +77,37 @@ static void put_scores(crnn_t *h, int32_t n, const int32_t *q15) {
     putchar('}');
 }
 
-static void put_ints(const char *tag, int32_t n, const int32_t *v) {
+/* `tag` then " v0 v1 ...". */
+static void put_ints(const char *tag, int32_t n, const int64_t *v) {
     put_str(tag);
     for (int c = 0; c < n; c++) { putchar(' '); put_int(v[c]); }
+}
+
+static void widen(int32_t n, const int32_t *from, int64_t *to) {
+    for (int c = 0; c < n; c++) to[c] = from[c];
 }
 
 void crnn_print_window(crnn_t *h, const crnn_model_info *info, int mode) {
     crnn_window w;
     crnn_clip clip;
-    int32_t clip_scores[256], q15[256], logits[256];
+    int32_t clip_scores[256], q15[256];
+    int64_t wide[256];
     crnn_get_window(h, &w);
     crnn_get_clip(h, &clip);
     crnn_get_clip_scores(h, clip_scores, 256);
     int32_t n = info->class_count < 256 ? info->class_count : 256, rate = info->sample_rate;
-    for (int c = 0; c < n; c++) { q15[c] = w.scores_q15[c]; logits[c] = w.logits[c]; }
+    for (int c = 0; c < n; c++) q15[c] = w.scores_q15[c];
     if (mode & CRNN_PRINT_RAW) {
-        put_str("window "); put_int(w.index);
-        putchar(' '); put_int(w.start_sample);
-        putchar(' '); put_int(w.end_sample);
-        putchar(' '); put_int(w.partial);
-        putchar(' '); put_int(w.genre);
-        put_ints(" q15", n, q15);
-        put_ints(" logits", n, logits);
-        put_str(" clip "); put_int(clip.genre);
-        put_ints("", n, clip_scores);
+        const int64_t head[] = {w.index, w.start_sample, w.end_sample, w.partial, w.genre};
+        put_ints("window", 5, head);
+        widen(n, q15, wide);
+        put_ints(" q15", n, wide);
+        for (int c = 0; c < n; c++) wide[c] = w.logits[c];
+        put_ints(" logits", n, wide);
+        const int64_t genre[] = {clip.genre};
+        put_ints(" clip", 1, genre);
+        widen(n, clip_scores, wide);
+        put_ints("", n, wide);
         putchar('\n');
     }
     if (mode & CRNN_PRINT_JSON) {
@@ -131,18 +138,16 @@ void crnn_print_window(crnn_t *h, const crnn_model_info *info, int mode) {
 void crnn_print_final(crnn_t *h, const crnn_model_info *info, int mode) {
     crnn_clip clip;
     int32_t s[256];
+    int64_t wide[256];
     crnn_get_clip(h, &clip);
     crnn_get_clip_scores(h, s, 256);
     int32_t n = info->class_count < 256 ? info->class_count : 256, rate = info->sample_rate;
     if (mode & CRNN_PRINT_RAW) {
-        put_str("final "); put_int(clip.windows);
-        putchar(' '); put_int(clip.samples);
-        putchar(' '); put_int(clip.unclassified_samples);
-        putchar(' '); put_int(clip.genre);
-        putchar(' '); put_int(clip.confidence_q15);
-        putchar(' '); put_int(clip.margin_q15);
-        putchar(' '); put_int(clip.uncertain);
-        put_ints("", n, s);
+        const int64_t head[] = {clip.windows, clip.samples, clip.unclassified_samples, clip.genre, clip.confidence_q15,
+                                clip.margin_q15, clip.uncertain};
+        put_ints("final", 7, head);
+        widen(n, s, wide);
+        put_ints("", n, wide);
         putchar('\n');
     }
     if (mode & CRNN_PRINT_JSON) {
