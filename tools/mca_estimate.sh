@@ -320,11 +320,11 @@ def fft_rows(funcs, kernel):
     fl = innermost_loops(fft)
     if kernel == "neon":
         nf = function(funcs, "18FFTRadix4StageNEONO5stage")
-        st = pick(innermost_loops(nf), lambda l: count(l, r"smull2?") == 12 and count(l, "srshl") == 7,
-                  "the NEON radix-4 pass (12 smull, 7 srshl)")
+        st = pick(innermost_loops(nf), lambda l: count(l, r"sqdmull2?|sqdmlal2?") == 12 and count(l, "addhn2?") == 6,
+                  "the NEON radix-4 pass (12 sqdmull/sqdmlal, 6 addhn)")
         setup = outer_rest(nf, st)
-        if count(setup, "trn2") < 3:
-            stop("the NEON stage's j loop has no 3 trn2: not the twiddle set-up")
+        if count(setup, r"trn[12]") < 3:
+            stop("the NEON stage's j loop has fewer than 3 trn: not the twiddle set-up")
         if any(count(l, MUL64) == 12 for l in fl):
             stop("powerSpectrum still has a 12-multiply loop: the portable stage kernel is inlined")
         rows = [Row("FFT", f"FFT NEON radix-4 pass with twiddles, 2 butterflies ({R4_STAGES} stages)", st, 2,

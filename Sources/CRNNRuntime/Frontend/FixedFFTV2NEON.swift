@@ -3,21 +3,24 @@
 // reads the Int32 table `twiddles` (not the SSE2 kernel's Int16 halves, which are then not built).
 //
 // Loop order: j outer (pairs of butterflies), block g inner, so that each pair's twiddle vectors are made once per
-// stage: w = (c_j, s_j, c_j+1, s_j+1) and v = (-s_j, c_j, -s_j+1, c_j+1) for r = 1, 2, 3.
+// stage, doubled: c2 = 2 (c_j, c_j, c_j+1, c_j+1) and s2 = 2 (s_j, -s_j, s_j+1, -s_j+1) for r = 1, 2, 3 (|2c|,
+// |2s| <= 2^31 - 2: Int32).
 //
-// Exactness (the same bits as FFTRadix4StagePortable's Int64 arithmetic):
+// Exactness (the same bits as FFTRadix4StagePortable's Int64 arithmetic for stage inputs |x| <= 2^28, the
+// kernels' contract; tools/conv_variants_qemu.sh checks it under QEMU, shifts 0...7):
 // - Butterfly sums: the same wrapping Int32 sums, lane by lane (-i d13 = (d13_im, -d13_re) by `rev64`, `neg`,
-//   `trn1`).
+//   `trn1`); their components are at most 2^30 in magnitude (t, u below).
 // - y0 = (s02 + s13 + 2^(s-1)) >> s (no rounding term for s = 0): `srshl` by -s (`vrshlq_s32`) adds 2^(s-1) and
-//   shifts with unbounded intermediate precision, so it equals the portable Int32 expression whenever
-//   s02 + s13 + 2^(s-1) does not overflow Int32: for stage inputs |x| <= 2^28 the sum is at most 2^30 in magnitude,
-//   and s <= 7 (s = significantBits - 25 of a 32-bit OR).
-// - Twiddle products: `smull` / `smull2` (`vmull_s32`, `vmull_high_s32`) give t c, u s, -t s, u c exactly as Int64
-//   lanes; `addp` (`vpaddq_s64`) adds each pair: (t c + u s, u c - t s), exact since |t|, |u| < 2^31 and the
-//   clamped twiddles |c|, |s| <= 2^30 - 1 keep each sum below 2^62 (any Int32 data, not only the contract's).
-//   `srshl` by -(30 + s) (`vrshlq_s64`) is (P + 2^(29+s)) >> (30 + s) with unbounded intermediate precision, equal
-//   to the portable Int64 expression since P + 2^(29+s) < 2^63. `uzp1` keeps the low 32 bits of each lane: the
-//   portable `Int32(truncatingIfNeeded:)`.
+//   shifts with unbounded intermediate precision: the portable Int32 expression, which does not overflow
+//   (|s02 + s13| <= 2^30, s <= 7 since s = significantBits - 25 of a 32-bit OR).
+// - Twiddle products, P = t c + u s (re) and u c - t s (im) for (t, u) = a complex value of t1, t2 or t3:
+//   `sqdmull` (`vqdmull_s32`: 2 a b, exact Int64) of (t, u) by c2 gives 4 t c, 4 u c; `sqdmlal` (`vqdmlal_s32`) of
+//   (u, t) (`rev64`) by s2 adds 4 u s, -4 t s: 4P in each Int64 lane. |t|, |u| <= 2^30 and c^2 + s^2 <= 2^60
+//   (1 + 2^-28) give |P| <= sqrt(t^2 + u^2) sqrt(c^2 + s^2) < 2^60.6 (Cauchy-Schwarz), so |4P| + 2^38 < 2^63:
+//   nothing saturates or wraps. `addhn` (`vaddhn_s64`, `vaddhn_high_s64`) adds 2^(31+s) and keeps bits 32...63:
+//   floor((4P + 2^(31+s)) / 2^32) = floor((P + 2^(29+s)) / 2^30), below 2^30.7 in magnitude: an Int32.
+//   `sshl` by -s (`vshlq_s32`, arithmetic) divides by 2^s with floor again: floor(floor(a / 2^30) / 2^s) =
+//   floor(a / 2^(30+s)) = the portable (P + 2^(29+s)) >> (30 + s), whose Int32 truncation is then the value itself.
 // - The bound: the OR of x ^ (x >> 31) over the outputs, lane by lane, then across lanes: the portable OR of
 //   `magnitudeBits` (OR is associative and commutative).
 
@@ -36,24 +39,28 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
                      UnsafeRawPointer(w + (6 &+ o)).loadUnaligned(as: int32x2_t.self))
     }
 
-    /// (-s_j, c_j, -s_j+1, c_j+1) from (c_j, s_j, c_j+1, s_j+1).
-    @inline(__always) static func perpendicular(_ w: int32x4_t) -> int32x4_t { vtrn2q_s32(vnegq_s32(w), vrev64q_s32(w)) }
+    /// 2 (c_j, c_j, c_j+1, c_j+1) and 2 (s_j, -s_j, s_j+1, -s_j+1) from w = (c_j, s_j, c_j+1, s_j+1).
+    @inline(__always) static func doubledCos(_ w: int32x4_t) -> int32x4_t { let c = vtrn1q_s32(w, w); return vaddq_s32(c, c) }
+    @inline(__always) static func doubledSin(_ w: int32x4_t) -> int32x4_t {
+        let s = vtrn2q_s32(w, vnegq_s32(w))
+        return vaddq_s32(s, s)
+    }
 
-    /// (t c + u s, u c - t s) for the two complex values (t, u) of `x` (re, im, re, im), rounded right by 30 + s
-    /// (`sh` = -(30 + s) in both lanes).
+    /// (t c + u s, u c - t s) for the two complex values (t, u) of `x` (re, im, re, im), with c2 = 2 (c, c, c', c'),
+    /// s2 = 2 (s, -s, s', -s'), rounded right by 30 + s (`r4` = 2^(31+s) in both lanes, `sh` = -s in all four).
     @inline(__always)
-    static func twiddle(_ x: int32x4_t, _ w: int32x4_t, _ v: int32x4_t, _ sh: int64x2_t) -> int32x4_t {
-        let lo = vget_low_s32(x)
-        let p0 = vpaddq_s64(vmull_s32(lo, vget_low_s32(w)), vmull_s32(lo, vget_low_s32(v)))  // re0, im0
-        let p1 = vpaddq_s64(vmull_high_s32(x, w), vmull_high_s32(x, v))                     // re1, im1
-        return vuzp1q_s32(vreinterpretq_s32_s64(vrshlq_s64(p0, sh)), vreinterpretq_s32_s64(vrshlq_s64(p1, sh)))
+    static func twiddle(_ x: int32x4_t, _ c2: int32x4_t, _ s2: int32x4_t, _ r4: int64x2_t, _ sh: int32x4_t) -> int32x4_t {
+        let sw = vrev64q_s32(x)  // (u, t, u', t')
+        let p0 = vqdmlal_s32(vqdmull_s32(vget_low_s32(x), vget_low_s32(c2)), vget_low_s32(sw), vget_low_s32(s2))
+        let p1 = vqdmlal_high_s32(vqdmull_high_s32(x, c2), sw, s2)  // 4 (re', im')
+        return vshlq_s32(vaddhn_high_s64(vaddhn_s64(p0, r4), p1, r4), sh)
     }
 
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift s: Int32) -> UInt32 {
         let q = l / 4
         let sh32 = vdupq_n_s32(0 &- s)
-        let sh64 = vdupq_n_s64(Int64(0 &- 30 &- s))
+        let r4 = vdupq_n_s64(Int64(1) << (31 &+ Int64(s)))
         var acc = vdupq_n_s32(0)
         let rowBytes = 8 &* q, blockBytes = 8 &* l
         let end = UnsafeMutableRawPointer(z + 2 &* half)
@@ -61,7 +68,8 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
         while j < q {
             let tw = twiddles + 6 &* j
             let w1 = pair(tw, 0), w2 = pair(tw, 2), w3 = pair(tw, 4)
-            let v1 = perpendicular(w1), v2 = perpendicular(w2), v3 = perpendicular(w3)
+            let c1 = doubledCos(w1), c2 = doubledCos(w2), c3 = doubledCos(w3)
+            let s1 = doubledSin(w1), s2 = doubledSin(w2), s3 = doubledSin(w3)
             var p0 = UnsafeMutableRawPointer(z + 2 &* j)
             while p0 < end {
                 let x0 = load(p0), x1 = load(p0 + rowBytes), x2 = load(p0 + 2 &* rowBytes), x3 = load(p0 + 3 &* rowBytes)
@@ -71,9 +79,9 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
                 let t2 = vsubq_s32(s02, s13)
                 let u = vtrn1q_s32(vrev64q_s32(d13), vnegq_s32(d13))  // -i d13 = (d13_im, -d13_re)
                 let t1 = vaddq_s32(d02, u), t3 = vsubq_s32(d02, u)
-                let y1 = twiddle(t1, w1, v1, sh64)
-                let y2 = twiddle(t2, w2, v2, sh64)
-                let y3 = twiddle(t3, w3, v3, sh64)
+                let y1 = twiddle(t1, c1, s1, r4, sh32)
+                let y2 = twiddle(t2, c2, s2, r4, sh32)
+                let y3 = twiddle(t3, c3, s3, r4, sh32)
                 store(p0, y0); store(p0 + rowBytes, y1); store(p0 + 2 &* rowBytes, y2); store(p0 + 3 &* rowBytes, y3)
                 acc = vorrq_s32(acc, vorrq_s32(vorrq_s32(magnitude(y0), magnitude(y1)),
                                                vorrq_s32(magnitude(y2), magnitude(y3))))
