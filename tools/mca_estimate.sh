@@ -10,12 +10,16 @@
 #
 # 1. Objects: CRNNRuntime + crnn-infer compiled by the Embedded aarch64 recipe of tools/swiftc.sh (-Osize), as
 #    tools/dist.sh builds them: crnn-infer-pi4 = -target-cpu cortex-a72 (NEON smlal conv micro-kernel), crnn-infer-pi5
-#    = -target-cpu cortex-a76 -DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod (sdot micro-kernel). For comparison:
-#    cortex-a76 with the NEON micro-kernel, and both CPUs with -DCRNN_CONV_PORTABLE. Disassembled by llvm-objdump-19.
+#    = -target-cpu cortex-a76 -DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod (sdot micro-kernel); both with the
+#    NEON FFT stage kernel (FixedFFTV2NEON.swift, selected on arm64). For comparison: cortex-a76 with the NEON
+#    micro-kernel, and both CPUs with -DCRNN_CONV_PORTABLE -DCRNN_FFT_PORTABLE (portable conv micro-kernel and FFT
+#    stage kernel). Disassembled by llvm-objdump-19.
 # 2. Loops: innermost loops (a backward branch with no other backward branch inside), recognised by their
 #    instructions, of: the version-2 front end (FrameLogMel.swift frameLogMel: window peak scan, window multiply, mel
-#    sum, and the band loop minus the mel sum = the table log; FixedFFTV2.swift FixedRealFFTV2.powerSpectrum: the
-#    radix-4 butterfly with twiddles, the last radix-4 stage, the fused split + power; LogMel16.swift floor16 and
+#    sum, and the band loop minus the mel sum = the table log; FixedFFTV2NEON.swift FFTRadix4StageNEON.stage: the
+#    pass of two radix-4 butterflies with twiddles (inner loop) and the per-pair twiddle set-up (the j loop's code
+#    besides it); FixedFFTV2.swift FixedRealFFTV2.powerSpectrum: the last radix-4 stage, the fused split + power, and
+#    in the portable comparison objects the inlined portable radix-4 butterfly; LogMel16.swift floor16 and
 #    dctRow16: top_db maximum, DCT dot product and coefficient finish) and of the network (conv micro-kernels' `row`,
 #    the conv requantization epilogue, affineS8Fast, gruS8/gateParts dot products; GRU gates = the gruS8 code per unit
 #    and step outside its dot loops + gateParts' + 2 sigmoidQ15 + tanhQ15, as straight code). The script stops with a
@@ -28,7 +32,8 @@
 #    llvm-mca 19 would otherwise chain iterations through the stored data); the total without this is printed too.
 # 4. Trip counts per segment from the model file itself (feature config, frontend section, operators' shapes) and
 #    the loops' structure. Calls inside a loop (bl) are not followed, except the GRU gate functions named above.
-# Not counted: loop set-up of short trips (the L = 16 FFT stage runs 4 butterflies per block, mel bands ~16 weights),
+# Not counted: loop set-up of short trips (the NEON FFT pass loop runs once per twiddle set-up in the first stage,
+# L = 1024, and the portable kernel's j loop 4 butterflies per block at L = 16; mel bands ~16 weights),
 # the window's second pass (quiet frames only), band copies, pooling, input quantization, the fully connected layer,
 # cache misses (llvm-mca assumes L1 hits), branch mispredictions and the OS. Needs llvm-19 and libc6-dev-arm64-cross
 # (installed with apt-get when missing).
@@ -56,6 +61,8 @@ while IFS= read -r f; do [ "$(basename "$f")" = main.swift ] || SRC+=("$f"); don
 SRC+=(firmware-sim/EmbeddedMain.swift)
 grep -q CRNN_CONV_DOTPROD Sources/CRNNRuntime/Kernels/Conv2dS8FastSelect.swift ||
     { echo "mca_estimate: Conv2dS8FastSelect.swift names no CRNN_CONV_DOTPROD: dist.sh's Pi 5 build has no sdot kernel; update this script" >&2; exit 1; }
+grep -q "= FFTRadix4StageNEON" Sources/CRNNRuntime/Frontend/FixedFFTV2Select.swift ||
+    { echo "mca_estimate: FixedFFTV2Select.swift does not select FFTRadix4StageNEON: update this script's FFT rows" >&2; exit 1; }
 FLAGS=(-module-name CRNNRuntime -I Sources/CLibc -suppress-warnings -Xcc -I/usr/aarch64-linux-gnu/include)
 # Pi 4 = dist.sh's crnn-infer-pi4 (NEON smlal micro-kernel); Pi 5 = crnn-infer-pi5 (sdot micro-kernel: dist.sh's
 # cpu_flags pi5); the others are the comparison rows.
@@ -64,7 +71,7 @@ for obj in cortex-a72:neon cortex-a72:portable cortex-a76:dotprod cortex-a76:neo
     o="$WORK/$cpu-$v.o"
     [ -s "$o.s" ] && continue
     extra=()
-    [ $v = portable ] && extra=(-DCRNN_CONV_PORTABLE)
+    [ $v = portable ] && extra=(-DCRNN_CONV_PORTABLE -DCRNN_FFT_PORTABLE)
     [ $v = dotprod ] && extra=(-DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod)
     echo "mca_estimate: compiling $o (-target-cpu $cpu ${extra[*]})" >&2
     tools/swiftc.sh embedded aarch64 "$o" "${FLAGS[@]}" -target-cpu $cpu "${extra[@]}" "${SRC[@]}"
@@ -99,9 +106,11 @@ HALF = NFFT // 2
 PAD = NFFT // 2 if CENTER else 0
 VALID = sum(max(0, min(NFFT, SEG - (t * HOP - PAD)) - max(0, PAD - t * HOP)) for t in range(FRAMES))
 R4_STAGES = 0  # radix-4 stages with twiddles (L >= 8)
+R4_PAIRS = 0  # pairs of butterflies j, j + 1 per frame over those stages: the NEON kernel's twiddle set-ups
 L = HALF
 while L >= 8:
     R4_STAGES += 1
+    R4_PAIRS += L // 8
     L //= 4
 if L != 4:
     stop(f"n = {NFFT}: the last FFT stage is radix-2, which this script does not model (only the radix-4 one)")
@@ -304,15 +313,40 @@ class Row:
         self.group, self.name, self.code, self.work, self.unit, self.trips = group, name, code, work, unit, trips
 
 
-def frontend_rows(funcs):
-    """The version-2 front end's hot loops (FrameLogMel.swift, FixedFFTV2.swift, LogMel16.swift)."""
-    rows = []
+def fft_rows(funcs, kernel):
+    """FixedRealFFTV2's hot loops with the radix-4 stage kernel `kernel` ("neon": FixedFFTV2NEON.swift, its own
+    function; "portable": inlined into powerSpectrum), the last radix-4 stage and the split + power."""
     fft = function(funcs, "14FixedRealFFTV2V13powerSpectrum")
     fl = innermost_loops(fft)
-    st = pick(fl, lambda l: count(l, MUL64) == 12, "the radix-4 twiddle butterfly (12 multiplies)")
+    if kernel == "neon":
+        nf = function(funcs, "18FFTRadix4StageNEONO5stage")
+        st = pick(innermost_loops(nf), lambda l: count(l, r"sqdmull2?|sqdmlal2?") == 12 and count(l, "addhn2?") == 6,
+                  "the NEON radix-4 pass (12 sqdmull/sqdmlal, 6 addhn)")
+        setup = outer_rest(nf, st)
+        if count(setup, r"trn[12]") < 3:
+            stop("the NEON stage's j loop has fewer than 3 trn: not the twiddle set-up")
+        if any(count(l, MUL64) == 12 for l in fl):
+            stop("powerSpectrum still has a 12-multiply loop: the portable stage kernel is inlined")
+        rows = [Row("FFT", f"FFT NEON radix-4 pass with twiddles, 2 butterflies ({R4_STAGES} stages)", st, 2,
+                    "butterfly", FRAMES * R4_STAGES * HALF // 8),
+                Row("FFT", "FFT NEON twiddle set-up per pair of butterflies (j loop outside its pass loop)", setup, 1,
+                    "pair", FRAMES * R4_PAIRS)]
+    else:
+        st = pick(fl, lambda l: count(l, MUL64) == 12, "the radix-4 twiddle butterfly (12 multiplies)")
+        rows = [Row("FFT", f"FFT portable radix-4 butterfly with twiddles ({R4_STAGES} stages)", st, 1, "butterfly",
+                    FRAMES * R4_STAGES * HALF // 4)]
     last = pick(fl, lambda l: count(l, MUL64) == 0 and count(l, r"stp|str") >= 1 and count(l, r"ldp") >= 2,
                 "the last radix-4 stage (no multiply, 8 values loaded)")
     split = pick(fl, lambda l: count(l, MUL64) == 8 and count(l, "ldrh") == 2, "the split + power (8 multiplies)")
+    return rows + [
+        Row("FFT", "FFT last radix-4 stage (no twiddles)", last, 1, "butterfly", FRAMES * HALF // 4),
+        Row("FFT", "FFT real split + power", split, 2, "bin", FRAMES * (HALF // 2 + 1)),
+    ]
+
+
+def frontend_rows(funcs):
+    """The version-2 front end's hot loops (FrameLogMel.swift, FixedFFTV2*.swift, LogMel16.swift)."""
+    rows = []
     frame = function(funcs, "FixedPointMFCCV11frameLogMel6source")
     ml = innermost_loops(frame)
     peak = pick(ml, lambda l: len(l) <= 8 and count(l, "ldrsh") == 1 and count(l, "orr") == 1 and count(l, MUL64) == 0,
@@ -330,10 +364,7 @@ def frontend_rows(funcs):
     rows += [
         Row("window", "window: peak scan (OR of magnitudes)", peak, 1, "sample", VALID),
         Row("window", "window: x = round(pcm * w / 2^r)", win, 1, "sample", VALID),
-        Row("FFT", f"FFT radix-4 butterfly with twiddles ({R4_STAGES} stages)", st, 1, "butterfly",
-            FRAMES * R4_STAGES * HALF // 4),
-        Row("FFT", "FFT last radix-4 stage (no twiddles)", last, 1, "butterfly", FRAMES * HALF // 4),
-        Row("FFT", "FFT real split + power", split, 2, "bin", FRAMES * (HALF // 2 + 1)),
+    ] + fft_rows(funcs, "neon") + [
         Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),
         Row("log", "log: band's table log2, dB, Int16 (mel band loop minus its sum)", log, 1, "band", FRAMES * NMELS),
         Row("DCT", "top_db floor: segment maximum", fmax, 1, "value", FRAMES * NMELS),
@@ -351,11 +382,18 @@ def network_rows(funcs):
     aff = pick(innermost_loops(function(funcs, "12affineS8Fast_5input")),
                lambda l: count(l, "strb") == 1 and count(l, "smaddl") == 1, "the affine (batch norm) loop")
     gru = function(funcs, "5gruS8_5input")
-    gp = function(funcs, "9gateParts_1x5")
+    # RecurrentS8Weights.gateParts (KernelSupport.swift) is @inline(__always) since the de-duplication (d5eca44):
+    # then gruS8 holds all 6 dot loops; a gateParts function, if one is emitted, must have 2.
+    gps = [n for n in funcs if "9gateParts" in n]
+    if len(gps) > 1:
+        stop(f"{len(gps)} gateParts functions: {gps[:3]}")
+    gp = funcs[gps[0]] if gps else []
     isdot = lambda l: count(l, "ldrsb") == 2 and count(l, MUL64) == 1 and len(l) <= 8  # noqa: E731
     dots = [l for l in innermost_loops(gru) + innermost_loops(gp) if isdot(l)]
-    if len([l for l in innermost_loops(gp) if isdot(l)]) != 2:
+    if gp and len([l for l in innermost_loops(gp) if isdot(l)]) != 2:
         stop("gateParts should have 2 int8 dot-product loops")
+    if len(dots) not in (4, 6):
+        stop(f"gruS8 + gateParts have {len(dots)} int8 dot-product loops (expected 6, or 4 with gateParts apart)")
     per = max(dots, key=lambda l: mca_cycles(l, "cortex-a72"))  # the slowest of the dot loops, for all MACs
     gdots = [l for l in innermost_loops(gru) if isdot(l)]
     gates = outer_rest(gru, gdots[0]) if gdots else []
@@ -444,10 +482,12 @@ P4, P5 = objs["cortex-a72-neon"], objs["cortex-a76-dotprod"]
 ENTRIES = [(a, b_, a.group) for a, b_ in zip(frontend_rows(P4), frontend_rows(P5))]
 ENTRIES += [(a, None, "conv") for a in conv_rows("neon", P4)] + [(None, b_, "conv") for b_ in conv_rows("dotprod", P5)]
 ENTRIES += [(a, b_, a.group) for a, b_ in zip(network_rows(P4), network_rows(P5))]
-ENTRIES.append("*comparison: conv micro-kernels not shipped for that board*")
+ENTRIES.append("*comparison: code not shipped for that board*")
 ENTRIES += [(None, b_, "conv NEON smlal on a Pi 5*") for b_ in conv_rows("neon", objs["cortex-a76-neon"])]
 ENTRIES += [(a, b_, "conv portable*") for a, b_ in zip(conv_rows("portable", objs["cortex-a72-portable"]),
                                                        conv_rows("portable", objs["cortex-a76-portable"]))]
+ENTRIES += [(a, b_, "FFT portable*") for a, b_ in zip(fft_rows(objs["cortex-a72-portable"], "portable"),
+                                                      fft_rows(objs["cortex-a76-portable"], "portable"))]
 
 
 def run(show):
@@ -516,6 +556,7 @@ line("per segment: front end + network", total(G, FRONT + NET), bold=True)
 line("(the same without splitting the writeback off loads and stores)", total(G0, FRONT + NET))
 line("comparison: conv NEON smlal micro-kernel on a Pi 5", G["conv NEON smlal on a Pi 5*"], CONV_MACS)
 line("comparison: conv portable micro-kernel", G["conv portable*"], CONV_MACS)
+line("comparison: FFT with the portable stage kernel (-DCRNN_FFT_PORTABLE)", G["FFT portable*"])
 lo, hi = CONV_MACS / 4.6e9 * 1e3, CONV_MACS / 3.5e9 * 1e3
 print(f"| anchor: ncnn int8 on a Pi 4 core, 3.5-4.6 GMAC/s, for the same {CONV_MACS / 1e6:.2f} M conv MAC | "
       f"{lo:.2f}-{hi:.2f} | | 3.5-4.6 |")
