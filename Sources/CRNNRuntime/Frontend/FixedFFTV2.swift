@@ -72,8 +72,9 @@ struct FixedRealFFTV2: Sendable {
             // The vector kernels' layout: per pair of butterflies (j, j + 1) and r = 1, 2, 3, four vectors of
             // 8 Int16 (hi = v >> 15, lo = v & 0x7fff of the Q1.30 values):
             //   (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
-            //   and the same two with (-s, c) in place of (c, s).
-            for j in stride(from: 0, to: q, by: 2) {
+            //   and the same two with (-s, c) in place of (c, s). Not made at all when no kernel reads it (the
+            //   32 KB would count in a microcontroller's heap high-water mark even if freed at once).
+            for j in stride(from: 0, to: FFTSelectedRadix4Kernel.readsPackedTwiddles ? q : 0, by: 2) {
                 for r in 1...3 {
                     let (c0, s0) = cs(j * r * step), (c1, s1) = cs((j + 1) * r * step)
                     for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-q30(s0), c0, -q30(s1), c1)] {
@@ -106,6 +107,16 @@ struct FixedRealFFTV2: Sendable {
             pos[k] = UInt16(truncatingIfNeeded: p)
         }
         position = pos
+    }
+
+    /// The periodic Hann window `w_j = (2^30 - cos(2 pi j / n) + 1) >> 1` (Q1.30, j in 0..<n) from `splitTwiddles`
+    /// (cos(2 pi j / n) = cos(2 pi (n - j) / n) = -cos(2 pi (n/2 - j) / n)): the values of version 1's window
+    /// table (`FixedPointMFCC.window`, from the same integer twiddles), with no table of their own.
+    /// `FixedPointMFCC.windowFrame` walks the same four quarters.
+    func hannQ30(_ j: Int) -> Int32 {
+        let k = j <= half ? j : n - j
+        let c = k <= n / 4 ? Int64(splitTwiddles[2 * k]) : -Int64(splitTwiddles[2 * (half - k)])
+        return Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
     }
 
     /// Int32 elements of the work memory: the n samples plus one extra complex slot for bin n/2's power.

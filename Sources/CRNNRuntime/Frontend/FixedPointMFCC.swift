@@ -31,10 +31,12 @@ public struct FixedPointMFCC: Sendable {
     public let config: FeatureConfig
     /// Frames per segment, FFT length, hop, centre padding, mel bands, coefficients, one-sided bins.
     public let frameCount: Int, nFFT: Int, hop: Int, pad: Int, nMels: Int, nMFCC: Int, binCount: Int
-    let fft: FixedRealFFT
+    /// The version-1 FFT (nil for version 2, whose frame step has its own: `frameV2`).
+    let fft: FixedRealFFT?
     /// The periodic Hann window as Q1.30 (2^30 = 1), computed at init from the FFT's integer twiddles and
     /// checked against the model's Q0.15 table (which it refines: the Q0.15 rounding alone would cost up to
-    /// 0.1 dB on impulsive frames, docs/fixed-point-mfcc.md §2).
+    /// 0.1 dB on impulsive frames, docs/fixed-point-mfcc.md §2). Version 1 only (empty for version 2, whose
+    /// `windowFrame` computes the same values from its FFT's split twiddles, `hannQ30`: 8 KB less RAM).
     let window: [Int32]
     /// Per band: first bin, bin count, offset into `weights`.
     let bandFirst: [Int], bandCount: [Int], bandOffset: [Int]
@@ -95,16 +97,27 @@ public struct FixedPointMFCC: Sendable {
         self.nMels = nMels
         self.nMFCC = nMFCC
         binCount = bins
-        fft = FixedRealFFT(n: nFFT)
+        // Only the tables of the model's version: version 2 needs neither the version-1 FFT nor a stored window.
+        let v1 = tables.version < 2
+        let fft1: FixedRealFFT? = v1 ? FixedRealFFT(n: nFFT) : nil
+        let v2 = v1 ? nil : FrameLogMelTables(nFFT: nFFT, bandFirst: first, bandCount: count,
+                                              aminExponent: config.aminExponent, refExponent: config.refPowerExponent)
         // Hann: w[j] = (1 - cos(2 pi j / n)) / 2, from the twiddles (cos(2 pi j / n) = cos(2 pi (n - j) / n)).
-        var w30 = [Int32](repeating: 0, count: nFFT)
+        var w30 = [Int32](repeating: 0, count: v1 ? nFFT : 0)
         for j in 0..<nFFT {
-            let c = Int64(fft.cosQ30[j <= nFFT / 2 ? j : nFFT - j])
-            w30[j] = Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
-            let q15 = min(32767, (Int64(w30[j]) + (1 << 14)) >> 15)
+            let wj: Int32
+            if let f = fft1 {
+                let c = Int64(f.cosQ30[j <= nFFT / 2 ? j : nFFT - j])
+                wj = Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
+                w30[j] = wj
+            } else {
+                wj = v2!.fft.hannQ30(j)
+            }
+            let q15 = min(32767, (Int64(wj) + (1 << 14)) >> 15)
             let d = q15 - Int64(tables.window[j])
             if d > 1 || d < -1 { throw .badFrontend("the window table is not the periodic Hann window of the feature configuration") }
         }
+        fft = fft1
         window = w30
         bandFirst = first; bandCount = count; bandOffset = offset
         var w = [UInt16](repeating: 0, count: total)
@@ -120,10 +133,7 @@ public struct FixedPointMFCC: Sendable {
         topDb = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 65536 + 50) / 100)
         topDbQ7 = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 128 + 50) / 100)
         version = tables.version
-        frameV2 = tables.version >= 2
-            ? FrameLogMelTables(nFFT: nFFT, bandFirst: first, bandCount: count, aminExponent: config.aminExponent,
-                                refExponent: config.refPowerExponent)
-            : nil
+        frameV2 = v2
         if config.aminExponent < -90 || config.aminExponent > 90 || config.refPowerExponent < -90 || config.refPowerExponent > 90 {
             throw .badFrontend("amin or ref exponent out of the fixed-point frontend's range (-90...90)")
         }
@@ -170,7 +180,8 @@ public struct FixedPointMFCC: Sendable {
 
     // MARK: Frame level
 
-    /// Mel power of one frame of exactly `nFFT` samples (no padding applied):
+    /// Mel power of one frame of exactly `nFFT` samples (no padding applied), a version-1 frontend's frame step
+    /// (which a version-2 frontend runs only slowly, making version 1's FFT tables per call):
     /// `mel[m] * 2^exponent` is the power of band m in (sample / 32768)^2 units; returns the exponent.
     /// `mel` holds `nMels` values; `scratch` `frameScratchBytes(config:)` bytes, 8-byte aligned.
     func melPower(frame samples: UnsafeBufferPointer<Int16>, into mel: UnsafeMutableBufferPointer<UInt64>,
@@ -201,19 +212,25 @@ public struct FixedPointMFCC: Sendable {
         let n = source.count
         let lo = max(0, -start), hi = min(nFFT, n - start)
         window.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
             var i = 0
             while i < lo && i < nFFT { frame[i] = 0; i &+= 1 }
             if lo < hi {
                 let src = source.baseAddress! + (start + lo)
                 i = lo
-                while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(w[i]); i &+= 1 }
+                if let w = wb.baseAddress, wb.count == nFFT {
+                    while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(w[i]); i &+= 1 }
+                } else {  // a version-2 frontend keeps no window table: the same values from its twiddles
+                    let fft2 = frameV2!.fft
+                    while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(fft2.hannQ30(i)); i &+= 1 }
+                }
             }
             i = max(lo, hi)
             while i < nFFT { frame[i] = 0; i &+= 1 }
         }
-        // |X_k|^2 in units of x = pcm * window_q30: real power = power * 2^(e - 90).
-        let e = fft.powerSpectrum(frame, into: power, work: work)
+        // |X_k|^2 in units of x = pcm * window_q30: real power = power * 2^(e - 90). A version-2 frontend keeps no
+        // version-1 FFT: it makes one here (tests compare the two versions' frame steps; nothing else runs this).
+        let fft1 = fft ?? FixedRealFFT(n: nFFT)
+        let e = fft1.powerSpectrum(frame, into: power, work: work)
         var orAll: UInt64 = 0
         for k in 0..<binCount { orAll |= power[k] }
         if orAll == 0 {

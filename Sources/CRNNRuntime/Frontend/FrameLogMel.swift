@@ -129,8 +129,8 @@ extension FixedPointMFCC {
         }
     }
 
-    /// Writes `x[j] = round(pcm[j] * window[j] / 2^r)` for the frame `source[start ..< start + nFFT]` (zeros
-    /// outside) into `x`, with `r` the least shift that keeps |x| <= 2^28 given the frame's peak sample
+    /// Writes `x[j] = round(pcm[j] * w_j / 2^r)` (w_j the Q1.30 Hann window, `FixedRealFFTV2.hannQ30`) for the
+    /// frame `source[start ..< start + nFFT]` (zeros outside) into `x`, with `r` the least shift that keeps |x| <= 2^28 given the frame's peak sample
     /// (`|pcm| <= 2^b`: r = b + 2); when the result has 24 or fewer significant bits (loud samples only where
     /// the window is small), the frame is windowed again with r lowered by 28 - bits (at least 0), which keeps
     /// |x| <= 2^28. Returns (r, OR of the x's magnitudeBits), or nil when every product is 0.
@@ -148,20 +148,40 @@ extension FixedPointMFCC {
         var peak: UInt32 = 0
         for i in 0..<(hi - lo) { peak |= magnitudeBits(Int32(src[i])) }
         var r = significantBits(peak) &+ 2
-        return window.withUnsafeBufferPointer { wb -> (Int32, UInt32)? in
-            let w = wb.baseAddress! + lo, xs = x + lo
-            let count = hi &- lo
+        // The window from the split twiddles (`FixedRealFFTV2.hannQ30`), quarter by quarter: w_j = (2^30 + 1 -
+        // sign * split[idx]) >> 1, idx moving by step. (quarter end, idx(j) = a + b j, step = b, sign)
+        let nf = nFFT, quarter = nf / 4, half = nf / 2
+        @inline(__always) func quarterOf(_ q: Int) -> (end: Int, a: Int, b: Int, sign: Int64) {
+            switch q {
+            case 0: return (quarter + 1, 0, 2, 1)
+            case 1: return (half + 1, nf, -2, -1)
+            case 2: return (3 * quarter, -nf, 2, -1)
+            default: return (nf, 2 * nf, -2, 1)
+            }
+        }
+        let one: Int64 = (1 << 30) + 1
+        return frameV2!.fft.splitTwiddles.withUnsafeBufferPointer { tb -> (Int32, UInt32)? in
+            let tw = tb.baseAddress!
+            let src0 = src - lo  // src0[j] is frame sample j
             var bound: UInt32 = 0
             while true {
                 let rnd: Int64 = r == 0 ? 0 : Int64(1) << Int64(r &- 1)
                 let rr = Int64(r)
                 bound = 0
-                var i = 0
-                while i < count {
-                    let v = Int32(truncatingIfNeeded: (Int64(src[i]) &* Int64(w[i]) &+ rnd) &>> rr)
-                    xs[i] = v
-                    bound |= magnitudeBits(v)
-                    i &+= 1
+                var j = lo
+                for qi in 0..<4 {
+                    let q = quarterOf(qi)
+                    if j >= hi || j >= q.end { continue }
+                    let end = min(hi, q.end), step = q.b, sign = q.sign
+                    var idx = q.a &+ q.b &* j
+                    while j < end {
+                        let w = (one &- sign &* Int64(tw[idx])) &>> 1
+                        let v = Int32(truncatingIfNeeded: (Int64(src0[j]) &* w &+ rnd) &>> rr)
+                        x[j] = v
+                        bound |= magnitudeBits(v)
+                        idx &+= step
+                        j &+= 1
+                    }
                 }
                 let bits = significantBits(bound)
                 if bits > 24 || r == 0 { break }
