@@ -25,6 +25,15 @@ extension ModelFile {
                               dctExponent: le32s(bytes, o + f.dctExponent), version: le32(bytes, o + f.tablesVersion))
     }
 
+    /// The mel weights (as the UInt16 they are: `FixedPointMFCC` refuses negative ones) and the DCT in place in the
+    /// file (16-byte aligned, little-endian as every target of the runtime), or nil when the file has no frontend.
+    func frontendTablesInPlace() -> (weights: UnsafePointer<UInt16>, dct: UnsafePointer<Int16>)? {
+        if frontendLength == 0 { return nil }
+        let f = ModelLayout.Frontend.self, o = frontendOffset, base = bytes.baseAddress!
+        let weightsAt = o + Int(le32(bytes, o + f.melWeightsOffset)), dctAt = o + Int(le32(bytes, o + f.dctOffset))
+        return ((base + weightsAt).assumingMemoryBound(to: UInt16.self), (base + dctAt).assumingMemoryBound(to: Int16.self))
+    }
+
     func validateFrontend() throws(ModelError) {
         if frontendLength == 0 { return }
         let f = ModelLayout.Frontend.self, o = frontendOffset, L = Int64(frontendLength)

@@ -40,7 +40,8 @@ struct FixedRealFFTV2: Sendable {
     let lastIsRadix2: Bool
     /// cos, sin (2 pi k / n), k in 0...n/4, Q1.30: the split's twiddles.
     let splitTwiddles: [Int32]
-    /// Position of Z_k in the transformed data (complex index), k in 0..<n/2.
+    /// Position of Z_k in the transformed data (complex index), k in 0..<n/2; entry n/2 is bin n/2's extra slot
+    /// (n/2), so that `position[k]` is `slot(k)` for every bin.
     let position: [UInt16]
 
     init(n: Int) {
@@ -95,7 +96,7 @@ struct FixedRealFFTV2: Sendable {
         for k in 0...(n / 4) { let (c, s) = cs(k); split.append(c); split.append(s) }
         splitTwiddles = split
         // Digit reversal: pos_L(k) = (k mod r) (L / r) + pos_{L/r}(k / r), r = 4 except r = 2 for L = 2.
-        var pos = [UInt16](repeating: 0, count: n / 2)
+        var pos = [UInt16](repeating: UInt16(truncatingIfNeeded: n / 2), count: n / 2 + 1)
         for k in 0..<(n / 2) {
             var p = 0, kk = k, len = n / 2
             while len > 1 {
@@ -123,7 +124,7 @@ struct FixedRealFFTV2: Sendable {
     static func workCount(n: Int) -> Int { n + 2 }
 
     /// The UInt64 slot of `work` that holds bin k's power after `powerSpectrum`, k in 0...n/2.
-    @inline(__always) func slot(_ k: Int) -> Int { k == half ? half : Int(position[k]) }
+    @inline(__always) func slot(_ k: Int) -> Int { Int(position[k]) }
 
     /// Power spectrum of the real frame in `work[0..<n]` (each |x| <= 2^28; `bound` = OR of the samples'
     /// `magnitudeBits`, nonzero), in place: afterwards the UInt64 at slot `slot(k)` of `work` (8-byte aligned,

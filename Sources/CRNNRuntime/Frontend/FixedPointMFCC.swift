@@ -10,7 +10,9 @@
 //   -> the segment's maximum and the top_db floor                    (Int32 dB * 2^16)
 //   -> DCT-II ortho (Q0.15 table with exponent)                      (Int32 MFCC * 2^8, the network's input)
 //
-// Memory: the tables are copied into arrays at init; every call takes caller-owned scratch and allocates nothing.
+// Memory: the tables are made at init, only those of the model's frontend version; the DCT and the mel weights are
+// read in place from the model file (`init(model:)`, like an interpreter's weights) or copied (`init(config:tables:)`);
+// every call takes caller-owned scratch and allocates nothing.
 
 /// The fixed-point MFCC of one segment, plus frame-level steps for streaming.
 ///
@@ -40,9 +42,9 @@ public struct FixedPointMFCC: Sendable {
     let window: [Int32]
     /// Per band: first bin, bin count, offset into `weights`.
     let bandFirst: [Int], bandCount: [Int], bandOffset: [Int]
-    let weights: [UInt16]
+    let weights: FrontendTable<UInt16>
     let melWeightExponent: Int32
-    let dct: [Int16]
+    let dct: FrontendTable<Int16>
     let dctExponent: Int32
     /// Largest power value fed to the mel sums is below 2^powerBits, so that sum_k w_k P_k < 2^63.
     let powerBits: Int32
@@ -61,6 +63,12 @@ public struct FixedPointMFCC: Sendable {
     /// configuration, `badFrontend` when the tables do not fit it or the configuration asks for something
     /// this frontend does not implement (only `spectrumPower == 2`).
     package init(config: FeatureConfig, tables: FrontendTables) throws(ModelError) {
+        try self.init(config: config, tables: tables, inPlace: nil)
+    }
+
+    /// `inPlace`: the same tables' mel weights and DCT in the model file, read there instead of copied.
+    init(config: FeatureConfig, tables: FrontendTables,
+         inPlace: (weights: UnsafePointer<UInt16>, dct: UnsafePointer<Int16>)?) throws(ModelError) {
         if config.validationProblem() != nil { throw .badFeatureConfig }
         if config.spectrumPower != 2 { throw .badFrontend("the fixed-point MFCC implements spectrum power 2 only") }
         let nFFT = Int(config.nFFT), nMels = Int(config.nMels), nMFCC = Int(config.nMFCC), bins = config.binCount
@@ -120,11 +128,16 @@ public struct FixedPointMFCC: Sendable {
         fft = fft1
         window = w30
         bandFirst = first; bandCount = count; bandOffset = offset
-        var w = [UInt16](repeating: 0, count: total)
-        for i in 0..<total { w[i] = UInt16(bitPattern: tables.melWeights[i]) }
-        weights = w
+        if let p = inPlace {
+            weights = FrontendTable(owned: [0], inPlace: p.weights)
+            dct = FrontendTable(owned: [0], inPlace: p.dct)
+        } else {
+            var w = [UInt16](repeating: 0, count: max(total, 1))
+            for i in 0..<total { w[i] = UInt16(bitPattern: tables.melWeights[i]) }
+            weights = FrontendTable(owned: w, inPlace: nil)
+            dct = FrontendTable(owned: tables.dct, inPlace: nil)
+        }
         melWeightExponent = tables.melWeightExponent
-        dct = tables.dct
         dctExponent = tables.dctExponent
         powerBits = min(59, 63 - Int32(64 - maxBandSum.leadingZeroBitCount))
         let dbUnit: Int64 = 10 << 16  // 10 dB per decade, Q16
@@ -140,10 +153,11 @@ public struct FixedPointMFCC: Sendable {
     }
 
     /// The frontend of a model file: its feature configuration and frontend-tables section
-    /// (`badFrontend` when the file has none).
+    /// (`badFrontend` when the file has none). The DCT and the mel weights are read in place: as for an
+    /// interpreter, the caller keeps the model's bytes alive and unchanged while this value is used.
     public init(model: ModelFile) throws(ModelError) {
         guard let tables = model.frontendTables() else { throw .badFrontend("the model file has no frontend tables") }
-        try self.init(config: model.featureConfig, tables: tables)
+        try self.init(config: model.featureConfig, tables: tables, inPlace: model.frontendTablesInPlace())
     }
 
     // MARK: Memory
@@ -243,11 +257,10 @@ public struct FixedPointMFCC: Sendable {
             let sh = UInt64(p)
             for k in 0..<binCount { power[k] = (power[k] &+ rnd) &>> sh }
         }
-        weights.withUnsafeBufferPointer { wb in
+        weights.withPointer { w in
             bandFirst.withUnsafeBufferPointer { fb in
                 bandCount.withUnsafeBufferPointer { cb in
                     bandOffset.withUnsafeBufferPointer { ob in
-                        let w = wb.baseAddress!
                         for m in 0..<nMels {
                             let pw = power + fb[m], ww = w + ob[m]
                             var acc: UInt64 = 0
@@ -294,8 +307,8 @@ public struct FixedPointMFCC: Sendable {
     package func mfcc(logMel db: UnsafeBufferPointer<Int32>, into out: UnsafeMutableBufferPointer<Int32>) {
         precondition(db.count >= frameCount * nMels && out.count >= frameCount * nMFCC)
         let shift = 15 + decibelFractionBits - mfccFractionBits - dctExponent  // 7...39
-        dct.withUnsafeBufferPointer { dbuf in
-            let d = dbuf.baseAddress!, x = db.baseAddress!
+        dct.withPointer { d in
+            let x = db.baseAddress!
             for t in 0..<frameCount {
                 let row = x + t &* nMels
                 for k in 0..<nMFCC {
@@ -356,5 +369,17 @@ public struct FixedPointMFCC: Sendable {
         logMelDecibels(melPower: UnsafeBufferPointer(start: mel, count: fm),
                        exponents: UnsafeBufferPointer(start: exps, count: frameCount), into: out)
         return out
+    }
+}
+
+/// A table the frontend reads: in place in the model file (`FixedPointMFCC(model:)`: no RAM; the model's bytes
+/// outlive the frontend, as they outlive an interpreter) or an array of its own (at least one element).
+struct FrontendTable<T>: @unchecked Sendable {
+    let owned: [T]
+    let inPlace: UnsafePointer<T>?
+
+    @inline(__always) func withPointer<R>(_ body: (UnsafePointer<T>) -> R) -> R {
+        if let p = inPlace { return body(p) }
+        return owned.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

@@ -9,11 +9,10 @@
 //
 // Working memory: nFFT + 2 Int32 (8,200 bytes for nFFT = 2048); nothing else.
 
-/// The tables of the version-2 frame step, made at `FixedPointMFCC.init` for a version-2 frontend.
+/// The tables of the version-2 frame step, made at `FixedPointMFCC.init` for a version-2 frontend. The mel sums
+/// find each bin's power through the FFT's `position` table (`slot(k)`), with no per-weight table.
 struct FrameLogMelTables: Sendable {
     let fft: FixedRealFFTV2
-    /// Per mel weight (in `FixedPointMFCC.weights` order): the UInt64 slot of its bin's power after the FFT.
-    let melSlot: [UInt16]
     /// `log2(1 + i / 128)` as Q20, i in 0...128 (`log2TableBits` = 7), from the table-free `log2Q20`.
     let log2Table: [Int32]
     /// amin and ref as dB * 2^7 (exact: 10 dB per decade * exponent * 128).
@@ -21,11 +20,6 @@ struct FrameLogMelTables: Sendable {
 
     init(nFFT: Int, bandFirst: [Int], bandCount: [Int], aminExponent: Int32, refExponent: Int32) {
         fft = FixedRealFFTV2(n: nFFT)
-        var slots: [UInt16] = []
-        for m in 0..<bandFirst.count {
-            for k in bandFirst[m]..<(bandFirst[m] + bandCount[m]) { slots.append(UInt16(truncatingIfNeeded: fft.slot(k))) }
-        }
-        melSlot = slots
         log2Table = makeLog2Table()
         aminQ7 = aminExponent &* 1280
         refQ7 = max(refExponent, aminExponent) &* 1280
@@ -104,17 +98,20 @@ extension FixedPointMFCC {
         let e = fftExponent &+ 2 &* (r &- 45) &+ p &+ melWeightExponent &- 15
         let eQ20 = Int64(e) << 20
         let aminQ7 = v2.aminQ7, refQ7 = v2.refQ7
-        weights.withUnsafeBufferPointer { wb in
-            v2.melSlot.withUnsafeBufferPointer { sb in
+        weights.withPointer { w in
+            v2.fft.position.withUnsafeBufferPointer { sb in
                 bandCount.withUnsafeBufferPointer { cb in
+                  bandFirst.withUnsafeBufferPointer { fb in
                     v2.log2Table.withUnsafeBufferPointer { lb in
-                        let w = wb.baseAddress!, slot = sb.baseAddress!, table = lb.baseAddress!
+                        let slot = sb.baseAddress!, table = lb.baseAddress!
                         var i = 0
                         for m in 0..<nMels {
                             let end = i &+ cb[m]
                             var acc: UInt64 = 0
+                            var s = slot + fb[m]  // bin k's power is at UInt64 slot position[k]
                             while i < end {
-                                acc &+= UInt64(w[i]) &* ((power[Int(slot[i])] &+ rndP) &>> shP)
+                                acc &+= UInt64(w[i]) &* ((power[Int(s[0])] &+ rndP) &>> shP)
+                                s += 1
                                 i &+= 1
                             }
                             if acc == 0 { out[m] = silent; continue }
@@ -124,6 +121,7 @@ extension FixedPointMFCC {
                             out[m] = saturatingInt16(max(db, aminQ7) &- refQ7)
                         }
                     }
+                  }
                 }
             }
         }
