@@ -36,8 +36,12 @@ public final class FixedPointMFCCExtractor: SegmentFeatureExtractor {
         mfcc.segment(segment, into: features, scratch: scratch)
     }
 
-    /// Frame reuse for frontend-version-2 models (`StreamingMFCC.canStream`); nil for version 1.
-    public func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC? {
-        StreamingMFCC.canStream(mfcc) ? StreamingMFCC(mfcc: mfcc, hopSamples: hopSamples, keepsDCTSums: streamKeepsDCTSums) : nil
+    /// Frame reuse for frontend-version-2 models (`StreamingMFCC.canStream`); nil for version 1. Its frame work
+    /// (8,200 bytes for the paper config) goes in `idleMemory` when that is large enough.
+    public func makeStreamingFrontend(hopSamples: Int, idleMemory: UnsafeMutableRawBufferPointer) -> StreamingMFCC? {
+        if !StreamingMFCC.canStream(mfcc) { return nil }
+        let fits = idleMemory.count >= mfcc.frameLogMelWorkBytes && UInt(bitPattern: idleMemory.baseAddress) & 7 == 0
+        return StreamingMFCC(mfcc: mfcc, hopSamples: hopSamples, keepsDCTSums: streamKeepsDCTSums,
+                             frameScratch: fits ? idleMemory : nil)
     }
 }

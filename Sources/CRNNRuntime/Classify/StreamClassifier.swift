@@ -51,7 +51,9 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
         precondition(hopSamples > 0 && hopSamples % h == 0, "hop must be a positive multiple of the frame hop")
         self.classifier = classifier
         self.hopSamples = hopSamples
-        frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples)
+        // The frame work of a frame-reusing frontend lives in the arena's idle bytes: the network runs only inside
+        // `classifyWindow`/`finish`, between pushes, and the frame work holds nothing from one call to the next.
+        frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples, idleMemory: classifier.interpreter.idleArena)
         ring = UnsafeMutableBufferPointer<Int16>.allocate(capacity: frames == nil ? classifier.segmentSamples : 0)
         ring.initialize(repeating: 0)
         untilDue = classifier.segmentSamples

@@ -41,7 +41,8 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     /// (`keepsDCTSums` false): a window then runs `dctRow16` on every frame, as `FixedPointMFCC.segment` does.
     let ringSums: UnsafeMutablePointer<Int64>?, clipped: UnsafeMutablePointer<Int32>?
     let tail: UnsafeMutablePointer<Int16>
-    let frameScratch: UnsafeMutableRawBufferPointer
+    /// One frame's work (`FixedPointMFCC.frameLogMelWorkBytes`): its own, or lent (`init`'s `frameScratch`).
+    let frameScratch: UnsafeMutableRawBufferPointer, ownsFrameScratch: Bool
     /// Samples pushed so far; next stream frame to complete; next window whose head frames are due.
     package private(set) var totalSamples: Int64 = 0
     var nextFrame: Int, nextHeadWindow: Int64 = 0
@@ -52,7 +53,11 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     /// its hop length. `keepsDCTSums`: keep each ring frame's DCT sums (faster windows, 8 bytes per coefficient
     /// per ring frame: 23,184 bytes for the paper config) or recompute the DCT of every frame per window (the same
     /// integers: file mode's `dctRow16`).
-    package init(mfcc: FixedPointMFCC, hopSamples: Int, keepsDCTSums: Bool = true) {
+    /// `frameScratch`: memory to use as the frame work instead of allocating it (at least `frameLogMelWorkBytes`,
+    /// 8-byte aligned; used only during `push` and `windowFeatures`, nothing kept in it between calls), e.g. the
+    /// interpreter's `idleArena`.
+    package init(mfcc: FixedPointMFCC, hopSamples: Int, keepsDCTSums: Bool = true,
+                 frameScratch lent: UnsafeMutableRawBufferPointer? = nil) {
         precondition(StreamingMFCC.canStream(mfcc), "frame reuse needs frontend version 2 and interior frames")
         precondition(hopSamples > 0 && hopSamples % mfcc.hop == 0, "hop must be a positive multiple of the frame hop")
         self.mfcc = mfcc
@@ -85,21 +90,30 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         heads.initialize(repeating: 0, count: max(1, pendingWindows * lo * nMels))
         tail = .allocate(capacity: max(1, (mfcc.frameCount - hi) * nMels))
         tail.initialize(repeating: 0, count: max(1, (mfcc.frameCount - hi) * nMels))
-        frameScratch = .allocate(byteCount: mfcc.frameLogMelWorkBytes, alignment: 16)
+        if let s = lent {
+            precondition(s.count >= mfcc.frameLogMelWorkBytes && UInt(bitPattern: s.baseAddress) & 7 == 0,
+                         "lent frame work too small or misaligned")
+            frameScratch = UnsafeMutableRawBufferPointer(rebasing: s[0..<mfcc.frameLogMelWorkBytes])
+        } else {
+            frameScratch = .allocate(byteCount: mfcc.frameLogMelWorkBytes, alignment: 16)
+        }
+        ownsFrameScratch = lent == nil
         nextFrame = lo
     }
 
     deinit {
-        history.deallocate(); ring.deallocate(); heads.deallocate(); tail.deallocate(); frameScratch.deallocate()
+        history.deallocate(); ring.deallocate(); heads.deallocate(); tail.deallocate()
+        if ownsFrameScratch { frameScratch.deallocate() }
         ringSums?.deallocate(); clipped?.deallocate()
     }
 
     /// True when `mfcc` can stream with frame reuse: frontend version 2 and at least one interior frame.
     package static func canStream(_ mfcc: FixedPointMFCC) -> Bool { mfcc.version >= 2 && !mfcc.interiorFrames.isEmpty }
 
-    /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch, the DCT sums if kept).
+    /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch unless lent, the DCT sums if kept).
     package var memoryBytes: Int {
-        2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count + frameScratch.count
+        2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count
+            + (ownsFrameScratch ? frameScratch.count : 0)
             + (ringSums == nil ? 0 : ringFrames * 8 * mfcc.nMFCC + 4 * mfcc.nMels)
     }
 
