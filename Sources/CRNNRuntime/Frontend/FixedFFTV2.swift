@@ -60,6 +60,10 @@ struct FixedRealFFTV2: Sendable {
             (Int16(truncatingIfNeeded: q30(v) >> 15), Int16(truncatingIfNeeded: q30(v) & 0x7fff))
         }
         var lengths: [Int] = [], table: [Int32] = [], packed: [Int16] = []
+        // Exact capacities: growing by appends would leave freed blocks behind (a microcontroller's heap keeps them).
+        var twiddleCount = 0, lc = n / 2
+        while lc >= 8 { twiddleCount += 6 * (lc / 4); lc /= 4 }
+        table.reserveCapacity(twiddleCount)
         var l = n / 2
         while l >= 8 {
             lengths.append(l)
@@ -93,6 +97,7 @@ struct FixedRealFFTV2: Sendable {
         packedTwiddles = FFTSelectedRadix4Kernel.readsPackedTwiddles ? packed : [0]
         lastIsRadix2 = l == 2
         var split: [Int32] = []
+        split.reserveCapacity(2 * (n / 4 + 1))
         for k in 0...(n / 4) { let (c, s) = cs(k); split.append(c); split.append(s) }
         splitTwiddles = split
         // Digit reversal: pos_L(k) = (k mod r) (L / r) + pos_{L/r}(k / r), r = 4 except r = 2 for L = 2.

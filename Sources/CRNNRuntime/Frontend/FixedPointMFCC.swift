@@ -66,13 +66,21 @@ public struct FixedPointMFCC: Sendable {
         try self.init(config: config, tables: tables, inPlace: nil)
     }
 
-    /// `inPlace`: the same tables' mel weights and DCT in the model file, read there instead of copied.
+    /// `inPlace`: the tables' window, mel weights and DCT in a validated model file, read there instead of from
+    /// `tables` (whose arrays are then empty: no copy is made even for a moment, `ModelFile.frontendTables(copyingArrays:)`).
     init(config: FeatureConfig, tables: FrontendTables,
-         inPlace: (weights: UnsafePointer<UInt16>, dct: UnsafePointer<Int16>)?) throws(ModelError) {
+         inPlace: (window: UnsafePointer<Int16>, weights: UnsafePointer<UInt16>, dct: UnsafePointer<Int16>)?) throws(ModelError) {
         if config.validationProblem() != nil { throw .badFeatureConfig }
         if config.spectrumPower != 2 { throw .badFrontend("the fixed-point MFCC implements spectrum power 2 only") }
         let nFFT = Int(config.nFFT), nMels = Int(config.nMels), nMFCC = Int(config.nMFCC), bins = config.binCount
-        if tables.window.count != nFFT || tables.melSpans.count != nMels || tables.dct.count != nMFCC * nMels {
+        // In place, the file's validation has checked the sizes (`ModelFile.validateFrontend`).
+        var spanTotal = 0
+        for span in tables.melSpans { spanTotal += Int(span.binCount) }
+        let weightCount = inPlace == nil ? tables.melWeights.count : spanTotal
+        func weightAt(_ i: Int) -> Int16 { inPlace.map { Int16(bitPattern: $0.weights[i]) } ?? tables.melWeights[i] }
+        func windowAt(_ j: Int) -> Int16 { inPlace.map { $0.window[j] } ?? tables.window[j] }
+        if tables.melSpans.count != nMels
+            || (inPlace == nil && (tables.window.count != nFFT || tables.dct.count != nMFCC * nMels)) {
             throw .badFrontend("frontend table sizes disagree with the feature configuration")
         }
         if !ModelLayout.frontendTablesVersions.contains(tables.version) { throw .badFrontend("unknown frontend tables version") }
@@ -86,17 +94,17 @@ public struct FixedPointMFCC: Sendable {
         for span in tables.melSpans {
             let f = Int(span.firstBin), c = Int(span.binCount)
             if f + c > bins { throw .badFrontend("mel band span exceeds the spectrum") }
-            if total + c > tables.melWeights.count { throw .badFrontend("mel weight count differs from the sum of the band spans") }
+            if total + c > weightCount { throw .badFrontend("mel weight count differs from the sum of the band spans") }
             var sum: UInt64 = 0
             for i in total..<(total + c) {
-                if tables.melWeights[i] < 0 { throw .badFrontend("mel weights must not be negative") }
-                sum += UInt64(tables.melWeights[i])
+                if weightAt(i) < 0 { throw .badFrontend("mel weights must not be negative") }
+                sum += UInt64(weightAt(i))
             }
             maxBandSum = max(maxBandSum, sum)
             first.append(f); count.append(c); offset.append(total)
             total += c
         }
-        if total != tables.melWeights.count { throw .badFrontend("mel weight count differs from the sum of the band spans") }
+        if total != weightCount { throw .badFrontend("mel weight count differs from the sum of the band spans") }
         self.config = config
         frameCount = config.frameCount
         self.nFFT = nFFT
@@ -122,7 +130,7 @@ public struct FixedPointMFCC: Sendable {
                 wj = v2!.fft.hannQ30(j)
             }
             let q15 = min(32767, (Int64(wj) + (1 << 14)) >> 15)
-            let d = q15 - Int64(tables.window[j])
+            let d = q15 - Int64(windowAt(j))
             if d > 1 || d < -1 { throw .badFrontend("the window table is not the periodic Hann window of the feature configuration") }
         }
         fft = fft1
@@ -156,7 +164,7 @@ public struct FixedPointMFCC: Sendable {
     /// (`badFrontend` when the file has none). The DCT and the mel weights are read in place: as for an
     /// interpreter, the caller keeps the model's bytes alive and unchanged while this value is used.
     public init(model: ModelFile) throws(ModelError) {
-        guard let tables = model.frontendTables() else { throw .badFrontend("the model file has no frontend tables") }
+        guard let tables = model.frontendTables(copyingArrays: false) else { throw .badFrontend("the model file has no frontend tables") }
         try self.init(config: model.featureConfig, tables: tables, inPlace: model.frontendTablesInPlace())
     }
 
