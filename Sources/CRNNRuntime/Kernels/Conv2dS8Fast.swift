@@ -87,7 +87,7 @@ protocol Conv2dMicroKernel {
     /// Bytes after the band the micro-kernel may read (never use: they meet zero weights); zeroed per call.
     /// Default: 16 for Int16 bands, 0 for int8 bands.
     static var bandSlackBytes: Int { get }
-    /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
+    /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`); 0: `row` reads the OHWI weights in place.
     static func packedWeightBytes(_ p: Conv2dS8Params) -> Int
     /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned).
     static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer)
@@ -255,7 +255,7 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
     }
     let g = Conv2dRowGeometry(width: W, channels: C, kernelHeight: kh, kernelWidth: kw, outputChannels: K,
                               bandRowStride: paddedRow)
-    let packed = UnsafeRawPointer(pbase)
+    let packed = layout.packedBytes == 0 ? UnsafeRawPointer(weights.baseAddress!) : UnsafeRawPointer(pbase)  // 0: read in place
     let outW = gx.output
     for oy in 0..<gy.output {
         var b = 0
