@@ -16,7 +16,7 @@
 // Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes and, unless made without (`keepsDCTSums`
 // false: a microcontroller), each ring frame's unfloored DCT sums (126 x 23 x 8 = 23,184 bytes, so that the DCT
 // runs once per frame rather than once per window; without them a window runs the DCT of all its frames from the
-// Int16 rows, as file mode does, the same integers), heads 4 x 2 x 256, tail 2 x 256, history 2,560 + 512 samples,
+// Int16 rows, as file mode does, the same integers), heads 4 x 2 x 256, tail 2 x 256, history 2,560 samples,
 // one frame's scratch; allocated at init, nothing while streaming.
 
 public final class StreamingMFCC {  // members: package (crnn-infer's bench); embedders use StreamClassifier
