@@ -93,7 +93,7 @@ func bench(_ o: Options, _ m: LoadedModel, out: Output, err: Output) throws(Exit
     let hopSamples = StreamClassifier<DeviceExtractor>.hopFrames(microseconds: 1_000_000, config: config) * Int(config.hopLength)
     var streamHop: Int64 = -1
     var streamBytes = seg * 2  // without reuse: a ring of one segment
-    if let frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples) {
+    if let frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples, idleMemory: UnsafeMutableRawBufferPointer(start: nil, count: 0)) {
         let feats = UnsafeMutableBufferPointer<Int32>.allocate(capacity: config.valuesPerSegment)
         defer { feats.deallocate() }
         var position = 0

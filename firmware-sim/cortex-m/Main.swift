@@ -85,7 +85,8 @@ func cmMain() -> Int32 {
     do throws(ModelError) { interpreter = try Interpreter(model: model) } catch { fail("interpreter") }
     let heapInterpreter = Int(cm_heap_in_use())
     let extractor: FixedPointMFCCExtractor
-    do throws(ModelError) { extractor = try FixedPointMFCCExtractor(model: model) } catch { fail("frontend") }
+    // A stream without the frames' DCT sums (StreamingMFCC): 23 KB less RAM, the same features.
+    do throws(ModelError) { extractor = try FixedPointMFCCExtractor(model: model, streamDCTSums: false) } catch { fail("frontend") }
     let heapFrontend = Int(cm_heap_in_use())
     let classifier: SegmentClassifier<FixedPointMFCCExtractor>
     do throws(ModelError) { classifier = try SegmentClassifier(interpreter: interpreter, extractor: extractor) } catch {
@@ -107,8 +108,9 @@ func cmMain() -> Int32 {
     var heapStream = 0
     var timing = WindowTiming()
     for input in 0..<inputs {
+        // The MFCC, compared with the host's, is printed from the network's input as each window runs
+        // (`classifyWindow(inspectingFeatures:)`), so no segment of features is kept.
         let stream = StreamClassifier(classifier: classifier, hopSamples: hop)
-        stream.keepsWindowFeatures = true  // the MFCC is compared with the host's (one segment of Int32 more)
         if input == 0 { heapStream = Int(cm_heap_in_use()) }
         feed(stream, pcm + input * samples, count: samples, tag: "", id: { _ in input }, timing: &timing)
     }
@@ -116,24 +118,18 @@ func cmMain() -> Int32 {
     // hop inside the ring and span the two recordings. Lines `swindow W ..`, `smfcc W ..`, then the clip estimate.
     let streamed = min(2, inputs) * samples
     let stream = StreamClassifier(classifier: classifier, hopSamples: hop)
-    stream.keepsWindowFeatures = true
     feed(stream, pcm, count: streamed, tag: "s", id: { $0 }, timing: &timing)
     put("sclip "); put(Int(stream.windowCount)); put(" 0 q15")
     for c in 0..<stream.clip.classCount { put(" "); put(Int(stream.clip.meanQ15(c))) }
     put(" | top "); put(stream.clip.top1); put("\n")
     let windows = timing.windows, minTicks = timing.minTicks, maxTicks = timing.maxTicks, sumTicks = timing.sumTicks
     if windows == 0 { fail("no window classified") }
-    // Where the instructions go: the network once more on the last window's features; the front end's share of a
-    // window is the last window's time minus that (with frame reuse: the hop's new frames, edges, floor and DCT).
-    let f1 = cm_timer_ticks()
-    classifier.runNetwork()
-    let f2 = cm_timer_ticks()
-    let f0 = f1 &- UInt32(truncatingIfNeeded: max(0, timing.lastTicks - Int64(f2 &- f1)))
-
+    // Where the instructions go, in the last window: the front end (with frame reuse: the hop's new frames, edges,
+    // floor and DCT) up to the features, then the network.
     let ns = Int64(cm_timer_ns_per_tick())
     put("cortex-m: instructions per window min "); put(minTicks * ns); put(" mean "); put(sumTicks * ns / windows)
     put(" max "); put(maxTicks * ns); put(" over "); put(Int(windows)); put(" windows\n")
-    put("cortex-m: instructions frontend "); put(Int64(f1 &- f0) * ns); put(" network "); put(Int64(f2 &- f1) * ns)
+    put("cortex-m: instructions frontend "); put(timing.lastFrontTicks * ns); put(" network "); put(timing.lastNetworkTicks * ns)
     put(" (one segment)\n")
     put("cortex-m: heap model "); put(heapModel - heapStart)
     put(" arena+interpreter "); put(heapInterpreter - heapModel)
@@ -153,11 +149,12 @@ func cmMain() -> Int32 {
 }
 
 struct WindowTiming {
-    var minTicks = Int64.max, maxTicks: Int64 = 0, sumTicks: Int64 = 0, windows: Int64 = 0, lastTicks: Int64 = 0
+    var minTicks = Int64.max, maxTicks: Int64 = 0, sumTicks: Int64 = 0, windows: Int64 = 0
+    var lastFrontTicks: Int64 = 0, lastNetworkTicks: Int64 = 0
 }
 
 /// Pushes `count` samples from flash into `stream`, `dmaChunk` at a time, classifying each window as it becomes due
-/// (timed) and printing it; then `finish`.
+/// (timed, less the printing of its MFCC) and printing it; then `finish`.
 func feed(_ stream: StreamClassifier<FixedPointMFCCExtractor>, _ audio: UnsafePointer<Int16>, count: Int,
           tag: StaticString, id: (Int) -> Int, timing: inout WindowTiming) {
     var offset = 0
@@ -167,29 +164,39 @@ func feed(_ stream: StreamClassifier<FixedPointMFCCExtractor>, _ audio: UnsafePo
         while used < chunk.count {
             used += stream.append(UnsafeBufferPointer(rebasing: chunk[used...]))
             if stream.windowDue {
+                let w = id(Int(stream.windowCount))
+                var tA: UInt32 = 0, tB: UInt32 = 0
                 let t0 = cm_timer_ticks()
-                let p = stream.classifyWindow()
-                let ticks = Int64(cm_timer_ticks() &- t0)
+                let p = stream.classifyWindow(inspectingFeatures: { f in
+                    tA = cm_timer_ticks()
+                    putMFCC(tag, w, f, perFrame: Int(stream.classifier.config.nMFCC))
+                    tB = cm_timer_ticks()
+                })
+                let t1 = cm_timer_ticks()
+                let front = Int64(tA &- t0), network = Int64(t1 &- tB), ticks = front + network
                 timing.minTicks = min(timing.minTicks, ticks); timing.maxTicks = max(timing.maxTicks, ticks)
-                timing.sumTicks += ticks; timing.windows += 1; timing.lastTicks = ticks
-                putWindow(tag, id(Int(stream.windowCount - 1)), stream, p, ticks: ticks)
+                timing.sumTicks += ticks; timing.windows += 1
+                timing.lastFrontTicks = front; timing.lastNetworkTicks = network
+                putWindow(tag, w, stream, p, ticks: ticks)
             }
         }
         offset += chunk.count
     }
-    if stream.finish() { putWindow(tag, id(0), stream, stream.classifier.probabilities, ticks: 0) }
+    if stream.finish() { putWindow(tag, id(0), stream, stream.classifier.probabilities, ticks: 0) }  // (no MFCC lines)
 }
 
-/// `mfcc ID FRAME v0 v1 ..` per frame (Q23.8), then `window ID W q15 p0 .. | logits l0 .. | top T | ticks K`; ID is the
-/// input, or the window for the continuous stream, whose lines start with `s`.
-func putWindow(_ tag: StaticString, _ input: Int, _ s: StreamClassifier<FixedPointMFCCExtractor>, _ p: UnsafeBufferPointer<Int16>, ticks: Int64) {
-    let f = s.classifier.features
-    let perFrame = Int(s.classifier.config.nMFCC)
+/// `mfcc ID FRAME v0 v1 ..` per frame (Q23.8); the lines of the continuous stream start with `s`.
+func putMFCC(_ tag: StaticString, _ input: Int, _ f: UnsafeBufferPointer<Int32>, perFrame: Int) {
     for frame in 0..<(f.count / perFrame) {
         put(tag); put("mfcc "); put(input); put(" "); put(frame)
         for k in 0..<perFrame { put(" "); put(Int(f[frame * perFrame + k])) }
         put("\n")
     }
+}
+
+/// `window ID W q15 p0 .. | logits l0 .. | top T | ticks K`; ID is the input, or the window for the continuous
+/// stream, whose lines start with `s`.
+func putWindow(_ tag: StaticString, _ input: Int, _ s: StreamClassifier<FixedPointMFCCExtractor>, _ p: UnsafeBufferPointer<Int16>, ticks: Int64) {
     put(tag); put("window "); put(input); put(" "); put(Int(s.windowCount - 1)); put(" q15")
     for v in p { put(" "); put(Int(v)) }
     put(" | logits")

@@ -13,12 +13,13 @@ public protocol SegmentFeatureExtractor {
     mutating func extract(segment: UnsafeBufferPointer<Int16>, into features: UnsafeMutableBufferPointer<Int32>)
     /// A frame-reusing frontend for a stream of windows `hopSamples` apart whose features equal `extract`'s on
     /// the same samples bit for bit, or nil (the default): `StreamClassifier` then keeps one segment of audio and
-    /// runs `extract` on each window.
-    func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC?
+    /// runs `extract` on each window. `idleMemory`: memory it may use as per-call work instead of its own (the
+    /// interpreter's `idleArena`; may be too small or empty).
+    func makeStreamingFrontend(hopSamples: Int, idleMemory: UnsafeMutableRawBufferPointer) -> StreamingMFCC?
 }
 
 extension SegmentFeatureExtractor {
-    public func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC? { nil }
+    public func makeStreamingFrontend(hopSamples: Int, idleMemory: UnsafeMutableRawBufferPointer) -> StreamingMFCC? { nil }
 }
 
 /// Errors of classification that are about the input, not the model.

@@ -9,9 +9,15 @@ public final class FixedPointMFCCExtractor: SegmentFeatureExtractor {
     /// The segment scratch, allocated on the first `extract` (a frame-reusing stream never needs it).
     var scratchStorage: UnsafeMutableRawBufferPointer? = nil
 
+    /// Whether a stream's frame-reusing frontend keeps each frame's DCT sums (`StreamingMFCC`): faster windows, or
+    /// 23,184 bytes less (paper config, 1-s hop) for a microcontroller. The features are the same either way.
+    let streamKeepsDCTSums: Bool
+
     /// The model's feature configuration and frontend tables (`badFrontend` when the file has none).
-    public init(model: ModelFile) throws(ModelError) {
+    /// `streamDCTSums`: see `streamKeepsDCTSums` (false where RAM matters more than the DCT's time per window).
+    public init(model: ModelFile, streamDCTSums: Bool = true) throws(ModelError) {
         mfcc = try FixedPointMFCC(model: model)
+        streamKeepsDCTSums = streamDCTSums
     }
 
     deinit { scratchStorage?.deallocate() }
@@ -30,8 +36,12 @@ public final class FixedPointMFCCExtractor: SegmentFeatureExtractor {
         mfcc.segment(segment, into: features, scratch: scratch)
     }
 
-    /// Frame reuse for frontend-version-2 models (`StreamingMFCC.canStream`); nil for version 1.
-    public func makeStreamingFrontend(hopSamples: Int) -> StreamingMFCC? {
-        StreamingMFCC.canStream(mfcc) ? StreamingMFCC(mfcc: mfcc, hopSamples: hopSamples) : nil
+    /// Frame reuse for frontend-version-2 models (`StreamingMFCC.canStream`); nil for version 1. Its frame work
+    /// (8,200 bytes for the paper config) goes in `idleMemory` when that is large enough.
+    public func makeStreamingFrontend(hopSamples: Int, idleMemory: UnsafeMutableRawBufferPointer) -> StreamingMFCC? {
+        if !StreamingMFCC.canStream(mfcc) { return nil }
+        let fits = idleMemory.count >= mfcc.frameLogMelWorkBytes && UInt(bitPattern: idleMemory.baseAddress) & 7 == 0
+        return StreamingMFCC(mfcc: mfcc, hopSamples: hopSamples, keepsDCTSums: streamKeepsDCTSums,
+                             frameScratch: fits ? idleMemory : nil)
     }
 }

@@ -51,7 +51,9 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
         precondition(hopSamples > 0 && hopSamples % h == 0, "hop must be a positive multiple of the frame hop")
         self.classifier = classifier
         self.hopSamples = hopSamples
-        frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples)
+        // The frame work of a frame-reusing frontend lives in the arena's idle bytes: the network runs only inside
+        // `classifyWindow`/`finish`, between pushes, and the frame work holds nothing from one call to the next.
+        frames = classifier.extractor.makeStreamingFrontend(hopSamples: hopSamples, idleMemory: classifier.interpreter.idleArena)
         ring = UnsafeMutableBufferPointer<Int16>.allocate(capacity: frames == nil ? classifier.segmentSamples : 0)
         ring.initialize(repeating: 0)
         untilDue = classifier.segmentSamples
@@ -103,12 +105,33 @@ public final class StreamClassifier<Extractor: SegmentFeatureExtractor> {
             f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: classifier.networkInput)
             return finishWindow(classifier.runNetworkOnInput())
         }
+        segmentFromRing()
+        return finishWindow(classifier.classifySegment(validSamples: ring.count))
+    }
+
+    /// `classifyWindow()`, showing the window's features (Q23.8, frame-major) to `inspect` before the network runs.
+    /// With frame reuse they are read in the network's input tensor, so nothing is kept (`keepsWindowFeatures` would
+    /// cost one segment of Int32): firmware-sim's Cortex-M image prints them this way.
+    func classifyWindow(inspectingFeatures inspect: (UnsafeBufferPointer<Int32>) -> Void) -> UnsafeBufferPointer<Int16> {
+        precondition(windowDue, "no window is due")
+        if let f = frames {
+            let input = classifier.networkInput
+            f.windowFeatures(window: windowCount, validSamples: classifier.segmentSamples, into: input)
+            inspect(UnsafeBufferPointer(start: input, count: classifier.config.valuesPerSegment))
+            return finishWindow(classifier.runNetworkOnInput())
+        }
+        segmentFromRing()
+        classifier.extractFeatures(validSamples: ring.count)
+        inspect(classifier.features)
+        return finishWindow(classifier.runNetwork())
+    }
+
+    /// The ring's segment, oldest sample first (ring[writeIndex...] then ring[..<writeIndex]), into `classifier.segment`.
+    func segmentFromRing() {
         let size = ring.count
-        // Oldest sample first: ring[writeIndex...] then ring[..<writeIndex].
         let tail = size - writeIndex
         for k in 0..<tail { classifier.segment[k] = ring[writeIndex + k] }
         for k in 0..<writeIndex { classifier.segment[tail + k] = ring[k] }
-        return finishWindow(classifier.classifySegment(validSamples: size))
     }
 
     func finishWindow(_ p: UnsafeBufferPointer<Int16>) -> UnsafeBufferPointer<Int16> {

@@ -4,25 +4,41 @@
 extension ModelFile {
     /// The fixed-point frontend tables of this model, or nil when the file has no frontend section.
     /// `ModelFile.init` has validated the section (sizes, bounds, alignment, exponent ranges), so this only copies.
-    package func frontendTables() -> FrontendTables? {
+    package func frontendTables() -> FrontendTables? { frontendTables(copyingArrays: true) }
+
+    /// `frontendTables()`, or with `copyingArrays` false only its spans, exponents and version (the window, mel
+    /// weights and DCT arrays empty), for a reader that takes those in place (`frontendTablesInPlace`).
+    func frontendTables(copyingArrays: Bool) -> FrontendTables? {
         if frontendLength == 0 { return nil }
         let f = ModelLayout.Frontend.self, o = frontendOffset
         let nFFT = Int(le32(bytes, o + f.nFFT)), nMels = Int(le32(bytes, o + f.nMels)), nMFCC = Int(le32(bytes, o + f.nMFCC))
         let windowAt = o + Int(le32(bytes, o + f.windowOffset)), spansAt = o + Int(le32(bytes, o + f.melSpansOffset))
         let weightsAt = o + Int(le32(bytes, o + f.melWeightsOffset)), dctAt = o + Int(le32(bytes, o + f.dctOffset))
         let weightCount = Int(le32(bytes, o + f.melWeightCount))
-        var window = [Int16](repeating: 0, count: nFFT)
-        for i in 0..<nFFT { window[i] = Int16(bitPattern: le16(bytes, windowAt + 2 * i)) }
+        let copied = copyingArrays ? 1 : 0
+        var window = [Int16](repeating: 0, count: nFFT * copied)
+        for i in 0..<(nFFT * copied) { window[i] = Int16(bitPattern: le16(bytes, windowAt + 2 * i)) }
         var spans: [(firstBin: UInt16, binCount: UInt16)] = []
         spans.reserveCapacity(nMels)
         for m in 0..<nMels { spans.append((le16(bytes, spansAt + 4 * m), le16(bytes, spansAt + 4 * m + 2))) }
-        var weights = [Int16](repeating: 0, count: weightCount)
-        for i in 0..<weightCount { weights[i] = Int16(bitPattern: le16(bytes, weightsAt + 2 * i)) }
-        var dct = [Int16](repeating: 0, count: nMFCC * nMels)
-        for i in 0..<(nMFCC * nMels) { dct[i] = Int16(bitPattern: le16(bytes, dctAt + 2 * i)) }
+        var weights = [Int16](repeating: 0, count: weightCount * copied)
+        for i in 0..<(weightCount * copied) { weights[i] = Int16(bitPattern: le16(bytes, weightsAt + 2 * i)) }
+        var dct = [Int16](repeating: 0, count: nMFCC * nMels * copied)
+        for i in 0..<(nMFCC * nMels * copied) { dct[i] = Int16(bitPattern: le16(bytes, dctAt + 2 * i)) }
         return FrontendTables(window: window, melSpans: spans, melWeights: weights,
                               melWeightExponent: le32s(bytes, o + f.melWeightExponent), dct: dct,
                               dctExponent: le32s(bytes, o + f.dctExponent), version: le32(bytes, o + f.tablesVersion))
+    }
+
+    /// The Q15 window, the mel weights (as the UInt16 they are: `FixedPointMFCC` refuses negative ones) and the DCT in place in the
+    /// file (16-byte aligned, little-endian as every target of the runtime), or nil when the file has no frontend.
+    func frontendTablesInPlace() -> (window: UnsafePointer<Int16>, weights: UnsafePointer<UInt16>, dct: UnsafePointer<Int16>)? {
+        if frontendLength == 0 { return nil }
+        let f = ModelLayout.Frontend.self, o = frontendOffset, base = bytes.baseAddress!
+        let windowAt = o + Int(le32(bytes, o + f.windowOffset))
+        let weightsAt = o + Int(le32(bytes, o + f.melWeightsOffset)), dctAt = o + Int(le32(bytes, o + f.dctOffset))
+        return ((base + windowAt).assumingMemoryBound(to: Int16.self), (base + weightsAt).assumingMemoryBound(to: UInt16.self),
+                (base + dctAt).assumingMemoryBound(to: Int16.self))
     }
 
     func validateFrontend() throws(ModelError) {

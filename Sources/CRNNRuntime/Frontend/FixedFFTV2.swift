@@ -40,7 +40,8 @@ struct FixedRealFFTV2: Sendable {
     let lastIsRadix2: Bool
     /// cos, sin (2 pi k / n), k in 0...n/4, Q1.30: the split's twiddles.
     let splitTwiddles: [Int32]
-    /// Position of Z_k in the transformed data (complex index), k in 0..<n/2.
+    /// Position of Z_k in the transformed data (complex index), k in 0..<n/2; entry n/2 is bin n/2's extra slot
+    /// (n/2), so that `position[k]` is `slot(k)` for every bin.
     let position: [UInt16]
 
     init(n: Int) {
@@ -59,6 +60,10 @@ struct FixedRealFFTV2: Sendable {
             (Int16(truncatingIfNeeded: q30(v) >> 15), Int16(truncatingIfNeeded: q30(v) & 0x7fff))
         }
         var lengths: [Int] = [], table: [Int32] = [], packed: [Int16] = []
+        // Exact capacities: growing by appends would leave freed blocks behind (a microcontroller's heap keeps them).
+        var twiddleCount = 0, lc = n / 2
+        while lc >= 8 { twiddleCount += 6 * (lc / 4); lc /= 4 }
+        table.reserveCapacity(twiddleCount)
         var l = n / 2
         while l >= 8 {
             lengths.append(l)
@@ -72,8 +77,9 @@ struct FixedRealFFTV2: Sendable {
             // The vector kernels' layout: per pair of butterflies (j, j + 1) and r = 1, 2, 3, four vectors of
             // 8 Int16 (hi = v >> 15, lo = v & 0x7fff of the Q1.30 values):
             //   (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
-            //   and the same two with (-s, c) in place of (c, s).
-            for j in stride(from: 0, to: q, by: 2) {
+            //   and the same two with (-s, c) in place of (c, s). Not made at all when no kernel reads it (the
+            //   32 KB would count in a microcontroller's heap high-water mark even if freed at once).
+            for j in stride(from: 0, to: FFTSelectedRadix4Kernel.readsPackedTwiddles ? q : 0, by: 2) {
                 for r in 1...3 {
                     let (c0, s0) = cs(j * r * step), (c1, s1) = cs((j + 1) * r * step)
                     for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-q30(s0), c0, -q30(s1), c1)] {
@@ -91,10 +97,11 @@ struct FixedRealFFTV2: Sendable {
         packedTwiddles = FFTSelectedRadix4Kernel.readsPackedTwiddles ? packed : [0]
         lastIsRadix2 = l == 2
         var split: [Int32] = []
+        split.reserveCapacity(2 * (n / 4 + 1))
         for k in 0...(n / 4) { let (c, s) = cs(k); split.append(c); split.append(s) }
         splitTwiddles = split
         // Digit reversal: pos_L(k) = (k mod r) (L / r) + pos_{L/r}(k / r), r = 4 except r = 2 for L = 2.
-        var pos = [UInt16](repeating: 0, count: n / 2)
+        var pos = [UInt16](repeating: UInt16(truncatingIfNeeded: n / 2), count: n / 2 + 1)
         for k in 0..<(n / 2) {
             var p = 0, kk = k, len = n / 2
             while len > 1 {
@@ -108,11 +115,21 @@ struct FixedRealFFTV2: Sendable {
         position = pos
     }
 
+    /// The periodic Hann window `w_j = (2^30 - cos(2 pi j / n) + 1) >> 1` (Q1.30, j in 0..<n) from `splitTwiddles`
+    /// (cos(2 pi j / n) = cos(2 pi (n - j) / n) = -cos(2 pi (n/2 - j) / n)): the values of version 1's window
+    /// table (`FixedPointMFCC.window`, from the same integer twiddles), with no table of their own.
+    /// `FixedPointMFCC.windowFrame` walks the same four quarters.
+    func hannQ30(_ j: Int) -> Int32 {
+        let k = j <= half ? j : n - j
+        let c = k <= n / 4 ? Int64(splitTwiddles[2 * k]) : -Int64(splitTwiddles[2 * (half - k)])
+        return Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
+    }
+
     /// Int32 elements of the work memory: the n samples plus one extra complex slot for bin n/2's power.
     static func workCount(n: Int) -> Int { n + 2 }
 
     /// The UInt64 slot of `work` that holds bin k's power after `powerSpectrum`, k in 0...n/2.
-    @inline(__always) func slot(_ k: Int) -> Int { k == half ? half : Int(position[k]) }
+    @inline(__always) func slot(_ k: Int) -> Int { Int(position[k]) }
 
     /// Power spectrum of the real frame in `work[0..<n]` (each |x| <= 2^28; `bound` = OR of the samples'
     /// `magnitudeBits`, nonzero), in place: afterwards the UInt64 at slot `slot(k)` of `work` (8-byte aligned,

@@ -10,7 +10,9 @@
 //   -> the segment's maximum and the top_db floor                    (Int32 dB * 2^16)
 //   -> DCT-II ortho (Q0.15 table with exponent)                      (Int32 MFCC * 2^8, the network's input)
 //
-// Memory: the tables are copied into arrays at init; every call takes caller-owned scratch and allocates nothing.
+// Memory: the tables are made at init, only those of the model's frontend version; the DCT and the mel weights are
+// read in place from the model file (`init(model:)`, like an interpreter's weights) or copied (`init(config:tables:)`);
+// every call takes caller-owned scratch and allocates nothing.
 
 /// The fixed-point MFCC of one segment, plus frame-level steps for streaming.
 ///
@@ -31,16 +33,18 @@ public struct FixedPointMFCC: Sendable {
     public let config: FeatureConfig
     /// Frames per segment, FFT length, hop, centre padding, mel bands, coefficients, one-sided bins.
     public let frameCount: Int, nFFT: Int, hop: Int, pad: Int, nMels: Int, nMFCC: Int, binCount: Int
-    let fft: FixedRealFFT
+    /// The version-1 FFT (nil for version 2, whose frame step has its own: `frameV2`).
+    let fft: FixedRealFFT?
     /// The periodic Hann window as Q1.30 (2^30 = 1), computed at init from the FFT's integer twiddles and
     /// checked against the model's Q0.15 table (which it refines: the Q0.15 rounding alone would cost up to
-    /// 0.1 dB on impulsive frames, docs/fixed-point-mfcc.md §2).
+    /// 0.1 dB on impulsive frames, docs/fixed-point-mfcc.md §2). Version 1 only (empty for version 2, whose
+    /// `windowFrame` computes the same values from its FFT's split twiddles, `hannQ30`: 8 KB less RAM).
     let window: [Int32]
     /// Per band: first bin, bin count, offset into `weights`.
     let bandFirst: [Int], bandCount: [Int], bandOffset: [Int]
-    let weights: [UInt16]
+    let weights: FrontendTable<UInt16>
     let melWeightExponent: Int32
-    let dct: [Int16]
+    let dct: FrontendTable<Int16>
     let dctExponent: Int32
     /// Largest power value fed to the mel sums is below 2^powerBits, so that sum_k w_k P_k < 2^63.
     let powerBits: Int32
@@ -59,10 +63,24 @@ public struct FixedPointMFCC: Sendable {
     /// configuration, `badFrontend` when the tables do not fit it or the configuration asks for something
     /// this frontend does not implement (only `spectrumPower == 2`).
     package init(config: FeatureConfig, tables: FrontendTables) throws(ModelError) {
+        try self.init(config: config, tables: tables, inPlace: nil)
+    }
+
+    /// `inPlace`: the tables' window, mel weights and DCT in a validated model file, read there instead of from
+    /// `tables` (whose arrays are then empty: no copy is made even for a moment, `ModelFile.frontendTables(copyingArrays:)`).
+    init(config: FeatureConfig, tables: FrontendTables,
+         inPlace: (window: UnsafePointer<Int16>, weights: UnsafePointer<UInt16>, dct: UnsafePointer<Int16>)?) throws(ModelError) {
         if config.validationProblem() != nil { throw .badFeatureConfig }
         if config.spectrumPower != 2 { throw .badFrontend("the fixed-point MFCC implements spectrum power 2 only") }
         let nFFT = Int(config.nFFT), nMels = Int(config.nMels), nMFCC = Int(config.nMFCC), bins = config.binCount
-        if tables.window.count != nFFT || tables.melSpans.count != nMels || tables.dct.count != nMFCC * nMels {
+        // In place, the file's validation has checked the sizes (`ModelFile.validateFrontend`).
+        var spanTotal = 0
+        for span in tables.melSpans { spanTotal += Int(span.binCount) }
+        let weightCount = inPlace == nil ? tables.melWeights.count : spanTotal
+        func weightAt(_ i: Int) -> Int16 { inPlace.map { Int16(bitPattern: $0.weights[i]) } ?? tables.melWeights[i] }
+        func windowAt(_ j: Int) -> Int16 { inPlace.map { $0.window[j] } ?? tables.window[j] }
+        if tables.melSpans.count != nMels
+            || (inPlace == nil && (tables.window.count != nFFT || tables.dct.count != nMFCC * nMels)) {
             throw .badFrontend("frontend table sizes disagree with the feature configuration")
         }
         if !ModelLayout.frontendTablesVersions.contains(tables.version) { throw .badFrontend("unknown frontend tables version") }
@@ -76,17 +94,17 @@ public struct FixedPointMFCC: Sendable {
         for span in tables.melSpans {
             let f = Int(span.firstBin), c = Int(span.binCount)
             if f + c > bins { throw .badFrontend("mel band span exceeds the spectrum") }
-            if total + c > tables.melWeights.count { throw .badFrontend("mel weight count differs from the sum of the band spans") }
+            if total + c > weightCount { throw .badFrontend("mel weight count differs from the sum of the band spans") }
             var sum: UInt64 = 0
             for i in total..<(total + c) {
-                if tables.melWeights[i] < 0 { throw .badFrontend("mel weights must not be negative") }
-                sum += UInt64(tables.melWeights[i])
+                if weightAt(i) < 0 { throw .badFrontend("mel weights must not be negative") }
+                sum += UInt64(weightAt(i))
             }
             maxBandSum = max(maxBandSum, sum)
             first.append(f); count.append(c); offset.append(total)
             total += c
         }
-        if total != tables.melWeights.count { throw .badFrontend("mel weight count differs from the sum of the band spans") }
+        if total != weightCount { throw .badFrontend("mel weight count differs from the sum of the band spans") }
         self.config = config
         frameCount = config.frameCount
         self.nFFT = nFFT
@@ -95,23 +113,39 @@ public struct FixedPointMFCC: Sendable {
         self.nMels = nMels
         self.nMFCC = nMFCC
         binCount = bins
-        fft = FixedRealFFT(n: nFFT)
+        // Only the tables of the model's version: version 2 needs neither the version-1 FFT nor a stored window.
+        let v1 = tables.version < 2
+        let fft1: FixedRealFFT? = v1 ? FixedRealFFT(n: nFFT) : nil
+        let v2 = v1 ? nil : FrameLogMelTables(nFFT: nFFT, bandFirst: first, bandCount: count,
+                                              aminExponent: config.aminExponent, refExponent: config.refPowerExponent)
         // Hann: w[j] = (1 - cos(2 pi j / n)) / 2, from the twiddles (cos(2 pi j / n) = cos(2 pi (n - j) / n)).
-        var w30 = [Int32](repeating: 0, count: nFFT)
+        var w30 = [Int32](repeating: 0, count: v1 ? nFFT : 0)
         for j in 0..<nFFT {
-            let c = Int64(fft.cosQ30[j <= nFFT / 2 ? j : nFFT - j])
-            w30[j] = Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
-            let q15 = min(32767, (Int64(w30[j]) + (1 << 14)) >> 15)
-            let d = q15 - Int64(tables.window[j])
+            let wj: Int32
+            if let f = fft1 {
+                let c = Int64(f.cosQ30[j <= nFFT / 2 ? j : nFFT - j])
+                wj = Int32(truncatingIfNeeded: ((Int64(1) << 30) - c + 1) >> 1)
+                w30[j] = wj
+            } else {
+                wj = v2!.fft.hannQ30(j)
+            }
+            let q15 = min(32767, (Int64(wj) + (1 << 14)) >> 15)
+            let d = q15 - Int64(windowAt(j))
             if d > 1 || d < -1 { throw .badFrontend("the window table is not the periodic Hann window of the feature configuration") }
         }
+        fft = fft1
         window = w30
         bandFirst = first; bandCount = count; bandOffset = offset
-        var w = [UInt16](repeating: 0, count: total)
-        for i in 0..<total { w[i] = UInt16(bitPattern: tables.melWeights[i]) }
-        weights = w
+        if let p = inPlace {
+            weights = FrontendTable(owned: [0], inPlace: p.weights)
+            dct = FrontendTable(owned: [0], inPlace: p.dct)
+        } else {
+            var w = [UInt16](repeating: 0, count: max(total, 1))
+            for i in 0..<total { w[i] = UInt16(bitPattern: tables.melWeights[i]) }
+            weights = FrontendTable(owned: w, inPlace: nil)
+            dct = FrontendTable(owned: tables.dct, inPlace: nil)
+        }
         melWeightExponent = tables.melWeightExponent
-        dct = tables.dct
         dctExponent = tables.dctExponent
         powerBits = min(59, 63 - Int32(64 - maxBandSum.leadingZeroBitCount))
         let dbUnit: Int64 = 10 << 16  // 10 dB per decade, Q16
@@ -120,20 +154,18 @@ public struct FixedPointMFCC: Sendable {
         topDb = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 65536 + 50) / 100)
         topDbQ7 = config.topDbCentibels == 0 ? -1 : Int32(truncatingIfNeeded: (Int64(config.topDbCentibels) * 128 + 50) / 100)
         version = tables.version
-        frameV2 = tables.version >= 2
-            ? FrameLogMelTables(nFFT: nFFT, bandFirst: first, bandCount: count, aminExponent: config.aminExponent,
-                                refExponent: config.refPowerExponent)
-            : nil
+        frameV2 = v2
         if config.aminExponent < -90 || config.aminExponent > 90 || config.refPowerExponent < -90 || config.refPowerExponent > 90 {
             throw .badFrontend("amin or ref exponent out of the fixed-point frontend's range (-90...90)")
         }
     }
 
     /// The frontend of a model file: its feature configuration and frontend-tables section
-    /// (`badFrontend` when the file has none).
+    /// (`badFrontend` when the file has none). The DCT and the mel weights are read in place: as for an
+    /// interpreter, the caller keeps the model's bytes alive and unchanged while this value is used.
     public init(model: ModelFile) throws(ModelError) {
-        guard let tables = model.frontendTables() else { throw .badFrontend("the model file has no frontend tables") }
-        try self.init(config: model.featureConfig, tables: tables)
+        guard let tables = model.frontendTables(copyingArrays: false) else { throw .badFrontend("the model file has no frontend tables") }
+        try self.init(config: model.featureConfig, tables: tables, inPlace: model.frontendTablesInPlace())
     }
 
     // MARK: Memory
@@ -170,7 +202,8 @@ public struct FixedPointMFCC: Sendable {
 
     // MARK: Frame level
 
-    /// Mel power of one frame of exactly `nFFT` samples (no padding applied):
+    /// Mel power of one frame of exactly `nFFT` samples (no padding applied), a version-1 frontend's frame step
+    /// (which a version-2 frontend runs only slowly, making version 1's FFT tables per call):
     /// `mel[m] * 2^exponent` is the power of band m in (sample / 32768)^2 units; returns the exponent.
     /// `mel` holds `nMels` values; `scratch` `frameScratchBytes(config:)` bytes, 8-byte aligned.
     func melPower(frame samples: UnsafeBufferPointer<Int16>, into mel: UnsafeMutableBufferPointer<UInt64>,
@@ -201,19 +234,25 @@ public struct FixedPointMFCC: Sendable {
         let n = source.count
         let lo = max(0, -start), hi = min(nFFT, n - start)
         window.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
             var i = 0
             while i < lo && i < nFFT { frame[i] = 0; i &+= 1 }
             if lo < hi {
                 let src = source.baseAddress! + (start + lo)
                 i = lo
-                while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(w[i]); i &+= 1 }
+                if let w = wb.baseAddress, wb.count == nFFT {
+                    while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(w[i]); i &+= 1 }
+                } else {  // a version-2 frontend keeps no window table: the same values from its twiddles
+                    let fft2 = frameV2!.fft
+                    while i < hi { frame[i] = Int64(src[i &- lo]) &* Int64(fft2.hannQ30(i)); i &+= 1 }
+                }
             }
             i = max(lo, hi)
             while i < nFFT { frame[i] = 0; i &+= 1 }
         }
-        // |X_k|^2 in units of x = pcm * window_q30: real power = power * 2^(e - 90).
-        let e = fft.powerSpectrum(frame, into: power, work: work)
+        // |X_k|^2 in units of x = pcm * window_q30: real power = power * 2^(e - 90). A version-2 frontend keeps no
+        // version-1 FFT: it makes one here (tests compare the two versions' frame steps; nothing else runs this).
+        let fft1 = fft ?? FixedRealFFT(n: nFFT)
+        let e = fft1.powerSpectrum(frame, into: power, work: work)
         var orAll: UInt64 = 0
         for k in 0..<binCount { orAll |= power[k] }
         if orAll == 0 {
@@ -226,11 +265,10 @@ public struct FixedPointMFCC: Sendable {
             let sh = UInt64(p)
             for k in 0..<binCount { power[k] = (power[k] &+ rnd) &>> sh }
         }
-        weights.withUnsafeBufferPointer { wb in
+        weights.withPointer { w in
             bandFirst.withUnsafeBufferPointer { fb in
                 bandCount.withUnsafeBufferPointer { cb in
                     bandOffset.withUnsafeBufferPointer { ob in
-                        let w = wb.baseAddress!
                         for m in 0..<nMels {
                             let pw = power + fb[m], ww = w + ob[m]
                             var acc: UInt64 = 0
@@ -277,8 +315,8 @@ public struct FixedPointMFCC: Sendable {
     package func mfcc(logMel db: UnsafeBufferPointer<Int32>, into out: UnsafeMutableBufferPointer<Int32>) {
         precondition(db.count >= frameCount * nMels && out.count >= frameCount * nMFCC)
         let shift = 15 + decibelFractionBits - mfccFractionBits - dctExponent  // 7...39
-        dct.withUnsafeBufferPointer { dbuf in
-            let d = dbuf.baseAddress!, x = db.baseAddress!
+        dct.withPointer { d in
+            let x = db.baseAddress!
             for t in 0..<frameCount {
                 let row = x + t &* nMels
                 for k in 0..<nMFCC {
@@ -339,5 +377,17 @@ public struct FixedPointMFCC: Sendable {
         logMelDecibels(melPower: UnsafeBufferPointer(start: mel, count: fm),
                        exponents: UnsafeBufferPointer(start: exps, count: frameCount), into: out)
         return out
+    }
+}
+
+/// A table the frontend reads: in place in the model file (`FixedPointMFCC(model:)`: no RAM; the model's bytes
+/// outlive the frontend, as they outlive an interpreter) or an array of its own (at least one element).
+struct FrontendTable<T>: @unchecked Sendable {
+    let owned: [T]
+    let inPlace: UnsafePointer<T>?
+
+    @inline(__always) func withPointer<R>(_ body: (UnsafePointer<T>) -> R) -> R {
+        if let p = inPlace { return body(p) }
+        return owned.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

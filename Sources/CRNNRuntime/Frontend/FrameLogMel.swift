@@ -9,11 +9,10 @@
 //
 // Working memory: nFFT + 2 Int32 (8,200 bytes for nFFT = 2048); nothing else.
 
-/// The tables of the version-2 frame step, made at `FixedPointMFCC.init` for a version-2 frontend.
+/// The tables of the version-2 frame step, made at `FixedPointMFCC.init` for a version-2 frontend. The mel sums
+/// find each bin's power through the FFT's `position` table (`slot(k)`), with no per-weight table.
 struct FrameLogMelTables: Sendable {
     let fft: FixedRealFFTV2
-    /// Per mel weight (in `FixedPointMFCC.weights` order): the UInt64 slot of its bin's power after the FFT.
-    let melSlot: [UInt16]
     /// `log2(1 + i / 128)` as Q20, i in 0...128 (`log2TableBits` = 7), from the table-free `log2Q20`.
     let log2Table: [Int32]
     /// amin and ref as dB * 2^7 (exact: 10 dB per decade * exponent * 128).
@@ -21,11 +20,6 @@ struct FrameLogMelTables: Sendable {
 
     init(nFFT: Int, bandFirst: [Int], bandCount: [Int], aminExponent: Int32, refExponent: Int32) {
         fft = FixedRealFFTV2(n: nFFT)
-        var slots: [UInt16] = []
-        for m in 0..<bandFirst.count {
-            for k in bandFirst[m]..<(bandFirst[m] + bandCount[m]) { slots.append(UInt16(truncatingIfNeeded: fft.slot(k))) }
-        }
-        melSlot = slots
         log2Table = makeLog2Table()
         aminQ7 = aminExponent &* 1280
         refQ7 = max(refExponent, aminExponent) &* 1280
@@ -104,17 +98,20 @@ extension FixedPointMFCC {
         let e = fftExponent &+ 2 &* (r &- 45) &+ p &+ melWeightExponent &- 15
         let eQ20 = Int64(e) << 20
         let aminQ7 = v2.aminQ7, refQ7 = v2.refQ7
-        weights.withUnsafeBufferPointer { wb in
-            v2.melSlot.withUnsafeBufferPointer { sb in
+        weights.withPointer { w in
+            v2.fft.position.withUnsafeBufferPointer { sb in
                 bandCount.withUnsafeBufferPointer { cb in
+                  bandFirst.withUnsafeBufferPointer { fb in
                     v2.log2Table.withUnsafeBufferPointer { lb in
-                        let w = wb.baseAddress!, slot = sb.baseAddress!, table = lb.baseAddress!
+                        let slot = sb.baseAddress!, table = lb.baseAddress!
                         var i = 0
                         for m in 0..<nMels {
                             let end = i &+ cb[m]
                             var acc: UInt64 = 0
+                            var s = slot + fb[m]  // bin k's power is at UInt64 slot position[k]
                             while i < end {
-                                acc &+= UInt64(w[i]) &* ((power[Int(slot[i])] &+ rndP) &>> shP)
+                                acc &+= UInt64(w[i]) &* ((power[Int(s[0])] &+ rndP) &>> shP)
+                                s += 1
                                 i &+= 1
                             }
                             if acc == 0 { out[m] = silent; continue }
@@ -124,13 +121,14 @@ extension FixedPointMFCC {
                             out[m] = saturatingInt16(max(db, aminQ7) &- refQ7)
                         }
                     }
+                  }
                 }
             }
         }
     }
 
-    /// Writes `x[j] = round(pcm[j] * window[j] / 2^r)` for the frame `source[start ..< start + nFFT]` (zeros
-    /// outside) into `x`, with `r` the least shift that keeps |x| <= 2^28 given the frame's peak sample
+    /// Writes `x[j] = round(pcm[j] * w_j / 2^r)` (w_j the Q1.30 Hann window, `FixedRealFFTV2.hannQ30`) for the
+    /// frame `source[start ..< start + nFFT]` (zeros outside) into `x`, with `r` the least shift that keeps |x| <= 2^28 given the frame's peak sample
     /// (`|pcm| <= 2^b`: r = b + 2); when the result has 24 or fewer significant bits (loud samples only where
     /// the window is small), the frame is windowed again with r lowered by 28 - bits (at least 0), which keeps
     /// |x| <= 2^28. Returns (r, OR of the x's magnitudeBits), or nil when every product is 0.
@@ -148,20 +146,40 @@ extension FixedPointMFCC {
         var peak: UInt32 = 0
         for i in 0..<(hi - lo) { peak |= magnitudeBits(Int32(src[i])) }
         var r = significantBits(peak) &+ 2
-        return window.withUnsafeBufferPointer { wb -> (Int32, UInt32)? in
-            let w = wb.baseAddress! + lo, xs = x + lo
-            let count = hi &- lo
+        // The window from the split twiddles (`FixedRealFFTV2.hannQ30`), quarter by quarter: w_j = (2^30 + 1 -
+        // sign * split[idx]) >> 1, idx moving by step. (quarter end, idx(j) = a + b j, step = b, sign)
+        let nf = nFFT, quarter = nf / 4, half = nf / 2
+        @inline(__always) func quarterOf(_ q: Int) -> (end: Int, a: Int, b: Int, sign: Int64) {
+            switch q {
+            case 0: return (quarter + 1, 0, 2, 1)
+            case 1: return (half + 1, nf, -2, -1)
+            case 2: return (3 * quarter, -nf, 2, -1)
+            default: return (nf, 2 * nf, -2, 1)
+            }
+        }
+        let one: Int64 = (1 << 30) + 1
+        return frameV2!.fft.splitTwiddles.withUnsafeBufferPointer { tb -> (Int32, UInt32)? in
+            let tw = tb.baseAddress!
+            let src0 = src - lo  // src0[j] is frame sample j
             var bound: UInt32 = 0
             while true {
                 let rnd: Int64 = r == 0 ? 0 : Int64(1) << Int64(r &- 1)
                 let rr = Int64(r)
                 bound = 0
-                var i = 0
-                while i < count {
-                    let v = Int32(truncatingIfNeeded: (Int64(src[i]) &* Int64(w[i]) &+ rnd) &>> rr)
-                    xs[i] = v
-                    bound |= magnitudeBits(v)
-                    i &+= 1
+                var j = lo
+                for qi in 0..<4 {
+                    let q = quarterOf(qi)
+                    if j >= hi || j >= q.end { continue }
+                    let end = min(hi, q.end), step = q.b, sign = q.sign
+                    var idx = q.a &+ q.b &* j
+                    while j < end {
+                        let w = (one &- sign &* Int64(tw[idx])) &>> 1
+                        let v = Int32(truncatingIfNeeded: (Int64(src0[j]) &* w &+ rnd) &>> rr)
+                        x[j] = v
+                        bound |= magnitudeBits(v)
+                        idx &+= step
+                        j &+= 1
+                    }
                 }
                 let bits = significantBits(bound)
                 if bits > 24 || r == 0 { break }

@@ -37,8 +37,7 @@ extension FixedPointMFCC {
     /// which lets a stream compute it once per frame (StreamingMFCC).
     func dctRow16(_ r: UnsafePointer<Int16>, floor floorV: Int32, into out: UnsafeMutablePointer<Int32>) {
         let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent  // 14 - e_dct: 0...30 (init refuses e_dct > 14)
-        dct.withUnsafeBufferPointer { dbuf in
-            let d = dbuf.baseAddress!
+        dct.withPointer { d in
             for k in 0..<nMFCC {
                 let coef = d + k &* nMels
                 var acc: Int64 = 0
@@ -52,8 +51,7 @@ extension FixedPointMFCC {
     /// The unrounded, unfloored DCT sums of one frame, `acc[k] = sum_m D[k][m] * v[m]` (wrapping Int64), from which
     /// `dctRow16FromSums` finishes any floor exactly: a stream computes them once per frame (StreamingMFCC).
     func dctSums16(_ r: UnsafePointer<Int16>, into acc: UnsafeMutablePointer<Int64>) {
-        dct.withUnsafeBufferPointer { dbuf in
-            let d = dbuf.baseAddress!
+        dct.withPointer { d in
             for k in 0..<nMFCC {
                 let coef = d + k &* nMels
                 var a: Int64 = 0
@@ -72,8 +70,7 @@ extension FixedPointMFCC {
         let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent
         var n = 0
         for m in 0..<nMels where Int32(r[m]) < floorV { clipped[n] = Int32(m); n &+= 1 }
-        dct.withUnsafeBufferPointer { dbuf in
-            let d = dbuf.baseAddress!
+        dct.withPointer { d in
             for k in 0..<nMFCC {
                 let coef = d + k &* nMels
                 var a = acc[k]

@@ -13,9 +13,11 @@
 //     `headSpan` samples have arrived, kept until it is due (a few windows are pending at a time).
 //   - tail frames (t >= hi) see the window's trailing zeros: computed when the window is due, from the recent
 //     samples kept in `history`.
-// Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes and each ring frame's unfloored DCT sums
-// (126 x 23 x 8 = 23,184 bytes, so that the DCT runs once per frame rather than once per window), heads
-// 4 x 2 x 256, tail 2 x 256, history 2,560 samples, one frame's scratch; allocated at init, nothing while streaming.
+// Memory (paper config, 1-s hop): ring 126 x 128 x 2 = 32,256 bytes and, unless made without (`keepsDCTSums`
+// false: a microcontroller), each ring frame's unfloored DCT sums (126 x 23 x 8 = 23,184 bytes, so that the DCT
+// runs once per frame rather than once per window; without them a window runs the DCT of all its frames from the
+// Int16 rows, as file mode does, the same integers), heads 4 x 2 x 256, tail 2 x 256, history 2,560 samples,
+// one frame's scratch; allocated at init, nothing while streaming.
 
 public final class StreamingMFCC {  // members: package (crnn-infer's bench); embedders use StreamClassifier
     package let mfcc: FixedPointMFCC
@@ -35,10 +37,12 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     let heads: UnsafeMutablePointer<Int16>, pendingWindows: Int
     /// Per ring slot: the frame's unrounded, unfloored DCT sums (`dctSums16`). A window finishes each interior frame
     /// from them, adding only the bands its floor clips (`dctRow16FromSums`), so the full DCT runs once per frame
-    /// instead of once per window; `clipped` is that step's list of band indices.
-    let ringSums: UnsafeMutablePointer<Int64>, clipped: UnsafeMutablePointer<Int32>
+    /// instead of once per window; `clipped` is that step's list of band indices. Both nil when made without
+    /// (`keepsDCTSums` false): a window then runs `dctRow16` on every frame, as `FixedPointMFCC.segment` does.
+    let ringSums: UnsafeMutablePointer<Int64>?, clipped: UnsafeMutablePointer<Int32>?
     let tail: UnsafeMutablePointer<Int16>
-    let frameScratch: UnsafeMutableRawBufferPointer
+    /// One frame's work (`FixedPointMFCC.frameLogMelWorkBytes`): its own, or lent (`init`'s `frameScratch`).
+    let frameScratch: UnsafeMutableRawBufferPointer, ownsFrameScratch: Bool
     /// Samples pushed so far; next stream frame to complete; next window whose head frames are due.
     package private(set) var totalSamples: Int64 = 0
     var nextFrame: Int, nextHeadWindow: Int64 = 0
@@ -46,8 +50,14 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
     var headsDone: Int64 = 0
 
     /// `mfcc` must be a version-2 frontend with interior frames (`canStream`); `hopSamples` a positive multiple of
-    /// its hop length.
-    package init(mfcc: FixedPointMFCC, hopSamples: Int) {
+    /// its hop length. `keepsDCTSums`: keep each ring frame's DCT sums (faster windows, 8 bytes per coefficient
+    /// per ring frame: 23,184 bytes for the paper config) or recompute the DCT of every frame per window (the same
+    /// integers: file mode's `dctRow16`).
+    /// `frameScratch`: memory to use as the frame work instead of allocating it (at least `frameLogMelWorkBytes`,
+    /// 8-byte aligned; used only during `push` and `windowFeatures`, nothing kept in it between calls), e.g. the
+    /// interpreter's `idleArena`.
+    package init(mfcc: FixedPointMFCC, hopSamples: Int, keepsDCTSums: Bool = true,
+                 frameScratch lent: UnsafeMutableRawBufferPointer? = nil) {
         precondition(StreamingMFCC.canStream(mfcc), "frame reuse needs frontend version 2 and interior frames")
         precondition(hopSamples > 0 && hopSamples % mfcc.hop == 0, "hop must be a positive multiple of the frame hop")
         self.mfcc = mfcc
@@ -67,30 +77,44 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
         let nMels = mfcc.nMels
         ring = .allocate(capacity: ringFrames * nMels)
         ring.initialize(repeating: 0, count: ringFrames * nMels)
-        ringSums = .allocate(capacity: ringFrames * mfcc.nMFCC)
-        ringSums.initialize(repeating: 0, count: ringFrames * mfcc.nMFCC)
-        clipped = .allocate(capacity: nMels)
-        clipped.initialize(repeating: 0, count: nMels)
+        if keepsDCTSums {
+            let sums = UnsafeMutablePointer<Int64>.allocate(capacity: ringFrames * mfcc.nMFCC)
+            sums.initialize(repeating: 0, count: ringFrames * mfcc.nMFCC)
+            let c = UnsafeMutablePointer<Int32>.allocate(capacity: nMels)
+            c.initialize(repeating: 0, count: nMels)
+            ringSums = sums; clipped = c
+        } else {
+            ringSums = nil; clipped = nil
+        }
         heads = .allocate(capacity: max(1, pendingWindows * lo * nMels))
         heads.initialize(repeating: 0, count: max(1, pendingWindows * lo * nMels))
         tail = .allocate(capacity: max(1, (mfcc.frameCount - hi) * nMels))
         tail.initialize(repeating: 0, count: max(1, (mfcc.frameCount - hi) * nMels))
-        frameScratch = .allocate(byteCount: mfcc.frameLogMelWorkBytes, alignment: 16)
+        if let s = lent {
+            precondition(s.count >= mfcc.frameLogMelWorkBytes && UInt(bitPattern: s.baseAddress) & 7 == 0,
+                         "lent frame work too small or misaligned")
+            frameScratch = UnsafeMutableRawBufferPointer(rebasing: s[0..<mfcc.frameLogMelWorkBytes])
+        } else {
+            frameScratch = .allocate(byteCount: mfcc.frameLogMelWorkBytes, alignment: 16)
+        }
+        ownsFrameScratch = lent == nil
         nextFrame = lo
     }
 
     deinit {
-        history.deallocate(); ring.deallocate(); heads.deallocate(); tail.deallocate(); frameScratch.deallocate()
-        ringSums.deallocate(); clipped.deallocate()
+        history.deallocate(); ring.deallocate(); heads.deallocate(); tail.deallocate()
+        if ownsFrameScratch { frameScratch.deallocate() }
+        ringSums?.deallocate(); clipped?.deallocate()
     }
 
     /// True when `mfcc` can stream with frame reuse: frontend version 2 and at least one interior frame.
     package static func canStream(_ mfcc: FixedPointMFCC) -> Bool { mfcc.version >= 2 && !mfcc.interiorFrames.isEmpty }
 
-    /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch).
+    /// Bytes this frontend holds (ring, head and tail rows, history, frame scratch unless lent, the DCT sums if kept).
     package var memoryBytes: Int {
-        2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count + frameScratch.count
-            + ringFrames * 8 * mfcc.nMFCC + 4 * mfcc.nMels
+        2 * (ringFrames + pendingWindows * lo + (mfcc.frameCount - hi)) * mfcc.nMels + 2 * history.count
+            + (ownsFrameScratch ? frameScratch.count : 0)
+            + (ringSums == nil ? 0 : ringFrames * 8 * mfcc.nMFCC + 4 * mfcc.nMels)
     }
 
     // MARK: Pushing samples
@@ -158,7 +182,8 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
 
     /// The DCT sums of ring slot `slot`'s row.
     func fillSlotMFCC(_ slot: Int) {
-        mfcc.dctSums16(ring + slot * mfcc.nMels, into: ringSums + slot * mfcc.nMFCC)
+        guard let sums = ringSums else { return }
+        mfcc.dctSums16(ring + slot * mfcc.nMels, into: sums + slot * mfcc.nMFCC)
     }
 
     /// Frame t of window w from the window's samples [0, valid) (zeros after), written to `out`.
@@ -200,14 +225,15 @@ public final class StreamingMFCC {  // members: package (crnn-infer's bench); em
             if t < self.hi { return UnsafePointer(self.ring + Int((base + Int64(t)) % Int64(self.ringFrames)) * nMels) }
             return UnsafePointer(self.tail + (t - self.hi) * nMels)
         }
-        // mfcc16, with the interior frames finished from their ring DCT sums (the same integers, see dctRow16FromSums).
+        // mfcc16, with the interior frames finished from their ring DCT sums when kept (the same integers, see
+        // dctRow16FromSums).
         let floorV = mfcc.floor16(rows: row)
         let nMFCC = mfcc.nMFCC
         for t in 0..<mfcc.frameCount {
             let o = out + t * nMFCC
-            if t >= lo && t < hi {
+            if t >= lo && t < hi, let sums = ringSums, let clipped {
                 let slot = Int((base + Int64(t)) % Int64(ringFrames))
-                mfcc.dctRow16FromSums(ringSums + slot * nMFCC, row(t), floor: floorV, clipped: clipped, into: o)
+                mfcc.dctRow16FromSums(sums + slot * nMFCC, row(t), floor: floorV, clipped: clipped, into: o)
             } else {
                 mfcc.dctRow16(row(t), floor: floorV, into: o)
             }

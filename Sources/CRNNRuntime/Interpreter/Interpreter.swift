@@ -68,6 +68,29 @@ public final class Interpreter {
 
     // MARK: Arena views
 
+    /// The largest 16-byte-aligned run of arena bytes that holds nothing from one run to the next: no prepared
+    /// constants, not the output tensor (read after a run); empty with `keepAllActivations`. Work memory that is
+    /// used only between runs and holds nothing across calls (a stream's frame work, `StreamingMFCC`) may live
+    /// there instead of in memory of its own, as long as the network runs synchronously between pushes.
+    package var idleArena: UnsafeMutableRawBufferPointer {
+        let base = arena.baseAddress!
+        if keepsAllActivations { return UnsafeMutableRawBufferPointer(start: base, count: 0) }
+        var busy: [(start: Int, end: Int)] = []
+        for i in 0..<model.operatorCount where plan.preparedSizes[i] > 0 {
+            busy.append((plan.preparedOffsets[i], plan.preparedOffsets[i] + plan.preparedSizes[i]))
+        }
+        let out = model.tensor(model.outputTensor)
+        busy.append((plan.tensorOffsets[model.outputTensor], plan.tensorOffsets[model.outputTensor] + out.elementCount * out.type.byteSize))
+        busy.sort { $0.start < $1.start }
+        var best = (start: 0, count: 0), cursor = 0
+        for b in busy + [(plan.arenaBytes, plan.arenaBytes)] {
+            let from = (cursor + 15) / 16 * 16
+            if b.start - from > best.count { best = (from, b.start - from) }
+            cursor = max(cursor, b.end)
+        }
+        return UnsafeMutableRawBufferPointer(start: base + best.start, count: best.count)
+    }
+
     /// Operator `i`'s prepared constants (empty when it has none).
     func prepared(_ i: Int) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: arena.baseAddress! + plan.preparedOffsets[i], count: plan.preparedSizes[i])

@@ -90,7 +90,8 @@ protocol Conv2dMicroKernel {
     /// Taps of one kernel row the micro-kernel takes per weight element group: the weights are packed as
     ///     packed[ky][k / G][co][k % G] = w[co, ky, tap k]   (k < kw * Cin; zero for the padding of the last group)
     /// with elements of `bandElementBytes` (int8, or sign-extended to Int16). G = 1: one tap broadcast against 16
-    /// consecutive channels (portable, NEON `smlal`); 2: tap pairs (`pmaddwd`); 4: tap quads (`sdot`, `smlad`).
+    /// consecutive channels (portable, NEON `smlal`); 2: tap pairs (`pmaddwd`); 4: tap quads (`sdot`). 0: no packed
+    /// copy, `row` reads the OHWI int8 weights in place (the driver passes them as `packed`; `smlad`, for RAM).
     static var tapGroup: Int { get }
     /// One pre-pool row, output channels cb ..< cb + 16. `band` points at the band row of kernel row 0 (element
     /// type per `bandElementBytes`), `bias` at the adjusted bias of channel cb, `best` at the pool maximum of
@@ -104,6 +105,7 @@ extension Conv2dMicroKernel {
 
     /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
     static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
+        if tapGroup == 0 { return 0 }
         let groups = (p.kernelWidth &* p.inputChannels &+ tapGroup &- 1) / tapGroup
         return p.kernelHeight &* groups &* tapGroup &* p.outputChannels &* bandElementBytes
     }
@@ -111,6 +113,7 @@ extension Conv2dMicroKernel {
     /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned) in the layout of
     /// `tapGroup`.
     static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
+        if tapGroup == 0 { return }
         if bandElementBytes == 1 {
             conv2dPackTapGroups(p, weights, packed.assumingMemoryBound(to: Int8.self), group: tapGroup)
         } else {
@@ -289,7 +292,7 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
     }
     let g = Conv2dRowGeometry(width: W, channels: C, kernelHeight: kh, kernelWidth: kw, outputChannels: K,
                               bandRowStride: paddedRow)
-    let packed = UnsafeRawPointer(pbase)
+    let packed = layout.packedBytes == 0 ? UnsafeRawPointer(weights.baseAddress!) : UnsafeRawPointer(pbase)  // 0: read in place
     let outW = gx.output
     for oy in 0..<gy.output {
         var b = 0
