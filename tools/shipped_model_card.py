@@ -75,12 +75,14 @@ w("")
 if os.path.exists(summary):
     w("The same recipe trained on gtzan-mini alone (8 training + 2 validation tracks per genre, 3 seeds) and evaluated")
     w("on gtzan-extra (other artists) and on the held-out tracks degraded; device = the int8 model run as crnn-infer")
-    w(f"runs it. From `docs/results/out-of-pool/{model}-default-recipe/` (`tools/oop_eval.sh`):")
+    how = "`tools/oop_eval.sh`" if rate == 22050 else f"`FEATURE_ARGS=\"--sample-rate {rate}\" QUANTIZE_ARGS=\"--frontend-version 2\" tools/oop_eval.sh`"
+    w(f"runs it. From `docs/results/out-of-pool/{model}-default-recipe/` ({how}):")
     w("")
     body = [l for l in open(summary).read().splitlines() if l.startswith("|")]
     out.extend(body)
 else:
-    w(f"Not measured for {model} yet (`MODEL={model} tools/oop_eval.sh`); see docs/out-of-pool.md for cnn-gru.")
+    how = f"MODEL={base} tools/oop_eval.sh" if rate == 22050 else f"MODEL={base} FEATURE_ARGS=\"--sample-rate {rate}\" tools/oop_eval.sh"
+    w(f"Not measured for {model} yet (`{how}`); see docs/out-of-pool.md for cnn-gru.")
 w("")
 w("## This model on its validation tracks (in pool)")
 w("")
