@@ -128,6 +128,8 @@ for v in aarch64 armv7 pi4 pi5; do
 done
 mkdir -p "$OUT/models"
 cp models/cnn-gru.crnn models/cnn-lstm.crnn models/cnn-gru.md models/cnn-lstm.md "$OUT/models/"
+# The microphone-rate model (16 kHz), when it has been made (tools/make_shipped_models.sh with RATE=16000).
+[ -f models/cnn-gru-16k.crnn ] && cp models/cnn-gru-16k.crnn models/cnn-gru-16k.md "$OUT/models/"
 cp tools/pi/crnn-infer.service "$OUT/"
 
 # The check: a generated 7-s test WAV (22050 Hz mono 16-bit; Python's standard library only), every binary, both
@@ -186,6 +188,8 @@ Copy and classify a file (22050 Hz WAV; convert others with: sox in.mp3 -r 22050
 Live, from a USB microphone (one line per second, over the last 3 s):
     arecord -f S16_LE -r 22050 -c 1 -t raw | ~/crnn/crnn-infer-pi4 ~/crnn/models/cnn-gru.crnn --stream
     (arecord -l lists the cards; add -D plughw:1,0 for card 1.)
+A microphone that records at 16 kHz natively: the 16-kHz model takes its samples as they come:
+    arecord -f S16_LE -r 16000 -c 1 -t raw | ~/crnn/crnn-infer-pi4 ~/crnn/models/cnn-gru-16k.crnn --stream
 
 Always on: edit the binary name and the card in crnn-infer.service, then
     sudo cp ~/crnn/crnn-infer.service /etc/systemd/system/ && sudo systemctl enable --now crnn-infer
