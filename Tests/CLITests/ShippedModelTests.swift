@@ -10,14 +10,19 @@ final class ShippedModelTests: XCTestCase {
 
     func testShippedModelsLoadAndClassify() throws {
         let dir = tempDir()
-        let wav = dir + "/tone.wav"
-        let x: [Float] = (0..<(22050 * 4)).map { (i: Int) -> Float in
-            let t = Double(i)
-            let tone: Double = 0.3 * sin(t * 2 * Double.pi * 220 / 22050)
-            return Float(tone + 0.1 * sin(t * 0.9))
+        // 4 s of a tone at each model's rate (the 16-kHz model is the microphone-rate one).
+        func toneFile(rate: Int) throws -> String {
+            let wav = dir + "/tone-\(rate).wav"
+            let x: [Float] = (0..<(rate * 4)).map { (i: Int) -> Float in
+                let t = Double(i)
+                let tone: Double = 0.3 * sin(t * 2 * Double.pi * 220 / Double(rate))
+                return Float(tone + 0.1 * sin(t * 0.9 * 22050 / Double(rate)))
+            }
+            try PCMWAVWriter.write(path: wav, channels: [x], sampleRate: rate)
+            return wav
         }
-        try PCMWAVWriter.write(path: wav, channels: [x], sampleRate: 22050)
-        for name in ["cnn-gru", "cnn-lstm"] {
+        for (name, rate) in [("cnn-gru", 22050), ("cnn-lstm", 22050), ("cnn-gru-16k", 16000)] {
+            let wav = try toneFile(rate: rate)
             let crnn = Self.root.appendingPathComponent("models/\(name).crnn").path
             let ckpt = Self.root.appendingPathComponent("models/\(name).ckpt").path
             guard FileManager.default.fileExists(atPath: crnn) else { XCTFail("models/\(name).crnn is missing"); continue }
@@ -29,6 +34,11 @@ final class ShippedModelTests: XCTestCase {
             let obj = try JSONSerialization.jsonObject(with: Data(infer.stdout.utf8)) as! [String: Any]
             XCTAssertEqual((obj["scores"] as! [String: Double]).count, 10)
             XCTAssertEqual(obj["segments"] as? Int, 1)
+            if rate != 22050 {  // audio at another rate is refused, naming both rates
+                let wrong = try runBinary("crnn-infer", [crnn, try toneFile(rate: 22050)])
+                XCTAssertNotEqual(wrong.status, 0)
+                XCTAssertTrue(wrong.stderr.contains("22050") && wrong.stderr.contains("\(rate)"), wrong.stderr)
+            }
             let predict = try runCLI(["predict", "--checkpoint", ckpt, wav, "--json"])
             XCTAssertEqual(predict.status, 0, predict.stderr)
             XCTAssertTrue(predict.stdout.contains("\"segments\":1"), predict.stdout)
