@@ -64,12 +64,21 @@ func modelBytes(_ p: UnsafeRawPointer?, _ n: Int) -> UnsafeRawBufferPointer? {
     return UnsafeRawBufferPointer(start: p, count: n)
 }
 
+/// Whether a stream keeps each frame's unfloored DCT sums (23 KB for the paper config) so that a window's DCT costs
+/// little. A microcontroller build (c-api/build.sh cortex-m: -D CRNN_LOW_RAM) drops them: a window then runs the DCT
+/// of its frames as file mode does, the same integers, for RAM.
+#if CRNN_LOW_RAM
+let streamKeepsDCTSums = false
+#else
+let streamKeepsDCTSums = true
+#endif
+
 /// The interpreter (in `arena` when given), the MFCC front end and the segment classifier of a validated model:
 /// the same sequence as crnn-infer's loadModel + makeClassifier.
 func openModel(_ model: ModelFile, arena: UnsafeMutableRawBufferPointer?) throws(ModelError) -> Opened {
     let interpreter: Interpreter
     if let arena { interpreter = try Interpreter(model: model, arena: arena) } else { interpreter = try Interpreter(model: model) }
-    let extractor = try FixedPointMFCCExtractor(model: model)
+    let extractor = try FixedPointMFCCExtractor(model: model, streamDCTSums: streamKeepsDCTSums)
     let classifier = try SegmentClassifier(interpreter: interpreter, extractor: extractor)
     return Opened(model: model, interpreter: interpreter, classifier: classifier)
 }

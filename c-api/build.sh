@@ -18,7 +18,10 @@ mapfile -t SRC < <(tools/swiftc.sh runtime-sources)
 SRC+=(c-api/CRNNC.swift)
 FLAGS=(-module-name CRNNRuntime -import-bridging-header c-api/include/crnn.h -suppress-warnings)
 case $arch in
-    x86_64|aarch64|armv7|cortex-m) ;;
+    x86_64|aarch64|armv7) ;;
+    # Cortex-M4/M7: the smlad convolution (DSP extension; weights read in place, no packed copy) and no stream DCT
+    # sums (CRNNC.swift): less RAM, the same results.
+    cortex-m) FLAGS+=(-D CRNN_CONV_SMLAD -D CRNN_LOW_RAM) ;;
     *) echo "c-api/build.sh: unknown architecture '$arch' (x86_64, aarch64, armv7, cortex-m)" >&2; exit 1 ;;
 esac
 obj="$out/crnn-$arch.o"
