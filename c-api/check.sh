@@ -186,7 +186,12 @@ for r in "${cm_runs[@]}"; do
         diff "$d/host.json" "$d/m7.json" | head -4 >&2 || true
         status=1
     fi
-    cortex_m+=("c-api: cortex-m7 $(basename "$model") at $rate Hz: $cm_same/$cm_lines lines identical to crnn-infer (examples/c/cortex_m_classify.c + libcrnn-cortex-m.a, qemu-system-arm mps2-an500, $(basename "$cm_input" .raw) + 2 s, pushed 512 samples at a time; code $(arm-none-eabi-size -A "$d/classify.elf" | awk '$1 == ".text" {print $2}') bytes; $(sed 's/^# //' "$d/m7.memory"))")
+    # RAM in all: the heap's high-water mark + the stack's painted peak + static data (.data + .bss).
+    cm_static=$(arm-none-eabi-size -A "$d/classify.elf" | awk '$1 == ".data" || $1 == ".bss" { s += $2 } END { print s + 0 }')
+    cm_heap=$(sed -n 's/^# heap high-water \([0-9]*\) .*/\1/p' "$d/m7.memory")
+    cm_stack=$(sed -n 's/.*stack peak \([0-9]*\) bytes.*/\1/p' "$d/m7.memory")
+    cm_ram=$(( ${cm_heap:-0} + ${cm_stack:-0} + cm_static ))
+    cortex_m+=("c-api: cortex-m7 $(basename "$model") at $rate Hz: $cm_same/$cm_lines lines identical to crnn-infer, ram $cm_ram bytes (examples/c/cortex_m_classify.c + libcrnn-cortex-m.a, qemu-system-arm mps2-an500, $(basename "$cm_input" .raw) + 2 s, pushed 512 samples at a time; code $(arm-none-eabi-size -A "$d/classify.elf" | awk '$1 == ".text" {print $2}') bytes; $(sed 's/^# //' "$d/m7.memory"), static $cm_static bytes)")
 done
 windows=$(cat "$WORK"/host/*.json | grep -c '"window"' || true)
 sed 's/^/c-api: x86_64 /' "$WORK/x86_64/test_api.out"

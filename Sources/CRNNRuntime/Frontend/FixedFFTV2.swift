@@ -44,10 +44,23 @@ struct FixedRealFFTV2: Sendable {
     /// (n/2), so that `position[k]` is `slot(k)` for every bin.
     let position: [UInt16]
 
-    init(n: Int) {
+    /// `generatedTables`: for n = 2048 (every shipped model) take the stage and split twiddles and the digit-reversal
+    /// positions from FixedFFTV2Tables2048.swift (statically initialized constants: read-only memory, flash on a
+    /// microcontroller, instead of 14 KB built in RAM) unless the selected stage kernel needs the packed table built
+    /// from them. The same values either way (FixedPointMFCCVersion2Tests.testGeneratedTablesEqualTheConstruction).
+    init(n: Int, generatedTables: Bool = true) {
         precondition(n >= 16 && n <= 16384 && n & (n - 1) == 0, "FFT length must be a power of two in 16...16384")
         self.n = n
         half = n / 2
+        if generatedTables && n == 2048 && !FFTSelectedRadix4Kernel.readsPackedTwiddles {
+            stageLengths = [1024, 256, 64, 16]
+            stageTwiddles = fftV2StageTwiddles2048
+            packedTwiddles = [0]
+            lastIsRadix2 = false
+            splitTwiddles = fftV2SplitTwiddles2048
+            position = fftV2Positions2048
+            return
+        }
         let tw = fixedTwiddlesQ30(n: n)  // cos, sin (2 pi k / n), k in 0...n/2
         // cos, sin (2 pi k / n) for any k in 0..<n from the half table.
         func cs(_ k: Int) -> (Int32, Int32) {
