@@ -173,7 +173,9 @@ static int resample(long rate, const char *in_path, const char *out_path) {
     if (!in) { perror(in_path); return 1; }
     static short x[60 * RATE], y[60 * 48000];
     size_t n = fread(x, 2, sizeof x / 2, in), done = 0;
+    int longer = fgetc(in) != EOF;
     fclose(in);
+    if (longer) { fprintf(stderr, "make_inputs: %s: longer than 60 s\n", in_path); return 1; }
     soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
     soxr_error_t e = soxr_oneshot(RATE, (double)rate, 1, x, n, NULL, y, sizeof y / 2, &done, &io, NULL, NULL);
     if (e) { fprintf(stderr, "make_inputs: soxr: %s\n", e); return 1; }
