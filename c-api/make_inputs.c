@@ -3,7 +3,7 @@
  * PCM (NAME.raw) for `crnn-infer --stream`.
  *
  *   cc -O2 c-api/make_inputs.c -lsndfile -lsoxr -lm -o make_inputs && ./make_inputs OUT_DIR [GTZAN_DIR]
- *   ./make_inputs --resample RATE IN.raw OUT.raw     (22050 Hz s16le mono -> RATE, with libsoxr as the host does)
+ *   ./make_inputs --resample RATE IN.raw OUT.raw     (22050 Hz s16le mono -> RATE with libsoxr, no dither: repeatable)
  *
  * Generated signals (always): tones, a chirp, noise, pulses and silence of 2.5 to 8 s from fixed seeds, including
  * one of 2.98 s (a partial segment: at least 99 % of 3 s, classified zero-padded by finish) and one of 2.5 s (too
@@ -177,6 +177,7 @@ static int resample(long rate, const char *in_path, const char *out_path) {
     fclose(in);
     if (longer) { fprintf(stderr, "make_inputs: %s: longer than 60 s\n", in_path); return 1; }
     soxr_io_spec_t io = soxr_io_spec(SOXR_INT16_I, SOXR_INT16_I);
+    io.flags |= SOXR_NO_DITHER;  /* libsoxr dithers integer output with a fresh seed per run: the check's inputs would differ */
     soxr_error_t e = soxr_oneshot(RATE, (double)rate, 1, x, n, NULL, y, sizeof y / 2, &done, &io, NULL, NULL);
     if (e) { fprintf(stderr, "make_inputs: soxr: %s\n", e); return 1; }
     FILE *out = fopen(out_path, "wb");
