@@ -40,8 +40,9 @@ public struct FixedPointMFCC: Sendable {
     /// 0.1 dB on impulsive frames, docs/fixed-point-mfcc.md §2). Version 1 only (empty for version 2, whose
     /// `windowFrame` computes the same values from its FFT's split twiddles, `hannQ30`: 8 KB less RAM).
     let window: [Int32]
-    /// Per band: first bin, bin count, offset into `weights`.
-    let bandFirst: [Int], bandCount: [Int], bandOffset: [Int]
+    /// Per band: first bin and bin count (at most n_fft / 2 + 1 <= 8193: 16 bits, half the RAM of Int on 32-bit
+    /// Arm). The weights are stored band after band, so each band's start in `weights` is the running sum of the counts.
+    let bandFirst: [UInt16], bandCount: [UInt16]
     let weights: FrontendTable<UInt16>
     let melWeightExponent: Int32
     let dct: FrontendTable<Int16>
@@ -88,7 +89,7 @@ public struct FixedPointMFCC: Sendable {
         if tables.melWeightExponent < -16 || tables.melWeightExponent > 16 || tables.dctExponent < -16 || tables.dctExponent > 16 {
             throw .badFrontend("frontend table exponent out of range (-16...16)")
         }
-        var first: [Int] = [], count: [Int] = [], offset: [Int] = []
+        var first: [UInt16] = [], count: [UInt16] = []
         var total = 0
         var maxBandSum: UInt64 = 0
         for span in tables.melSpans {
@@ -101,7 +102,7 @@ public struct FixedPointMFCC: Sendable {
                 sum += UInt64(weightAt(i))
             }
             maxBandSum = max(maxBandSum, sum)
-            first.append(f); count.append(c); offset.append(total)
+            first.append(UInt16(f)); count.append(UInt16(c))
             total += c
         }
         if total != weightCount { throw .badFrontend("mel weight count differs from the sum of the band spans") }
@@ -135,7 +136,7 @@ public struct FixedPointMFCC: Sendable {
         }
         fft = fft1
         window = w30
-        bandFirst = first; bandCount = count; bandOffset = offset
+        bandFirst = first; bandCount = count
         if let p = inPlace {
             weights = FrontendTable(owned: [0], inPlace: p.weights)
             dct = FrontendTable(owned: [0], inPlace: p.dct)
@@ -268,15 +269,15 @@ public struct FixedPointMFCC: Sendable {
         weights.withPointer { w in
             bandFirst.withUnsafeBufferPointer { fb in
                 bandCount.withUnsafeBufferPointer { cb in
-                    bandOffset.withUnsafeBufferPointer { ob in
-                        for m in 0..<nMels {
-                            let pw = power + fb[m], ww = w + ob[m]
-                            var acc: UInt64 = 0
-                            var k = 0
-                            let c = cb[m]
-                            while k < c { acc &+= UInt64(ww[k]) &* pw[k]; k &+= 1 }
-                            mel[m] = acc
-                        }
+                    var ww = w
+                    for m in 0..<nMels {
+                        let pw = power + Int(fb[m])
+                        var acc: UInt64 = 0
+                        var k = 0
+                        let c = Int(cb[m])
+                        while k < c { acc &+= UInt64(ww[k]) &* pw[k]; k &+= 1 }
+                        mel[m] = acc
+                        ww += c
                     }
                 }
             }

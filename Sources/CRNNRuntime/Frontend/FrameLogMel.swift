@@ -18,7 +18,7 @@ struct FrameLogMelTables: Sendable {
     /// amin and ref as dB * 2^7 (exact: 10 dB per decade * exponent * 128).
     let aminQ7: Int32, refQ7: Int32
 
-    init(nFFT: Int, bandFirst: [Int], bandCount: [Int], aminExponent: Int32, refExponent: Int32) {
+    init(nFFT: Int, bandFirst: [UInt16], bandCount: [UInt16], aminExponent: Int32, refExponent: Int32) {
         fft = FixedRealFFTV2(n: nFFT)
         log2Table = makeLog2Table()
         aminQ7 = aminExponent &* 1280
@@ -106,9 +106,9 @@ extension FixedPointMFCC {
                         let slot = sb.baseAddress!, table = lb.baseAddress!
                         var i = 0
                         for m in 0..<nMels {
-                            let end = i &+ cb[m]
+                            let end = i &+ Int(cb[m])
                             var acc: UInt64 = 0
-                            var s = slot + fb[m]  // bin k's power is at UInt64 slot position[k]
+                            var s = slot + Int(fb[m])  // bin k's power is at UInt64 slot position[k]
                             while i < end {
                                 acc &+= UInt64(w[i]) &* ((power[Int(s[0])] &+ rndP) &>> shP)
                                 s += 1

@@ -18,9 +18,20 @@ public struct ArenaPlan {
     let preparedOffsets: [Int]
     let preparedSizes: [Int]
     let softmaxScratchOffset: Int
+    /// Conv band chains (Interpreter/ConvBands.swift); per operator the chain it starts (-1: none) and the chain
+    /// it belongs to (-1: none); per tensor whether its buffer is a ring of rows rather than the whole tensor.
+    let chains: [ConvBandChain]
+    let chainStarting: [Int]
+    let chainMember: [Int]
+    let bandedTensor: [Bool]
 
     /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
     public init(model: ModelFile, keepAllActivations: Bool = false) {
+        self.init(model: model, keepAllActivations: keepAllActivations, bandConvs: true)
+    }
+
+    /// `bandConvs: false` runs every conv over whole tensors (the tests compare both plans bit for bit).
+    init(model: ModelFile, keepAllActivations: Bool, bandConvs: Bool) {
         let nT = model.tensorCount, nO = model.operatorCount
         // Buffers: tensors (first def, last use), then scratch per operator, then softmax scratch.
         var first = [Int](repeating: Int.max, count: nT), last = [Int](repeating: -2, count: nT)
@@ -50,11 +61,30 @@ public struct ArenaPlan {
                 last[root] = max(last[root], last[y])
             }
         }
+        // Conv band chains (Interpreter/ConvBands.swift): the activations between their convs get rings of rows,
+        // and every buffer a chain touches lives for the whole chain (its operators run interleaved).
+        let chains = keepAllActivations || !bandConvs ? [] : findConvBandChains(model, storage: storage, last: last)
+        var ringBytes = [Int](repeating: -1, count: nT)  // by storage root; -1: the whole tensor
+        var chainOf = [Int](repeating: -1, count: nO)
+        for (k, c) in chains.enumerated() {
+            for s in 0..<(c.stages.count - 1) {
+                let p = c.stages[s].params
+                ringBytes[storage[model.op(c.stages[s].op).output]] = c.stages[s].outputRing * p.outputWidth * p.outputChannels
+            }
+            for i in c.first...c.last {
+                chainOf[i] = k
+                let o = model.op(i)
+                for t in (0..<o.inputCount).map({ o.input($0) }) + [o.output] where !model.tensor(t).isConstant {
+                    first[storage[t]] = min(first[storage[t]], c.first)
+                    last[storage[t]] = max(last[storage[t]], c.last)
+                }
+            }
+        }
         var sizes: [Int] = [], starts: [Int] = [], ends: [Int] = []
         var owner: [Int] = []  // tensor index, or -1 - op for scratch, or Int.min for softmax
         for t in 0..<nT where !model.tensor(t).isConstant && last[t] >= -1 && storage[t] == t {
             let info = model.tensor(t)
-            sizes.append(info.elementCount * info.type.byteSize)
+            sizes.append(ringBytes[t] >= 0 ? ringBytes[t] : info.elementCount * info.type.byteSize)
             starts.append(keepAllActivations ? -1 : first[t]); ends.append(keepAllActivations ? nO + 1 : last[t])
             owner.append(t)
         }
@@ -62,7 +92,8 @@ public struct ArenaPlan {
         for i in 0..<nO {
             let o = model.op(i)
             scratchSizes[i] = o.opcode.kernel.scratchSize(model, o)
-            if scratchSizes[i] > 0 { sizes.append(scratchSizes[i]); starts.append(i); ends.append(i); owner.append(-1 - i) }
+            let span = chainOf[i] >= 0 ? (chains[chainOf[i]].first, chains[chainOf[i]].last) : (i, i)
+            if scratchSizes[i] > 0 { sizes.append(scratchSizes[i]); starts.append(span.0); ends.append(span.1); owner.append(-1 - i) }
         }
         // Prepared constants live from load to the end of every run (owner -1 - nO - op).
         var preparedSizes = [Int](repeating: 0, count: nO)
@@ -119,6 +150,10 @@ public struct ArenaPlan {
         unplannedBytes = total
         tensorOffsets = tOff; scratchOffsets = sOff; self.scratchSizes = scratchSizes; softmaxScratchOffset = smOff
         preparedOffsets = pOff; self.preparedSizes = preparedSizes
+        self.chains = chains
+        chainStarting = (0..<nO).map { i in chainOf[i] >= 0 && chains[chainOf[i]].first == i ? chainOf[i] : -1 }
+        chainMember = chainOf
+        bandedTensor = (0..<nT).map { ringBytes[storage[$0]] >= 0 }
     }
 
 }

@@ -19,6 +19,8 @@ public final class Interpreter {
     let arena: UnsafeMutableRawBufferPointer
     let keepsAllActivations: Bool
     let ownsArena: Bool
+    /// Per stage of the conv band chain being run: output rows made so far (Interpreter/ConvBands.swift).
+    var bandProduced: [Int]
 
     /// Plans the arena and allocates it (one allocation, at load). With `keepAllActivations` every
     /// activation gets its own buffer, so every layer's output can be read after `invoke` (the host
@@ -27,6 +29,13 @@ public final class Interpreter {
         let plan = ArenaPlan(model: model, keepAllActivations: keepAllActivations)
         let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.arenaBytes, 16), alignment: 16)
         try self.init(model: model, plan: plan, arena: arena, keepAllActivations: keepAllActivations, owned: true)
+    }
+
+    /// With `bandConvs: false` every conv runs over whole tensors (tests compare it with the banded plan).
+    convenience init(model: ModelFile, bandConvs: Bool) throws(ModelError) {
+        let plan = ArenaPlan(model: model, keepAllActivations: false, bandConvs: bandConvs)
+        let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.arenaBytes, 16), alignment: 16)
+        try self.init(model: model, plan: plan, arena: arena, keepAllActivations: false, owned: true)
     }
 
     /// Runs in a caller-owned arena (16-byte aligned, at least `ArenaPlan(model:).arenaBytes`): nothing is
@@ -52,6 +61,7 @@ public final class Interpreter {
         keepsAllActivations = keepAllActivations
         ownsArena = owned
         self.arena = arena
+        bandProduced = [Int](repeating: 0, count: plan.chains.reduce(0) { max($0, $1.stages.count) })
         arena.initializeMemory(as: UInt8.self, repeating: 0)
         prepareOperators()
     }
@@ -110,7 +120,7 @@ public final class Interpreter {
     /// the planner has not reused its bytes (always true for the graph output after `invoke`).
     package func int8Tensor(_ t: Int) -> UnsafeMutableBufferPointer<Int8> {
         let info = model.tensor(t)
-        precondition(!info.isConstant && info.type == .int8)
+        precondition(!info.isConstant && info.type == .int8 && !plan.bandedTensor[t], "not a whole int8 activation")
         return UnsafeMutableBufferPointer(start: raw(t).assumingMemoryBound(to: Int8.self), count: info.elementCount)
     }
 
@@ -134,9 +144,22 @@ public final class Interpreter {
 
     // MARK: Running
 
-    /// Runs operators `from ..< operatorCount` on what is in the arena. No allocation.
+    /// Runs operators `from ..< operatorCount` on what is in the arena (a conv band chain as one step). No
+    /// allocation. `start` must not fall inside a chain.
     package func invoke(from start: Int = 0) {
-        for i in start..<model.operatorCount { runOperator(i) }
+        precondition(start == 0 || start >= model.operatorCount || plan.chainMember[start] < 0
+                     || plan.chainStarting[start] >= 0, "cannot start inside a conv band chain")
+        var i = start
+        while i < model.operatorCount {
+            let c = plan.chainStarting[i]
+            if c >= 0 {
+                runBands(plan.chains[c])
+                i = plan.chains[c].last + 1
+            } else {
+                runOperator(i)
+                i += 1
+            }
+        }
     }
 
     /// Copies Q23.8 MFCC features into the graph input and runs the whole graph.
@@ -174,5 +197,8 @@ public final class Interpreter {
     /// The conv2d kernel parameters of operator `o` (tests and benchmarks).
     static func convParams(_ model: ModelFile, _ o: OperatorInfo) -> Conv2dS8Params { Conv2dOp.params(model, o) }
 
-    func runOperator(_ i: Int) { model.op(i).opcode.kernel.eval(self, i) }
+    func runOperator(_ i: Int) {
+        precondition(plan.chainMember[i] < 0, "a conv band chain runs as one step (invoke)")
+        model.op(i).opcode.kernel.eval(self, i)
+    }
 }

@@ -219,24 +219,38 @@ func conv2dS8FastPrepare<MK: Conv2dMicroKernel>(
     let adjBias = (base + layout.packedBytes).assumingMemoryBound(to: Int32.self)
     let status = (base + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
     let wts = weights.baseAddress!, zi = p.inputZeroPoint
-    var exact = true
     for co in 0..<K {
-        var sum: Int32 = 0, sumAbs: Int32 = 0
-        let filter = wts + co &* taps
-        var t = 0
-        while t < taps {
-            let v = Int32(filter[t])
-            sum = sum &+ v
-            sumAbs = sumAbs &+ (v < 0 ? 0 &- v : v)
-            t &+= 1
-        }
-        adjBias[co] = bias[co] &- zi &* sum
+        adjBias[co] = bias[co] &- zi &* conv2dFastWeightSums(wts + co &* taps, taps).sum
+    }
+    status[0] = conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant) ? 1 : 0
+}
+
+/// Whether the pooled-maximum shortcut is exact for every output channel (file comment, point 2): the status
+/// `conv2dS8FastPrepare` records. The interpreter's planner asks it before it runs a conv in row bands.
+func conv2dS8FastIsExact(_ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
+                         requant: ChannelRequant) -> Bool {
+    let K = p.outputChannels, taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
+    precondition(weights.count >= K * taps && bias.count >= K && requant.multipliers.count >= K && requant.shifts.count >= K)
+    for co in 0..<K {
+        let sumAbs = conv2dFastWeightSums(weights.baseAddress! + co &* taps, taps).sumAbs
         if !conv2dFastPoolMaxIsExact(bias: bias[co], weightAbsSum: sumAbs, multiplier: requant.multipliers[co],
                                      shift: requant.shifts[co], outputZeroPoint: p.outputZeroPoint) {
-            exact = false
+            return false
         }
     }
-    status[0] = exact ? 1 : 0
+    return true
+}
+
+/// The sum and the sum of magnitudes of one filter's `taps` weights (wrapping Int32; they fit).
+func conv2dFastWeightSums(_ filter: UnsafePointer<Int8>, _ taps: Int) -> (sum: Int32, sumAbs: Int32) {
+    var sum: Int32 = 0, sumAbs: Int32 = 0, t = 0
+    while t < taps {
+        let v = Int32(filter[t])
+        sum = sum &+ v
+        sumAbs = sumAbs &+ (v < 0 ? 0 &- v : v)
+        t &+= 1
+    }
+    return (sum, sumAbs)
 }
 
 /// Run step (every inference): the convolution from a buffer written by `conv2dS8FastPrepare` with the same
@@ -258,20 +272,57 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
     bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
     output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer, kernel: MK.Type
 ) {
-    let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
-    let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
-    let layout = Conv2dFastLayout(p, MK.self)
-    precondition(conv2dS8FastSupports(p) && scratch.count >= layout.run && prepared.count >= layout.prepared
-                 && input.count >= H * W * C && requant.multipliers.count >= K && requant.shifts.count >= K
-                 && output.count >= p.outputCount)
-    let pbase = prepared.baseAddress!
-    let adjBias = (pbase + layout.packedBytes).assumingMemoryBound(to: Int32.self)
-    if (pbase + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)[0] != 1 {
+    if !conv2dS8FastPreparedIsExact(p, prepared, MK.self) {
         conv2dS8(p, input: input, weights: weights, bias: bias, requant: requant, output: output,
                  scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
         return
     }
+    conv2dS8FastRunRows(p, rows: 0..<p.outputHeight, input: input, inputRing: p.inputHeight, weights: weights,
+                        requant: requant, prepared: prepared, output: output, outputRing: p.outputHeight,
+                        scratch: scratch, kernel: MK.self)
+}
+
+/// Whether the prepare step found the pooled-maximum shortcut exact for every channel (its status word).
+func conv2dS8FastPreparedIsExact<MK: Conv2dMicroKernel>(_ p: Conv2dS8Params, _ prepared: UnsafeRawBufferPointer,
+                                                        _: MK.Type) -> Bool {
+    let layout = Conv2dFastLayout(p, MK.self)
+    precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared)
+    return prepared.load(fromByteOffset: layout.packedBytes &+ layout.biasBytes, as: Int32.self) == 1
+}
+
+/// `conv2dS8FastRunRows` with the selected micro-kernel.
+func conv2dS8FastRunRows(
+    _ p: Conv2dS8Params, rows: Range<Int>, input: UnsafeBufferPointer<Int8>, inputRing: Int,
+    weights: UnsafeBufferPointer<Int8>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
+    output: UnsafeMutableBufferPointer<Int8>, outputRing: Int, scratch: UnsafeMutableRawBufferPointer
+) {
+    conv2dS8FastRunRows(p, rows: rows, input: input, inputRing: inputRing, weights: weights, requant: requant,
+                        prepared: prepared, output: output, outputRing: outputRing, scratch: scratch,
+                        kernel: Conv2dSelectedMicroKernel.self)
+}
+
+/// The fast path for the pooled output rows `rows` only, on row rings (the interpreter's conv bands,
+/// Interpreter/ConvBands.swift): input row iy is read at row `iy % inputRing` of `input`, pooled output row oy is
+/// written at row `oy % outputRing` of `output`. With `inputRing` = H and `outputRing` = the output height these
+/// are the whole tensors. Every output value is the one `conv2dS8FastRun` computes (the same band, the same
+/// sums); the caller guarantees that the input rows the band reads (`conv2dS8FastInputRows`) are in the ring and
+/// that the prepared status is exact (`conv2dS8FastPreparedIsExact`).
+func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
+    _ p: Conv2dS8Params, rows: Range<Int>, input: UnsafeBufferPointer<Int8>, inputRing: Int,
+    weights: UnsafeBufferPointer<Int8>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer,
+    output: UnsafeMutableBufferPointer<Int8>, outputRing: Int, scratch: UnsafeMutableRawBufferPointer, kernel: MK.Type
+) {
+    let H = p.inputHeight, W = p.inputWidth, C = p.inputChannels, K = p.outputChannels
+    let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
+    let layout = Conv2dFastLayout(p, MK.self)
     let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
+    precondition(conv2dS8FastPreparedIsExact(p, prepared, MK.self) && scratch.count >= layout.run
+                 && inputRing >= 1 && inputRing <= H && input.count >= inputRing * W * C
+                 && outputRing >= 1 && outputRing <= gy.output && output.count >= outputRing * gx.output * K
+                 && requant.multipliers.count >= K && requant.shifts.count >= K
+                 && rows.lowerBound >= 0 && rows.upperBound <= gy.output)
+    let pbase = prepared.baseAddress!
+    let adjBias = (pbase + layout.packedBytes).assumingMemoryBound(to: Int32.self)
     let base = scratch.baseAddress!
     let padded = UnsafeMutableRawPointer(base)
     let best = (base + layout.paddedBytes).assumingMemoryBound(to: Int32.self)
@@ -294,13 +345,13 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
                               bandRowStride: paddedRow)
     let packed = layout.packedBytes == 0 ? UnsafeRawPointer(weights.baseAddress!) : UnsafeRawPointer(pbase)  // 0: read in place
     let outW = gx.output
-    for oy in 0..<gy.output {
+    for oy in rows {
         var b = 0
         while b < outW &* K { best[b] = Int32.min; b &+= 1 }
         let y0 = oy &* ph &- gy.padBefore  // first pre-pool row; band row r is input row y0 - top + r
         for r in 0..<bandRows {
             let iy = y0 &- top &+ r
-            let src = iy < 0 || iy >= H ? nil : inp + iy &* W &* C
+            let src = iy < 0 || iy >= H ? nil : inp + (iy % inputRing) &* W &* C
             if eb == 2 {
                 conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int16.self) + r &* paddedRow, src, W &* C, left &* C,
                                       paddedRow, Int16(truncatingIfNeeded: zi))
@@ -320,13 +371,25 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
             }
         }
         // Epilogue: one requantization per pooled output (monotonicity, see the file comment).
-        let o = out + oy &* outW &* K
+        let o = out + (oy % outputRing) &* outW &* K
         let mults = requant.multipliers.baseAddress!, shifts = requant.shifts.baseAddress!
         for ox in 0..<outW {
             requantizeRow(best + ox &* K, mults, shifts, K, zo, p.activationMin, p.activationMax, o + ox &* K)
         }
     }
 }
+
+/// The input rows pooled output row `oy` reads: its band, clipped to the image (may be empty at the edges of a
+/// tiny input). A ring of `conv2dS8FastBandRows(p)` input rows always holds them.
+func conv2dS8FastInputRows(_ p: Conv2dS8Params, outputRow oy: Int) -> Range<Int> {
+    let gy = samePoolGeometry(length: p.inputHeight, pool: p.poolHeight)
+    let first = oy &* p.poolHeight &- gy.padBefore &- p.kernelHeight / 2
+    let lo = max(0, first), hi = min(p.inputHeight, first &+ conv2dS8FastBandRows(p))
+    return lo..<max(lo, hi)
+}
+
+/// Input rows one band of `conv2dS8FastRun` reads: pool height + kernel height - 1.
+func conv2dS8FastBandRows(_ p: Conv2dS8Params) -> Int { p.poolHeight &+ p.kernelHeight &- 1 }
 
 /// One band row: `left` cells of z_in, the `count` input values of `src` (all z_in when `src` is nil: a row
 /// outside the image), z_in up to `rowElements`. `E` is Int8 or Int16 (sign extension).

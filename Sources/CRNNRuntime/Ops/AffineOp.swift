@@ -30,14 +30,29 @@ enum AffineOp {
 
     static func eval(_ it: Interpreter, _ i: Int) {
         let model = it.model, o = model.op(i)
+        let x = model.tensor(o.input(Input.data))
+        run(it, i, input: UnsafeBufferPointer(it.int8Tensor(o.input(Input.data))), output: it.int8Tensor(o.output),
+            positions: x.elementCount / x.dim(x.rank - 1))
+    }
+
+    /// Operator `i` in place on `positions` consecutive positions at `data` (one output row of a conv band
+    /// chain, Interpreter/ConvBands.swift).
+    static func evalPositions(_ it: Interpreter, _ i: Int, data: UnsafeMutablePointer<Int8>, positions: Int) {
+        let y = it.model.tensor(it.model.op(i).output)
+        let row = UnsafeMutableBufferPointer(start: data, count: positions * y.dim(y.rank - 1))
+        run(it, i, input: UnsafeBufferPointer(row), output: row, positions: positions)
+    }
+
+    private static func run(_ it: Interpreter, _ i: Int, input: UnsafeBufferPointer<Int8>,
+                            output: UnsafeMutableBufferPointer<Int8>, positions: Int) {
+        let model = it.model, o = model.op(i)
         let x = model.tensor(o.input(Input.data)), y = model.tensor(o.output)
-        let n = x.dim(x.rank - 1)
-        let p = AffineS8Params(positions: x.elementCount / n, channels: n, inputZeroPoint: x.zeroPoint,
+        let p = AffineS8Params(positions: positions, channels: x.dim(x.rank - 1), inputZeroPoint: x.zeroPoint,
                                outputZeroPoint: y.zeroPoint, activationMin: o.param(Param.activationMin),
                                activationMax: o.param(Param.activationMax))
-        affineS8Fast(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(Input.data))),
-                     weights: model.int16Data(o.input(Input.weights)), bias: model.int32Data(o.input(Input.bias)),
-                     requant: channelRequant(model, o, Input.multipliers, Input.shifts), output: it.int8Tensor(o.output),
+        affineS8Fast(p, input: input, weights: model.int16Data(o.input(Input.weights)),
+                     bias: model.int32Data(o.input(Input.bias)),
+                     requant: channelRequant(model, o, Input.multipliers, Input.shifts), output: output,
                      scratch: it.scratch(i))
     }
 }
