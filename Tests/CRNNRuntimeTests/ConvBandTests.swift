@@ -22,15 +22,15 @@ final class ConvBandTests: XCTestCase {
         let (s, banded, whole, _) = try interpreters(buildPaperModel(recurrent: .gru))
         _ = s
         let plan = banded.plan, model = banded.model
-        XCTAssertEqual(plan.chains.count, 1)
-        let c = try XCTUnwrap(plan.chains.first)
+        XCTAssertEqual(plan.bands.chains.count, 1)
+        let c = try XCTUnwrap(plan.bands.chains.first)
         XCTAssertEqual(c.first, 1)
         XCTAssertEqual(c.last, 5)
         XCTAssertEqual(c.stages.map(\.op), [1, 3, 5])
         XCTAssertEqual(c.stages.map(\.affines), [[2], [4], []])
         XCTAssertEqual(c.stages.map(\.outputRing), [5, 6, 6])
-        XCTAssertEqual((0..<model.tensorCount).filter { plan.bandedTensor[$0] }, [9, 14, 19, 24])
-        XCTAssertTrue(whole.plan.chains.isEmpty)
+        XCTAssertEqual((0..<model.tensorCount).filter { plan.bands.bandedTensor[$0] }, [9, 14, 19, 24])
+        XCTAssertTrue(whole.plan.bands.chains.isEmpty)
         // The 25 KB activation becomes a 1.9 KB ring; buffers a chain touches live for the whole chain, so the arena
         // shrinks by less than the difference (with any micro-kernel: prepared weights are the same in both plans).
         XCTAssertLessThan(banded.arenaBytes + 12_000, whole.arenaBytes)
@@ -55,13 +55,13 @@ final class ConvBandTests: XCTestCase {
         for (name, b, frames, coeffs) in cases {
             let (s, banded, whole, all) = try interpreters(b)
             _ = s
-            if let c = banded.plan.chains.first { chained += 1; XCTAssertGreaterThanOrEqual(c.stages.count, 2, name) }
+            if let c = banded.plan.bands.chains.first { chained += 1; XCTAssertGreaterThanOrEqual(c.stages.count, 2, name) }
             for seed in UInt32(1)...4 {
                 let input = tinyInput(frames: frames, coeffs: coeffs, seed: seed &* 7919)
                 let a = try outputs(banded, input), w = try outputs(whole, input), k = try outputs(all, input)
                 XCTAssertEqual(a, w, "\(name) seed \(seed)")
                 XCTAssertEqual(a, k, "\(name) seed \(seed)")
-                if let c = banded.plan.chains.first {
+                if let c = banded.plan.bands.chains.first {
                     // The chain's output before later operators may reuse its bytes: op 0, then the chain alone.
                     input.withUnsafeBufferPointer { src in
                         let dst = banded.featureInput!

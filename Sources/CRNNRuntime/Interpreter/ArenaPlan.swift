@@ -18,12 +18,8 @@ public struct ArenaPlan {
     let preparedOffsets: [Int]
     let preparedSizes: [Int]
     let softmaxScratchOffset: Int
-    /// Conv band chains (Interpreter/ConvBands.swift); per operator the chain it starts (-1: none) and the chain
-    /// it belongs to (-1: none); per tensor whether its buffer is a ring of rows rather than the whole tensor.
-    let chains: [ConvBandChain]
-    let chainStarting: [Int]
-    let chainMember: [Int]
-    let bandedTensor: [Bool]
+    /// The conv band chains and what the interpreter needs to run them (Interpreter/ConvBands.swift).
+    let bands: ConvBandPlan
 
     /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
     public init(model: ModelFile, keepAllActivations: Bool = false) {
@@ -150,10 +146,9 @@ public struct ArenaPlan {
         unplannedBytes = total
         tensorOffsets = tOff; scratchOffsets = sOff; self.scratchSizes = scratchSizes; softmaxScratchOffset = smOff
         preparedOffsets = pOff; self.preparedSizes = preparedSizes
-        self.chains = chains
-        chainStarting = (0..<nO).map { i in chainOf[i] >= 0 && chains[chainOf[i]].first == i ? chainOf[i] : -1 }
-        chainMember = chainOf
-        bandedTensor = (0..<nT).map { ringBytes[storage[$0]] >= 0 }
+        bands = ConvBandPlan(chains: chains,
+                             chainStarting: (0..<nO).map { i in chainOf[i] >= 0 && chains[chainOf[i]].first == i ? chainOf[i] : -1 },
+                             chainMember: chainOf, bandedTensor: (0..<nT).map { ringBytes[storage[$0]] >= 0 })
     }
 
 }

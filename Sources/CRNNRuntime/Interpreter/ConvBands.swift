@@ -31,6 +31,14 @@ struct ConvBandChain {
     let stages: [ConvBandStage]
 }
 
+/// A plan's chains: per operator the chain it starts (-1: none) and the chain it belongs to (-1: none); per
+/// tensor whether its buffer is a ring of rows rather than the whole tensor.
+struct ConvBandPlan {
+    let chains: [ConvBandChain]
+    let chainStarting: [Int], chainMember: [Int]
+    let bandedTensor: [Bool]
+}
+
 /// The chains of `model` given the planner's in-place storage (`storage[t]`: the tensor whose buffer t uses) and
 /// each buffer's last use (`last`, by storage root).
 func findConvBandChains(_ model: ModelFile, storage: [Int], last: [Int]) -> [ConvBandChain] {

@@ -61,7 +61,7 @@ public final class Interpreter {
         keepsAllActivations = keepAllActivations
         ownsArena = owned
         self.arena = arena
-        bandProduced = [Int](repeating: 0, count: plan.chains.reduce(0) { max($0, $1.stages.count) })
+        bandProduced = [Int](repeating: 0, count: plan.bands.chains.reduce(0) { max($0, $1.stages.count) })
         arena.initializeMemory(as: UInt8.self, repeating: 0)
         prepareOperators()
     }
@@ -120,7 +120,7 @@ public final class Interpreter {
     /// the planner has not reused its bytes (always true for the graph output after `invoke`).
     package func int8Tensor(_ t: Int) -> UnsafeMutableBufferPointer<Int8> {
         let info = model.tensor(t)
-        precondition(!info.isConstant && info.type == .int8 && !plan.bandedTensor[t], "not a whole int8 activation")
+        precondition(!info.isConstant && info.type == .int8 && !plan.bands.bandedTensor[t], "not a whole int8 activation")
         return UnsafeMutableBufferPointer(start: raw(t).assumingMemoryBound(to: Int8.self), count: info.elementCount)
     }
 
@@ -147,14 +147,14 @@ public final class Interpreter {
     /// Runs operators `from ..< operatorCount` on what is in the arena (a conv band chain as one step). No
     /// allocation. `start` must not fall inside a chain.
     package func invoke(from start: Int = 0) {
-        precondition(start == 0 || start >= model.operatorCount || plan.chainMember[start] < 0
-                     || plan.chainStarting[start] >= 0, "cannot start inside a conv band chain")
+        precondition(start == 0 || start >= model.operatorCount || plan.bands.chainMember[start] < 0
+                     || plan.bands.chainStarting[start] >= 0, "cannot start inside a conv band chain")
         var i = start
         while i < model.operatorCount {
-            let c = plan.chainStarting[i]
+            let c = plan.bands.chainStarting[i]
             if c >= 0 {
-                runBands(plan.chains[c])
-                i = plan.chains[c].last + 1
+                runBands(plan.bands.chains[c])
+                i = plan.bands.chains[c].last + 1
             } else {
                 runOperator(i)
                 i += 1
@@ -198,7 +198,7 @@ public final class Interpreter {
     static func convParams(_ model: ModelFile, _ o: OperatorInfo) -> Conv2dS8Params { Conv2dOp.params(model, o) }
 
     func runOperator(_ i: Int) {
-        precondition(plan.chainMember[i] < 0, "a conv band chain runs as one step (invoke)")
+        precondition(plan.bands.chainMember[i] < 0, "a conv band chain runs as one step (invoke)")
         model.op(i).opcode.kernel.eval(self, i)
     }
 }
