@@ -64,3 +64,42 @@ func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights
         }
     }
 }
+
+/// Bytes of the lookup table of `affineS8LookupPrepare`: one int8 output per input byte and channel.
+func affineS8LookupTableSize(_ p: AffineS8Params) -> Int { 256 &* p.channels }
+
+/// Fills `table` (`affineS8LookupTableSize(p)` bytes) with the reference's output for every input byte of every
+/// channel, value-major: table[(x + 128) * C + c] = affineS8 of x in channel c. The reference runs once over a
+/// [256, C] input holding x = -128...127 in every channel, in place (it reads element k before it writes it).
+/// An int8 input has only 256 values, so the table gives the reference's bits for any input by construction.
+func affineS8LookupPrepare(_ p: AffineS8Params, weights: UnsafeBufferPointer<Int16>, bias: UnsafeBufferPointer<Int32>,
+                           requant: ChannelRequant, table: UnsafeMutableBufferPointer<Int8>) {
+    let C = p.channels
+    precondition(table.count >= affineS8LookupTableSize(p))
+    for v in 0..<256 {
+        for c in 0..<C { table[v &* C &+ c] = Int8(truncatingIfNeeded: v &- 128) }
+    }
+    var all = p
+    all.positions = 256
+    affineS8(all, input: UnsafeBufferPointer(table), weights: weights, bias: bias, requant: requant, output: table,
+             scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+}
+
+/// `affineS8` by table lookup (one load per element): out[n, c] = table[(in[n, c] + 128) * C + c], the table from
+/// `affineS8LookupPrepare` with the same parameters (positions aside). Same output bits as the reference. In place
+/// is allowed (`input` and `output` the same memory).
+func affineS8Lookup(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, table: UnsafeBufferPointer<Int8>,
+                    output: UnsafeMutableBufferPointer<Int8>) {
+    let N = p.positions, C = p.channels
+    precondition(input.count >= N * C && output.count >= N * C && table.count >= affineS8LookupTableSize(p))
+    let inp = input.baseAddress!, out = output.baseAddress!, t = table.baseAddress! + 128 &* C
+    var i = 0
+    for _ in 0..<N {
+        var c = 0
+        while c < C {
+            out[i] = t[Int(inp[i]) &* C &+ c]
+            c &+= 1
+            i &+= 1
+        }
+    }
+}

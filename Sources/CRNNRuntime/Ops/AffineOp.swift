@@ -1,5 +1,6 @@
 // Operator 4, affine: per-channel y = a_c * x + b_c over the last dimension (a batch norm that cannot be
-// folded), int8 in/out, fused clamp. Kernel: Kernels/AffineS8.swift (the interpreter runs `affineS8Fast`).
+// folded), int8 in/out, fused clamp. Kernel: Kernels/AffineS8.swift (the interpreter runs `affineS8Lookup` with a
+// table built at prepare, or `affineS8Fast` in low-RAM builds).
 
 enum AffineOp {
     /// Input slots.
@@ -9,7 +10,28 @@ enum AffineOp {
 
     static var kernel: OperatorKernel {
         // Elementwise (output k from input k only): runs in place when the planner lets it.
-        OperatorKernel(name: "affine", inputCount: Input.count, validate: validate, inPlace: true, eval: eval)
+        OperatorKernel(name: "affine", inputCount: Input.count, validate: validate, preparedSize: preparedSize,
+                       prepare: prepare, inPlace: true, eval: eval)
+    }
+
+    /// The kernel's parameters for `positions` positions.
+    static func params(_ model: ModelFile, _ o: OperatorInfo, positions: Int) -> AffineS8Params {
+        let x = model.tensor(o.input(Input.data)), y = model.tensor(o.output)
+        return AffineS8Params(positions: positions, channels: x.dim(x.rank - 1), inputZeroPoint: x.zeroPoint,
+                              outputZeroPoint: y.zeroPoint, activationMin: o.param(Param.activationMin),
+                              activationMax: o.param(Param.activationMax))
+    }
+
+    /// The lookup table (`affineS8LookupTableSize`: 256 bytes per channel), unless the build saves RAM.
+    static func preparedSize(_ model: ModelFile, _ o: OperatorInfo) -> Int {
+        affineLookupTables ? affineS8LookupTableSize(params(model, o, positions: 1)) : 0
+    }
+
+    static func prepare(_ model: ModelFile, _ o: OperatorInfo, _ prepared: UnsafeMutableRawBufferPointer) {
+        affineS8LookupPrepare(params(model, o, positions: 1), weights: model.int16Data(o.input(Input.weights)),
+                              bias: model.int32Data(o.input(Input.bias)),
+                              requant: channelRequant(model, o, Input.multipliers, Input.shifts),
+                              table: prepared.bindMemory(to: Int8.self))
     }
 
     static func validate(_ c: OperatorCheck) throws(ModelError) {
@@ -46,13 +68,24 @@ enum AffineOp {
     private static func run(_ it: Interpreter, _ i: Int, input: UnsafeBufferPointer<Int8>,
                             output: UnsafeMutableBufferPointer<Int8>, positions: Int) {
         let model = it.model, o = model.op(i)
-        let x = model.tensor(o.input(Input.data)), y = model.tensor(o.output)
-        let p = AffineS8Params(positions: positions, channels: x.dim(x.rank - 1), inputZeroPoint: x.zeroPoint,
-                               outputZeroPoint: y.zeroPoint, activationMin: o.param(Param.activationMin),
-                               activationMax: o.param(Param.activationMax))
+        let p = params(model, o, positions: positions)
+        let table = it.prepared(i)
+        if table.count > 0 {
+            affineS8Lookup(p, input: input, table: UnsafeBufferPointer(table.bindMemory(to: Int8.self)), output: output)
+            return
+        }
         affineS8Fast(p, input: input, weights: model.int16Data(o.input(Input.weights)),
                      bias: model.int32Data(o.input(Input.bias)),
                      requant: channelRequant(model, o, Input.multipliers, Input.shifts), output: output,
                      scratch: it.scratch(i))
     }
 }
+
+#if CRNN_LOW_RAM
+/// Builds for the least RAM (the Cortex-M image and C library, `-D CRNN_LOW_RAM`) keep no lookup tables: the
+/// affine runs `affineS8Fast` (the table would take 8 KB per 32-channel batch norm).
+let affineLookupTables = false
+#else
+/// Every other build runs the affine by table lookup (`affineS8Lookup`, built at prepare from the reference).
+let affineLookupTables = true
+#endif

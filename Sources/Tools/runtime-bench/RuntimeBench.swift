@@ -32,19 +32,15 @@ func runConv(_ it: Interpreter, _ i: Int, fast: Bool) {
 }
 
 func runAffine(_ it: Interpreter, _ i: Int, fast: Bool) {
+    if fast { return AffineOp.eval(it, i) }  // the interpreter's path: the lookup table built at prepare
     let o = it.model.op(i)
     let x = it.model.tensor(o.input(0)), y = it.model.tensor(o.output)
     let c = x.dim(x.rank - 1)
     let p = AffineS8Params(positions: x.elementCount / c, channels: c, inputZeroPoint: x.zeroPoint,
                            outputZeroPoint: y.zeroPoint, activationMin: o.param(0), activationMax: o.param(1))
-    let none = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    if fast {
-        affineS8Fast(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(0))), weights: it.model.int16Data(o.input(1)),
-                     bias: it.model.int32Data(o.input(2)), requant: it.requant(o, 3, 4), output: it.int8Tensor(o.output), scratch: none)
-    } else {
-        affineS8(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(0))), weights: it.model.int16Data(o.input(1)),
-                 bias: it.model.int32Data(o.input(2)), requant: it.requant(o, 3, 4), output: it.int8Tensor(o.output), scratch: none)
-    }
+    affineS8(p, input: UnsafeBufferPointer(it.int8Tensor(o.input(0))), weights: it.model.int16Data(o.input(1)),
+             bias: it.model.int32Data(o.input(2)), requant: it.requant(o, 3, 4), output: it.int8Tensor(o.output),
+             scratch: UnsafeMutableRawBufferPointer(start: nil, count: 0))
 }
 
 /// Median over `reps` repetitions of the mean time of `runs` calls, in ms.
@@ -85,6 +81,17 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
             let after = medianMs(runs: 50) { it.invoke() }
             let planned = ArenaPlan(model: it.model).arenaBytes
             print("\(name): network \(fmt(before)) ms (reference kernels) -> \(fmt(after)) ms (fast conv + affine), x\(String(format: "%.1f", before / after)); arena \(planned) B (planned; \(it.arenaBytes) B keeping all activations), model \(bytes.count) B")
+            // Conv bands (Interpreter/ConvBands.swift) against whole tensors, same model, interleaved repetitions.
+            let banded = try Interpreter(model: it.model), whole = try Interpreter(model: it.model, bandConvs: false)
+            try input.withUnsafeBufferPointer { try banded.run(features: $0); try whole.run(features: $0) }
+            guard Array(banded.output) == expected[k], Array(whole.output) == expected[k] else { print("MISMATCH (bands)"); exit(1) }
+            var tb: [Double] = [], tw: [Double] = []
+            for _ in 0..<5 {
+                tb.append(medianMs(runs: 50) { banded.invoke() })
+                tw.append(medianMs(runs: 50) { whole.invoke() })
+            }
+            tb.sort(); tw.sort()
+            print("  conv bands: network \(fmt(tw[2])) ms on whole tensors (arena \(whole.arenaBytes) B), \(fmt(tb[2])) ms banded (arena \(banded.arenaBytes) B)")
             for i in 0..<it.model.operatorCount {
                 let o = it.model.op(i)
                 if o.opcode == .conv2d {
