@@ -23,10 +23,11 @@ public struct ArenaPlan {
 
     /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
     public init(model: ModelFile, keepAllActivations: Bool = false) {
-        self.init(model: model, keepAllActivations: keepAllActivations, bandConvs: true)
+        self.init(model: model, keepAllActivations: keepAllActivations, bandConvs: convBandsByDefault)
     }
 
-    /// `bandConvs: false` runs every conv over whole tensors (the tests compare both plans bit for bit).
+    /// `bandConvs`: run conv chains in row bands (Interpreter/ConvBands.swift) or every conv over whole tensors;
+    /// the default is the build's (`convBandsByDefault`). The tests compare both plans bit for bit.
     init(model: ModelFile, keepAllActivations: Bool, bandConvs: Bool) {
         let nT = model.tensorCount, nO = model.operatorCount
         // Buffers: tensors (first def, last use), then scratch per operator, then softmax scratch.

@@ -14,7 +14,17 @@
 // A chain: conv2d, then any in-place affines on its output, then a conv2d that is the only reader of that
 // output, and so on; every conv on the fast path with its pooled-maximum shortcut exact (the planner checks what
 // the prepare step will record). The last conv writes its whole output tensor. Every buffer a chain touches
-// lives for the whole chain (ArenaPlan), since its operators run interleaved.
+// lives for the whole chain (ArenaPlan), since its operators run interleaved. Low-RAM builds plan bands by
+// default (`convBandsByDefault`); `Interpreter(model:bandConvs:)` picks either plan in any build.
+
+#if CRNN_LOW_RAM
+/// Builds for the least RAM (`-D CRNN_LOW_RAM`: the Cortex-M image and C library) plan conv bands by default.
+let convBandsByDefault = true
+#else
+/// Other builds run whole tensors by default: bands cost ~6 % of the network's time on x86-64 (0.444 vs
+/// 0.418 ms for the paper cnn-gru, tools/runtime_bench.sh) for arena bytes a desktop or a Pi does not miss.
+let convBandsByDefault = false
+#endif
 
 /// One conv of a chain, with the in-place affines that run on each of its output rows.
 struct ConvBandStage {
@@ -88,31 +98,74 @@ func convBandable(_ model: ModelFile, _ i: Int) -> Bool {
                                requant: channelRequant(model, o, Conv2dOp.Input.multipliers, Conv2dOp.Input.shifts))
 }
 
+/// A chain stage with its operands resolved against one interpreter's arena and model (made at the interpreter's
+/// init, so a row costs the kernel call and nothing else).
+struct ConvBandRunner {
+    let p: Conv2dS8Params
+    let input: UnsafeBufferPointer<Int8>, inputRing: Int
+    let weights: UnsafeBufferPointer<Int8>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer
+    let output: UnsafeMutableBufferPointer<Int8>, outputRing: Int
+    let scratch: UnsafeMutableRawBufferPointer
+    /// The stage's in-place affines (operator indices), run on each output row; their kernel parameters for one
+    /// row and their lookup tables (empty in low-RAM builds: then the operator's arithmetic path runs).
+    let affines: [Int]
+    let affineParams: [AffineS8Params]
+    let affineTables: [UnsafeBufferPointer<Int8>]
+
+    init(_ it: Interpreter, _ c: ConvBandChain, _ s: Int) {
+        let st = c.stages[s], o = it.model.op(st.op)
+        p = st.params
+        inputRing = s > 0 ? c.stages[s - 1].outputRing : p.inputHeight
+        outputRing = st.outputRing
+        input = UnsafeBufferPointer(start: it.raw(o.input(Conv2dOp.Input.data)).assumingMemoryBound(to: Int8.self),
+                                    count: inputRing * p.inputWidth * p.inputChannels)
+        output = UnsafeMutableBufferPointer(start: it.raw(o.output).assumingMemoryBound(to: Int8.self),
+                                            count: outputRing * p.outputWidth * p.outputChannels)
+        weights = it.model.int8Data(o.input(Conv2dOp.Input.weights))
+        requant = channelRequant(it.model, o, Conv2dOp.Input.multipliers, Conv2dOp.Input.shifts)
+        prepared = UnsafeRawBufferPointer(it.prepared(st.op))
+        scratch = it.scratch(st.op)
+        affines = st.affines
+        affineParams = st.affines.map { AffineOp.params(it.model, it.model.op($0), positions: st.params.outputWidth) }
+        affineTables = st.affines.map { UnsafeBufferPointer(it.prepared($0).bindMemory(to: Int8.self)) }
+    }
+}
+
 extension Interpreter {
-    /// Runs chain `c`: every row of its last conv, each after the rows it reads of the convs before it. One loop,
+    /// Runs chain `k`: every row of its last conv, each after the rows it reads of the convs before it. One loop,
     /// no recursion (the Cortex-M stack): each step makes the next row of the last stage whose next row has its
     /// inputs; a stage below it runs only when the stage above needs its next row.
-    func runBands(_ c: ConvBandChain) {
-        let n = c.stages.count
+    func runBands(_ k: Int) {
+        let n = bandRunners[k].count
         for s in 0..<n { bandProduced[s] = 0 }
-        let rows = c.stages[n - 1].params.outputHeight
+        let rows = bandRunners[k][n - 1].p.outputHeight
         while bandProduced[n - 1] < rows {
             var s = n - 1
             while s > 0 && bandProduced[s - 1]
-                    < conv2dS8FastInputRows(c.stages[s].params, outputRow: bandProduced[s]).upperBound {
+                    < conv2dS8FastInputRows(bandRunners[k][s].p, outputRow: bandProduced[s]).upperBound {
                 s -= 1
             }
-            produceBandRow(c.stages[s], inputRing: s > 0 ? c.stages[s - 1].outputRing : c.stages[s].params.inputHeight,
-                           row: bandProduced[s])
+            produceBandRow(k, s, row: bandProduced[s])
             bandProduced[s] += 1
         }
     }
 
-    /// Output row `oy` of one stage: the conv's row, then its affines on that row in place.
-    private func produceBandRow(_ st: ConvBandStage, inputRing: Int, row oy: Int) {
-        Conv2dOp.evalRows(self, st.op, oy..<(oy + 1), inputRing: inputRing, outputRing: st.outputRing)
-        let rowBytes = st.params.outputWidth * st.params.outputChannels
-        let row = raw(model.op(st.op).output).assumingMemoryBound(to: Int8.self) + (oy % st.outputRing) * rowBytes
-        for a in st.affines { AffineOp.evalPositions(self, a, data: row, positions: st.params.outputWidth) }
+    /// Output row `oy` of stage `s` of chain `k`: the conv's row, then its affines on that row in place.
+    private func produceBandRow(_ k: Int, _ s: Int, row oy: Int) {
+        let r = bandRunners[k][s]
+        conv2dS8FastRunRows(r.p, rows: oy..<(oy + 1), input: r.input, inputRing: r.inputRing, weights: r.weights,
+                            requant: r.requant, prepared: r.prepared, output: r.output, outputRing: r.outputRing,
+                            scratch: r.scratch)
+        if r.affines.isEmpty { return }
+        let rowBytes = r.p.outputWidth * r.p.outputChannels
+        let row = r.output.baseAddress! + (oy % r.outputRing) * rowBytes
+        for j in 0..<r.affines.count {
+            if r.affineTables[j].count > 0 {
+                let data = UnsafeMutableBufferPointer(start: row, count: rowBytes)
+                affineS8Lookup(r.affineParams[j], input: UnsafeBufferPointer(data), table: r.affineTables[j], output: data)
+            } else {
+                AffineOp.evalPositions(self, r.affines[j], data: row, positions: r.p.outputWidth)
+            }
+        }
     }
 }

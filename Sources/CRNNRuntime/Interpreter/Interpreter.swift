@@ -21,6 +21,8 @@ public final class Interpreter {
     let ownsArena: Bool
     /// Per stage of the conv band chain being run: output rows made so far (Interpreter/ConvBands.swift).
     var bandProduced: [Int]
+    /// Per chain of the plan, its stages resolved against this arena (set once at init).
+    var bandRunners: [[ConvBandRunner]] = []
 
     /// Plans the arena and allocates it (one allocation, at load). With `keepAllActivations` every
     /// activation gets its own buffer, so every layer's output can be read after `invoke` (the host
@@ -31,8 +33,9 @@ public final class Interpreter {
         try self.init(model: model, plan: plan, arena: arena, keepAllActivations: keepAllActivations, owned: true)
     }
 
-    /// With `bandConvs: false` every conv runs over whole tensors (tests compare it with the banded plan).
-    convenience init(model: ModelFile, bandConvs: Bool) throws(ModelError) {
+    /// With `bandConvs` true, conv chains run in row bands (Interpreter/ConvBands.swift: less arena, same bits);
+    /// false: every conv over whole tensors. `init(model:)` takes the build's default (`convBandsByDefault`).
+    package convenience init(model: ModelFile, bandConvs: Bool) throws(ModelError) {
         let plan = ArenaPlan(model: model, keepAllActivations: false, bandConvs: bandConvs)
         let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.arenaBytes, 16), alignment: 16)
         try self.init(model: model, plan: plan, arena: arena, keepAllActivations: false, owned: true)
@@ -63,6 +66,7 @@ public final class Interpreter {
         self.arena = arena
         bandProduced = [Int](repeating: 0, count: plan.bands.chains.reduce(0) { max($0, $1.stages.count) })
         arena.initializeMemory(as: UInt8.self, repeating: 0)
+        bandRunners = plan.bands.chains.map { c in (0..<c.stages.count).map { ConvBandRunner(self, c, $0) } }
         prepareOperators()
     }
 
@@ -153,7 +157,7 @@ public final class Interpreter {
         while i < model.operatorCount {
             let c = plan.bands.chainStarting[i]
             if c >= 0 {
-                runBands(plan.bands.chains[c])
+                runBands(c)
                 i = plan.bands.chains[c].last + 1
             } else {
                 runOperator(i)

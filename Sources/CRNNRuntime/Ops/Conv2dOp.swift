@@ -71,20 +71,4 @@ enum Conv2dOp {
                      output: it.int8Tensor(o.output), scratch: it.scratch(i))
         }
     }
-
-    /// Pooled output rows `rows` of operator `i` on row rings (a conv band chain, Interpreter/ConvBands.swift):
-    /// input row iy at row iy % `inputRing` of the input's buffer, output row oy at oy % `outputRing`.
-    static func evalRows(_ it: Interpreter, _ i: Int, _ rows: Range<Int>, inputRing: Int, outputRing: Int) {
-        let model = it.model, o = model.op(i)
-        let p = params(model, o)
-        let input = UnsafeBufferPointer(start: it.raw(o.input(Input.data)).assumingMemoryBound(to: Int8.self),
-                                        count: inputRing * p.inputWidth * p.inputChannels)
-        let output = UnsafeMutableBufferPointer(start: it.raw(o.output).assumingMemoryBound(to: Int8.self),
-                                                count: outputRing * p.outputWidth * p.outputChannels)
-        conv2dS8FastRunRows(p, rows: rows, input: input, inputRing: inputRing,
-                            weights: model.int8Data(o.input(Input.weights)),
-                            requant: channelRequant(model, o, Input.multipliers, Input.shifts),
-                            prepared: UnsafeRawBufferPointer(it.prepared(i)), output: output, outputRing: outputRing,
-                            scratch: it.scratch(i))
-    }
 }

@@ -82,7 +82,7 @@ func fmt(_ ms: Double) -> String { String(format: "%.4f", ms) }
             let planned = ArenaPlan(model: it.model).arenaBytes
             print("\(name): network \(fmt(before)) ms (reference kernels) -> \(fmt(after)) ms (fast conv + affine), x\(String(format: "%.1f", before / after)); arena \(planned) B (planned; \(it.arenaBytes) B keeping all activations), model \(bytes.count) B")
             // Conv bands (Interpreter/ConvBands.swift) against whole tensors, same model, interleaved repetitions.
-            let banded = try Interpreter(model: it.model), whole = try Interpreter(model: it.model, bandConvs: false)
+            let banded = try Interpreter(model: it.model, bandConvs: true), whole = try Interpreter(model: it.model, bandConvs: false)
             try input.withUnsafeBufferPointer { try banded.run(features: $0); try whole.run(features: $0) }
             guard Array(banded.output) == expected[k], Array(whole.output) == expected[k] else { print("MISMATCH (bands)"); exit(1) }
             var tb: [Double] = [], tw: [Double] = []
