@@ -6,19 +6,16 @@ import PackageDescription
 
 // MARK: - System libraries (host only; module map + pkg-config each)
 
+/// A host C library: its module map in Sources/NAME, found through pkg-config, installed by the apt package.
+func hostLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
 let systemLibraries: [Target] = [
-    .systemLibrary(
-        name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
-        providers: [.apt(["libfftw3-dev"])]),
-    .systemLibrary(
-        name: "CSndFile", path: "Sources/CSndFile", pkgConfig: "sndfile",
-        providers: [.apt(["libsndfile1-dev"])]),
-    .systemLibrary(
-        name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr",
-        providers: [.apt(["libsoxr-dev"])]),
-    .systemLibrary(
-        name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-        providers: [.apt(["libopenblas-dev"])]),
+    hostLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
+    hostLibrary("CSndFile", pkgConfig: "sndfile", apt: "libsndfile1-dev"),
+    hostLibrary("CSoxr", pkgConfig: "soxr", apt: "libsoxr-dev"),
+    hostLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
     // The C library only (stdio, stdlib, unistd...): what crnn-infer may use besides CRNNRuntime.
     .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
 ]
