@@ -29,8 +29,10 @@ let runtime: [Target] = [
 // MARK: - Host modules
 
 let host: [Target] = [
-    .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr", "CRNNRuntime"]),
-    .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime"],
+    // SplitMix64, the one seeded generator of the host modules, the tests and the tools (dependency-free).
+    .target(name: "SplitMix"),
+    .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr", "CRNNRuntime", "SplitMix"]),
+    .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime", "SplitMix"],
             resources: [.copy("Splits")]),
     .target(name: "Training", dependencies: ["COpenBLAS", "Features", "CRNNRuntime"]),
     .target(name: "Quantization", dependencies: ["Training", "Features", "AudioIO", "CRNNRuntime"]),
@@ -76,7 +78,7 @@ let tools: [Target] = [
 let tests: [Target] = [
     // Shared by the test targets and the tools: seeded generators, aligned bytes, the paper-shaped test model.
     // Generators.swift and PaperTestModel.swift are also compiled as Embedded Swift by tools/embedded_smoke.sh.
-    .target(name: "TestSupport", dependencies: ["CRNNRuntime"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["CRNNRuntime", "SplitMix"], path: "Tests/TestSupport"),
     .testTarget(name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "TestSupport"]),
     .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "AudioIO", "TestSupport"],
