@@ -109,11 +109,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
-    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones (= --normalize none).")
-    var noNormalize = false
-
-    @Option(help: ArgumentHelp("Input normalisation: coefficient (default: per-coefficient standardisation with the training tracks' statistics), none (raw MFCCs, = --no-normalize), segment (each segment's own mean and deviation per coefficient, CMVN; float only: crnn-quantize refuses it), segment-mean (each segment's own mean per coefficient removed, then per-coefficient standardisation; float only).", valueName: "mode"))
-    var normalize: String?
+    @OptionGroup var input: InputArguments
 
     @Flag(inversion: .prefixedNo, help: "Also train on the augmented (degraded) segments of the training tracks when the feature file has them (crnn-train features --augment); validation and test always use clean segments only.")
     var useAugmented = true
@@ -137,28 +133,15 @@ struct FitCommand: ParsableCommand {
         guard schedule.epochs >= 1, schedule.batch >= 1, schedule.patience >= 1, filters >= 1, schedule.lr > 0 else {
             throw ValidationError("--epochs, --batch, --patience, --filters must be at least 1 and --lr positive")
         }
-        _ = try inputMode()
+        _ = try input.mode(paperRecipe: recipe == "paper")
         guard ["default", "paper"].contains(recipe) else { throw ValidationError("--recipe must be default or paper") }
         if recipe == "paper" {
-            if let n = normalize, n != "none" { throw ValidationError("--recipe paper feeds raw MFCCs: it contradicts --normalize \(n)") }
+            if let n = input.normalize, n != "none" { throw ValidationError("--recipe paper feeds raw MFCCs: it contradicts --normalize \(n)") }
             if let a = augment, a != "none" { throw ValidationError("--recipe paper trains on clean segments: it contradicts --augment \(a)") }
             if let m = examples.mixup, m != 0 { throw ValidationError("--recipe paper has no mixup: it contradicts --mixup \(m)") }
         }
         if augment != nil && source.data == nil { throw ValidationError("--augment applies to --data (a feature file has its own copies: crnn-train features --augment)") }
         guard ["none", "weights"].contains(balance) else { throw ValidationError("--balance must be none or weights") }
-    }
-
-    /// (standardise per coefficient, per-segment step) from --normalize / --no-normalize.
-    func inputMode() throws -> (Bool, SegmentNormalization) {
-        let mode = normalize ?? (noNormalize || recipe == "paper" ? "none" : "coefficient")
-        if noNormalize && mode != "none" { throw ValidationError("--no-normalize contradicts --normalize \(mode)") }
-        switch mode {
-        case "coefficient": return (true, .none)
-        case "none": return (false, .none)
-        case "segment": return (false, .meanVariance)
-        case "segment-mean": return (true, .mean)
-        default: throw ValidationError("--normalize must be coefficient, none, segment or segment-mean")
-        }
     }
 
     func run() throws {
@@ -173,7 +156,7 @@ struct FitCommand: ParsableCommand {
         var opts = TrainOptions()
         schedule.apply(to: &opts)
         opts.seed = seed
-        (opts.normalize, opts.segmentNormalization) = try inputMode()
+        (opts.normalize, opts.segmentNormalization) = try input.mode(paperRecipe: recipe == "paper")
         opts.useAugmented = augmented
         opts.classBalancedLoss = balance == "weights"
         examples.apply(to: &opts, paperRecipe: recipe == "paper")
@@ -275,5 +258,27 @@ struct ExampleAugmentationArguments: ParsableArguments {
         o.timeMask = timeMask
         o.frequencyMask = freqMask
         o.mixupAlpha = mixup ?? (paperRecipe ? 0 : 0.2)
+    }
+}
+
+/// The network's input representation: --no-normalize and --normalize.
+struct InputArguments: ParsableArguments {
+    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones (= --normalize none).")
+    var noNormalize = false
+
+    @Option(help: ArgumentHelp("Input normalisation: coefficient (default: per-coefficient standardisation with the training tracks' statistics), none (raw MFCCs, = --no-normalize), segment (each segment's own mean and deviation per coefficient, CMVN; float only: crnn-quantize refuses it), segment-mean (each segment's own mean per coefficient removed, then per-coefficient standardisation; float only).", valueName: "mode"))
+    var normalize: String?
+
+    /// (standardise per coefficient, per-segment step); without --normalize, the paper's recipe feeds raw MFCCs.
+    func mode(paperRecipe: Bool) throws -> (Bool, SegmentNormalization) {
+        let mode = normalize ?? (noNormalize || paperRecipe ? "none" : "coefficient")
+        if noNormalize && mode != "none" { throw ValidationError("--no-normalize contradicts --normalize \(mode)") }
+        switch mode {
+        case "coefficient": return (true, .none)
+        case "none": return (false, .none)
+        case "segment": return (false, .meanVariance)
+        case "segment-mean": return (true, .mean)
+        default: throw ValidationError("--normalize must be coefficient, none, segment or segment-mean")
+        }
     }
 }
