@@ -6,19 +6,16 @@ import PackageDescription
 
 // MARK: - System libraries (host only; module map + pkg-config each)
 
+/// A host C library: its module map in Sources/NAME, found through pkg-config, installed by the apt package.
+func hostLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
 let systemLibraries: [Target] = [
-    .systemLibrary(
-        name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3f",
-        providers: [.apt(["libfftw3-dev"])]),
-    .systemLibrary(
-        name: "CSndFile", path: "Sources/CSndFile", pkgConfig: "sndfile",
-        providers: [.apt(["libsndfile1-dev"])]),
-    .systemLibrary(
-        name: "CSoxr", path: "Sources/CSoxr", pkgConfig: "soxr",
-        providers: [.apt(["libsoxr-dev"])]),
-    .systemLibrary(
-        name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
-        providers: [.apt(["libopenblas-dev"])]),
+    hostLibrary("CFFTW", pkgConfig: "fftw3f", apt: "libfftw3-dev"),
+    hostLibrary("CSndFile", pkgConfig: "sndfile", apt: "libsndfile1-dev"),
+    hostLibrary("CSoxr", pkgConfig: "soxr", apt: "libsoxr-dev"),
+    hostLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
     // The C library only (stdio, stdlib, unistd...): what crnn-infer may use besides CRNNRuntime.
     .systemLibrary(name: "CLibc", path: "Sources/CLibc"),
 ]
@@ -32,8 +29,10 @@ let runtime: [Target] = [
 // MARK: - Host modules
 
 let host: [Target] = [
-    .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr", "CRNNRuntime"]),
-    .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime"],
+    // SplitMix64, the one seeded generator of the host modules, the tests and the tools (dependency-free).
+    .target(name: "SplitMix"),
+    .target(name: "AudioIO", dependencies: ["CSndFile", "CSoxr", "CRNNRuntime", "SplitMix"]),
+    .target(name: "Features", dependencies: ["CFFTW", "AudioIO", "CRNNRuntime", "SplitMix"],
             resources: [.copy("Splits")]),
     .target(name: "Training", dependencies: ["COpenBLAS", "Features", "CRNNRuntime"]),
     .target(name: "Quantization", dependencies: ["Training", "Features", "AudioIO", "CRNNRuntime"]),
@@ -79,7 +78,7 @@ let tools: [Target] = [
 let tests: [Target] = [
     // Shared by the test targets and the tools: seeded generators, aligned bytes, the paper-shaped test model.
     // Generators.swift and PaperTestModel.swift are also compiled as Embedded Swift by tools/embedded_smoke.sh.
-    .target(name: "TestSupport", dependencies: ["CRNNRuntime"], path: "Tests/TestSupport"),
+    .target(name: "TestSupport", dependencies: ["CRNNRuntime", "SplitMix"], path: "Tests/TestSupport"),
     .testTarget(name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "TestSupport"]),
     .testTarget(name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"]),
     .testTarget(name: "FeaturesTests", dependencies: ["Features", "AudioIO", "TestSupport"],

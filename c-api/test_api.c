@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200112L
 #include "crnn.h"
+#include "../examples/c/crnn_chunk.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -108,9 +109,7 @@ static void stream(crnn_t *h, const int16_t *pcm, size_t n, size_t chunk, run_re
     size_t at = 0;
     uint32_t rng = 1;
     while (at < n) {
-        size_t len = chunk;
-        if (chunk == 0) { rng = rng * 1103515245u + 12345u; len = 1 + (rng >> 8) % 997; }
-        if (len > n - at) len = n - at;
+        size_t len = crnn_chunk_length(chunk, &rng, 997, n - at);
         size_t took = 0;
         int ready = 0;
         STATUS(crnn_push(h, pcm + at, len, &took, &ready), CRNN_OK);

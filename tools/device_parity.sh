@@ -25,20 +25,12 @@ MIN_AGREEMENT="${MIN_AGREEMENT:-0.99}"
 MIN_SNR_DB="${MIN_SNR_DB:-40}"
 # OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
 source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
-real_data_setup device_parity crnn-train crnn-quantize crnn-infer device-parity-compare   # DATA checked; WORK, BIN set
+real_data_setup device_parity crnn-train crnn-quantize crnn-infer device-parity-compare   # DATA checked; WORK, BIN, features set
 
-"$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
 run="$WORK/$MODEL"
-"$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$MODEL" --split track --seed 42 \
-    --epochs "$EPOCHS" --out "$run" --quiet >"$run.fit.log" 2>&1 || { cat "$run.fit.log" >&2; exit 1; }
-"$BIN/crnn-quantize" "$run/model.ckpt" --calibration "$WORK/features.bin" --eval "$DATA" --out "$run/model.crnn" \
-    --report "$run" --quiet >"$run.quantize.log" 2>&1 || { cat "$run.quantize.log" >&2; exit 1; }
+fit_and_quantize "$MODEL" "$EPOCHS" "$run"
 report="$run/quantize-report.json"
 
-# A value from the pretty-printed report JSON ("key" : value,).
-json_value() {
-    awk -v k="\"$2\"" '$1 == k { v = $3; sub(/,$/, "", v); print v; exit }' "$1"
-}
 # The evaluated clips, as the report lists them ("relative_path" : "blues\/blues.00003.flac", JSON escapes '/').
 mapfile -t clips < <(awk '/^ *"relative_path" : "/ { v = $0; sub(/^ *"relative_path" : "/, "", v); sub(/",?$/, "", v); gsub(/\\\//, "/", v); print v }' "$report")
 if [ ${#clips[@]} -eq 0 ]; then
@@ -57,14 +49,14 @@ for c in "${clips[@]}"; do b="${c##*/}"; wavs+=("$WORK/wav/${b%.*}.wav"); done
 status=0
 "$BIN/device-parity-compare" "$report" "$WORK/infer.jsonl" || status=1
 
-fs=$(json_value "$report" float_segment_accuracy); qs=$(json_value "$report" int8_segment_accuracy)
-ds=$(json_value "$report" device_segment_accuracy)
-ft=$(json_value "$report" float_track_accuracy); qt=$(json_value "$report" int8_track_accuracy)
-dt=$(json_value "$report" device_track_accuracy)
-ag=$(json_value "$report" agreement); dag=$(json_value "$report" device_agreement)
-fx=$(json_value "$report" device_vs_int8_agreement)
-smin=$(json_value "$report" mfcc_snr_db_min); smean=$(json_value "$report" mfcc_snr_db_mean)
-nseg=$(json_value "$report" device_segments)
+fs=$(report_value "$report" float_segment_accuracy); qs=$(report_value "$report" int8_segment_accuracy)
+ds=$(report_value "$report" device_segment_accuracy)
+ft=$(report_value "$report" float_track_accuracy); qt=$(report_value "$report" int8_track_accuracy)
+dt=$(report_value "$report" device_track_accuracy)
+ag=$(report_value "$report" agreement); dag=$(report_value "$report" device_agreement)
+fx=$(report_value "$report" device_vs_int8_agreement)
+smin=$(report_value "$report" mfcc_snr_db_min); smean=$(report_value "$report" mfcc_snr_db_mean)
+nseg=$(report_value "$report" device_segments)
 verdict=$(awk -v fx="$fx" -v smin="$smin" -v ma="$MIN_AGREEMENT" -v ms="$MIN_SNR_DB" 'BEGIN {
     # Agreement compared in hundredths of a percent so that 0.99 == 0.99 exactly.
     ok = (fx != "null") && (smin != "null") && (int(fx * 10000 + 0.5) >= int(ma * 10000 + 0.5)) && (smin + 0 >= ms + 0)

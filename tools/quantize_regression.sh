@@ -23,28 +23,18 @@ MIN_AGREEMENT="${MIN_AGREEMENT:-0.97}"
 MIN_OOP_AGREEMENT="${MIN_OOP_AGREEMENT:-0.97}"
 # OpenBLAS pinned (kernel and threads) so that every machine trains the same model.
 source tools/pin_blas.sh   # (the script has cd-ed to the repository root)
-real_data_setup quantize_regression crnn-train crnn-quantize   # DATA checked; WORK, BIN set
-
-"$BIN/crnn-train" features --data "$DATA" --out "$WORK/features.bin" --quiet >&2
-
-# A number from the pretty-printed report JSON ("key" : value,).
-json_number() {
-    awk -v k="\"$2\"" '$1 == k { v = $3; sub(/,$/, "", v); print v; exit }' "$1"
-}
+real_data_setup quantize_regression crnn-train crnn-quantize   # DATA checked; WORK, BIN, features set
 
 status=0
 for model in cnn-gru cnn-lstm; do
     run="$WORK/$model"
-    "$BIN/crnn-train" fit --features "$WORK/features.bin" --model "$model" --split track --seed 42 \
-        --epochs "$EPOCHS" --out "$run" --quiet >"$run.fit.log" 2>&1 || { cat "$run.fit.log" >&2; exit 1; }
-    "$BIN/crnn-quantize" "$run/model.ckpt" --calibration "$WORK/features.bin" --eval "$DATA" --out "$run/model.crnn" \
-        --report "$run" --quiet >"$run.quantize.log" 2>&1 || { cat "$run.quantize.log" >&2; exit 1; }
+    fit_and_quantize "$model" "$EPOCHS" "$run"
     report="$run/quantize-report.json"
-    fs=$(json_number "$report" float_segment_accuracy); qs=$(json_number "$report" int8_segment_accuracy)
-    ft=$(json_number "$report" float_track_accuracy); qt=$(json_number "$report" int8_track_accuracy)
-    ag=$(json_number "$report" agreement)
-    oop=$(json_number "$report" out_of_pool_device_agreement); oopmin=$(json_number "$report" out_of_pool_device_agreement_min)
-    net=$(json_number "$report" network_bytes); flt=$(json_number "$report" float_weight_bytes)
+    fs=$(report_value "$report" float_segment_accuracy); qs=$(report_value "$report" int8_segment_accuracy)
+    ft=$(report_value "$report" float_track_accuracy); qt=$(report_value "$report" int8_track_accuracy)
+    ag=$(report_value "$report" agreement)
+    oop=$(report_value "$report" out_of_pool_device_agreement); oopmin=$(report_value "$report" out_of_pool_device_agreement_min)
+    net=$(report_value "$report" network_bytes); flt=$(report_value "$report" float_weight_bytes)
     verdict=$(awk -v fs="$fs" -v qs="$qs" -v ag="$ag" -v oop="$oop" -v mc="$MAX_CHANGE_POINTS" -v ma="$MIN_AGREEMENT" -v mo="$MIN_OOP_AGREEMENT" 'BEGIN {
         d = 100 * (qs - fs); a = d < 0 ? -d : d
         # Compare in hundredths of a point / of a percent so that 1.0 == 1.0 exactly.

@@ -7,6 +7,7 @@ import Darwin
 #endif
 import CSndFile
 import Foundation
+import SplitMix
 
 /// A deterministic degradation of a mono clip, for out-of-pool evaluation (docs/out-of-pool.md): the kinds of
 /// change a recording goes through between a music collection and a user's device, made without outside data.
@@ -141,16 +142,11 @@ public enum Degradation: Sendable, Equatable, CustomStringConvertible {
 
 /// Standard normal numbers from SplitMix64 + Box-Muller (deterministic for a seed on every platform).
 struct GaussianNoise {
-    private var state: UInt64
+    private var bits: SplitMix64
     private var spare: Double?
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+    init(seed: UInt64) { bits = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
     private mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return (Double(z >> 11) + 0.5) * 0x1.0p-53  // in (0, 1)
+        (Double(bits.next() >> 11) + 0.5) * 0x1.0p-53  // in (0, 1)
     }
     mutating func next() -> Double {
         if let s = spare { spare = nil; return s }

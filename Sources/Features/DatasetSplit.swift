@@ -1,19 +1,16 @@
 import Foundation
+import SplitMix
 
-/// SplitMix64: a small seeded generator whose sequence is the same on every platform and Swift version
-/// (the standard library's generators are not seedable). Used for splits and shuffling.
+/// SplitMix64 (the SplitMix module) as a RandomNumberGenerator: a small seeded generator whose sequence is the
+/// same on every platform and Swift version (the standard library's generators are not seedable). Used for splits
+/// and shuffling.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    private var bits: SplitMix64
     /// The whole generator state (SplitMix64 is one 64-bit counter): `SeededGenerator(seed: g.state)`
     /// continues exactly where `g` stands (a resumable checkpoint stores this).
-    public private(set) var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public var state: UInt64 { bits.state }
+    public init(seed: UInt64) { bits = SplitMix64(seed: seed) }
+    public mutating func next() -> UInt64 { bits.next() }
 
     /// Uniform in [0, 1) with 53 random bits.
     public mutating func uniform() -> Double { Double(next() >> 11) * 0x1.0p-53 }

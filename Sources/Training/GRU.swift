@@ -48,12 +48,8 @@ public final class GRU: RecurrentLayer, Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let u = units, g = 3 * u
-        var dxp = [Float](repeating: 0, count: n * t * g)
         var dhp = [Float](repeating: 0, count: n * g)
-        var dh = [Float](repeating: 0, count: n * u)      // dL/dh_t flowing back from step t+1
-        var dhPrev = [Float](repeating: 0, count: n * u)
-        for step in stride(from: t - 1, through: 0, by: -1) {
-            addOutputGradient(dy, step: step, n: n, t: t, u: u, returnSequences: returnSequences, into: &dh)
+        return backwardThroughTime(dy) { step, dh, dhPrev, dxp in
             for row in 0..<n {
                 let xo = (row * t + step) * g, ho = row * g
                 for j in 0..<u {
@@ -71,8 +67,6 @@ public final class GRU: RecurrentLayer, Layer {
             // recurrent_kernel grad += h_{t-1}^T @ dhp; recurrent bias += sums; dh_{t-1} += dhp @ U^T.
             recurrentStepBackward(hs, step: step, n: n, u: u, g: g, dhp, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 1)
             for row in 0..<n { for j in 0..<g { bias.grad[g + j] += dhp[row * g + j] } }
-            swap(&dh, &dhPrev)
         }
-        return endBackward(dxp)
     }
 }

@@ -49,12 +49,10 @@ public final class LSTM: RecurrentLayer, Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let u = units, g = 4 * u
-        var dxp = [Float](repeating: 0, count: n * t * g)   // dL/da per step, (N,T,4U)
         var da = [Float](repeating: 0, count: n * g)
-        var dh = [Float](repeating: 0, count: n * u), dc = [Float](repeating: 0, count: n * u)
-        var dhPrev = [Float](repeating: 0, count: n * u)
-        for step in stride(from: t - 1, through: 0, by: -1) {
-            addOutputGradient(dy, step: step, n: n, t: t, u: u, returnSequences: returnSequences, into: &dh)
+        var dc = [Float](repeating: 0, count: n * u)
+        // dxp: dL/da per step, (N,T,4U).
+        return backwardThroughTime(dy) { step, dh, dhPrev, dxp in
             for row in 0..<n {
                 let go = (step * n + row) * g, ao = row * g
                 for j in 0..<u {
@@ -72,8 +70,6 @@ public final class LSTM: RecurrentLayer, Layer {
                 }
             }
             recurrentStepBackward(hs, step: step, n: n, u: u, g: g, da, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 0)
-            swap(&dh, &dhPrev)
         }
-        return endBackward(dxp)
     }
 }

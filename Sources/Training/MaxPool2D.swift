@@ -14,6 +14,31 @@ public func samePooling(size: Int, pool: Int) -> (out: Int, padBefore: Int) {
     return (g.output, g.padBefore)
 }
 
+/// One window of an (N,H,W,C) -> (N,Ho,Wo,C) pooling: sample b, its in-range input rows y0..<y1 and columns
+/// x0..<x1 (the 'same' padding cut off; never empty, as padding < pool), and o, the flat index of its first output.
+struct PoolWindow {
+    var b: Int, y0: Int, y1: Int, x0: Int, x1: Int, o: Int
+}
+
+/// Calls body for every pooling window (pool = stride, 'same' padding), samples split over the workers: the one
+/// tiling the forward passes (vectorised and reference) and the backward pass walk.
+@inline(__always)
+func forEachPoolWindow(n: Int, h: Int, w: Int, c: Int, pool: Int, _ body: (PoolWindow) -> Void) {
+    let (ho, padH) = samePooling(size: h, pool: pool)
+    let (wo, padW) = samePooling(size: w, pool: pool)
+    Parallel.forEachChunk(n) { _, range in
+        for b in range {
+            for oy in 0..<ho {
+                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
+                for ox in 0..<wo {
+                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
+                    body(PoolWindow(b: b, y0: y0, y1: y1, x0: x0, x1: x1, o: ((b * ho + oy) * wo + ox) * c))
+                }
+            }
+        }
+    }
+}
+
 /// argmax[o] is the flat input index (within the whole batch) of the winner of output o.
 /// Channels are innermost (contiguous), so the window scan runs on 8 channels at once; the
 /// comparison is the same strict '>' in the same scan order as the scalar reference, so the
@@ -29,44 +54,32 @@ func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePoint
     }
     typealias V = SIMD8<Float>
     typealias I = SIMD8<Int32>
-    let (ho, padH) = samePooling(size: h, pool: pool)
-    let (wo, padW) = samePooling(size: w, pool: pool)
     let lane = I(0, 1, 2, 3, 4, 5, 6, 7)
-    let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
-    Parallel.forEachChunk(n) { _, range in
-        let out = outBox.value, argmax = argBox.value
-        let inp = UnsafeRawPointer(inpBox.value)
-        for b in range {
-            for oy in 0..<ho {
-                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
-                for ox in 0..<wo {
-                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
-                    let o = ((b * ho + oy) * wo + ox) * c
-                    var ch = 0
-                    while ch < c {
-                        let first = ((b * h + y0) * w + x0) * c + ch
-                        var best = inp.loadUnaligned(fromByteOffset: first * 4, as: V.self)
-                        var bestIndex = I(repeating: Int32(first)) &+ lane
-                        for y in y0..<y1 {
-                            for x in x0..<x1 {
-                                let i = ((b * h + y) * w + x) * c + ch
-                                let v = inp.loadUnaligned(fromByteOffset: i * 4, as: V.self)
-                                let m = v .> best
-                                best.replace(with: v, where: m)
-                                bestIndex.replace(with: I(repeating: Int32(i)) &+ lane, where: m)
-                            }
-                        }
-                        if reluFirst {
-                            let off = best .<= V(repeating: 0)
-                            best.replace(with: 0, where: off)
-                            bestIndex.replace(with: -1, where: off)
-                        }
-                        UnsafeMutableRawPointer(out + o + ch).storeBytes(of: best, as: V.self)
-                        UnsafeMutableRawPointer(argmax + o + ch).storeBytes(of: bestIndex, as: I.self)
-                        ch += 8
-                    }
+    let raw = UnsafeRawPointer(inp)
+    forEachPoolWindow(n: n, h: h, w: w, c: c, pool: pool) { win in
+        let b = win.b, o = win.o
+        var ch = 0
+        while ch < c {
+            let first = ((b * h + win.y0) * w + win.x0) * c + ch
+            var best = raw.loadUnaligned(fromByteOffset: first * 4, as: V.self)
+            var bestIndex = I(repeating: Int32(first)) &+ lane
+            for y in win.y0..<win.y1 {
+                for x in win.x0..<win.x1 {
+                    let i = ((b * h + y) * w + x) * c + ch
+                    let v = raw.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+                    let m = v .> best
+                    best.replace(with: v, where: m)
+                    bestIndex.replace(with: I(repeating: Int32(i)) &+ lane, where: m)
                 }
             }
+            if reluFirst {
+                let off = best .<= V(repeating: 0)
+                best.replace(with: 0, where: off)
+                bestIndex.replace(with: -1, where: off)
+            }
+            UnsafeMutableRawPointer(out + o + ch).storeBytes(of: best, as: V.self)
+            UnsafeMutableRawPointer(argmax + o + ch).storeBytes(of: bestIndex, as: I.self)
+            ch += 8
         }
     }
 }
@@ -74,34 +87,22 @@ func maxPoolForward(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePoint
 /// The scalar reference for maxPoolForward (one channel at a time); tests compare the two.
 func maxPoolForwardReference(out: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>, inp: UnsafePointer<Float>,
                     n: Int, h: Int, w: Int, c: Int, pool: Int, reluFirst: Bool = false) {
-    let (ho, padH) = samePooling(size: h, pool: pool)
-    let (wo, padW) = samePooling(size: w, pool: pool)
-    let outBox = UncheckedSendable(out), argBox = UncheckedSendable(argmax), inpBox = UncheckedSendable(inp)
-    Parallel.forEachChunk(n) { _, range in
-        let out = outBox.value, argmax = argBox.value, inp = inpBox.value
-        for b in range {
-            for oy in 0..<ho {
-                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
-                for ox in 0..<wo {
-                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
-                    let o = ((b * ho + oy) * wo + ox) * c
-                    for ch in 0..<c {
-                        // Every window holds at least one in-range cell (padding < pool).
-                        var bestIndex = ((b * h + y0) * w + x0) * c + ch
-                        var best = inp[bestIndex]
-                        for y in y0..<y1 {
-                            for x in x0..<x1 {
-                                let i = ((b * h + y) * w + x) * c + ch
-                                // Strict '>' keeps the first maximum in scan order.
-                                if inp[i] > best { best = inp[i]; bestIndex = i }
-                            }
-                        }
-                        if reluFirst && !(best > 0) { best = 0; bestIndex = -1 }
-                        out[o + ch] = best
-                        argmax[o + ch] = Int32(bestIndex)
-                    }
+    forEachPoolWindow(n: n, h: h, w: w, c: c, pool: pool) { win in
+        let b = win.b, o = win.o
+        for ch in 0..<c {
+            // Every window holds at least one in-range cell (padding < pool).
+            var bestIndex = ((b * h + win.y0) * w + win.x0) * c + ch
+            var best = inp[bestIndex]
+            for y in win.y0..<win.y1 {
+                for x in win.x0..<win.x1 {
+                    let i = ((b * h + y) * w + x) * c + ch
+                    // Strict '>' keeps the first maximum in scan order.
+                    if inp[i] > best { best = inp[i]; bestIndex = i }
                 }
             }
+            if reluFirst && !(best > 0) { best = 0; bestIndex = -1 }
+            out[o + ch] = best
+            argmax[o + ch] = Int32(bestIndex)
         }
     }
 }
@@ -121,38 +122,26 @@ func maxPoolBackwardWindows(din: UnsafeMutablePointer<Float>, dout: UnsafePointe
                             n: Int, h: Int, w: Int, c: Int, pool: Int) {
     typealias V = SIMD8<Float>
     typealias I = SIMD8<Int32>
-    let (ho, padH) = samePooling(size: h, pool: pool)
-    let (wo, padW) = samePooling(size: w, pool: pool)
     let lane = I(0, 1, 2, 3, 4, 5, 6, 7)
-    let box = UncheckedSendable((din, dout, argmax))
-    Parallel.forEachChunk(n) { _, range in
-        let (din, dout, argmax) = box.value
-        for b in range {
-            for oy in 0..<ho {
-                let y0 = max(oy * pool - padH, 0), y1 = min(oy * pool - padH + pool, h)
-                for ox in 0..<wo {
-                    let x0 = max(ox * pool - padW, 0), x1 = min(ox * pool - padW + pool, w)
-                    let o = ((b * ho + oy) * wo + ox) * c
-                    for y in y0..<y1 {
-                        for x in x0..<x1 {
-                            let i = ((b * h + y) * w + x) * c
-                            var ch = 0
-                            if c % 8 == 0 {
-                                while ch < c {
-                                    let a = UnsafeRawPointer(argmax + o + ch).loadUnaligned(as: I.self)
-                                    let d = UnsafeRawPointer(dout + o + ch).loadUnaligned(as: V.self)
-                                    let hit = a .== (I(repeating: Int32(i + ch)) &+ lane)
-                                    UnsafeMutableRawPointer(din + i + ch).storeBytes(
-                                        of: V(repeating: 0).replacing(with: d, where: hit), as: V.self)
-                                    ch += 8
-                                }
-                            }
-                            while ch < c {
-                                din[i + ch] = argmax[o + ch] == Int32(i + ch) ? dout[o + ch] : 0
-                                ch += 1
-                            }
-                        }
+    forEachPoolWindow(n: n, h: h, w: w, c: c, pool: pool) { win in
+        let o = win.o
+        for y in win.y0..<win.y1 {
+            for x in win.x0..<win.x1 {
+                let i = ((win.b * h + y) * w + x) * c
+                var ch = 0
+                if c % 8 == 0 {
+                    while ch < c {
+                        let a = UnsafeRawPointer(argmax + o + ch).loadUnaligned(as: I.self)
+                        let d = UnsafeRawPointer(dout + o + ch).loadUnaligned(as: V.self)
+                        let hit = a .== (I(repeating: Int32(i + ch)) &+ lane)
+                        UnsafeMutableRawPointer(din + i + ch).storeBytes(
+                            of: V(repeating: 0).replacing(with: d, where: hit), as: V.self)
+                        ch += 8
                     }
+                }
+                while ch < c {
+                    din[i + ch] = argmax[o + ch] == Int32(i + ch) ? dout[o + ch] : 0
+                    ch += 1
                 }
             }
         }

@@ -138,6 +138,21 @@ public class RecurrentLayer {
     /// The output of the forward pass from hs: every step (N,T,U) or the last (N,U).
     func forwardOutput() -> Tensor { recurrentOutput(hs, n: n, t: t, u: units, returnSequences: returnSequences) }
 
+    /// A backward pass through time, last step first. For each step, `step(t, dh, &dhPrev, &dxp)` gets dh =
+    /// dL/dh_t (the output's gradient at t plus what step t + 1 passed back) and writes the step's gate gradients
+    /// into dxp (N,T,G) and dL/dh_{t-1} into dhPrev (which then becomes the next step's dh). Ends with endBackward.
+    func backwardThroughTime(_ dy: Tensor, _ step: (Int, [Float], inout [Float], inout [Float]) -> Void) -> Tensor {
+        var dxp = [Float](repeating: 0, count: n * t * gateCount * units)
+        var dh = [Float](repeating: 0, count: n * units)      // dL/dh_t flowing back from step t+1
+        var dhPrev = [Float](repeating: 0, count: n * units)
+        for s in stride(from: t - 1, through: 0, by: -1) {
+            addOutputGradient(dy, step: s, n: n, t: t, u: units, returnSequences: returnSequences, into: &dh)
+            step(s, dh, &dhPrev, &dxp)
+            swap(&dh, &dhPrev)
+        }
+        return endBackward(dxp)
+    }
+
     /// Ends a backward pass: kernel grad += inp^T @ dxp; input bias += sums; returns dinp = dxp @ kernel^T.
     func endBackward(_ dxp: [Float]) -> Tensor {
         let dx = recurrentInputProjectionBackward(inp, dxp, rows: n * t, d: inputSize, g: gateCount * units,

@@ -58,32 +58,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Write quantize-report.md and quantize-report.json into this folder.")
     var report: String?
 
-    @Option(help: "Range calibration: percentile (default: it agreed with the float models at least as well as minmax in every gtzan-mini run measured), minmax or mse.")
-    var calibrationMethod: MethodName = .percentile
+    @OptionGroup var ranging: CalibrationArguments
 
-    @Option(help: "Percentile for --calibration-method percentile (two-sided: p and 100 - p).")
-    var percentile: Double = 99.99
-
-    @Option(help: "Use at most this many (evenly spaced) calibration segments.")
-    var calibrationSegments: Int?
-
-    @Option(help: "Build from these calibrated ranges (JSON written by --save-ranges) instead of calibrating.")
-    var ranges: String?
-
-    @Option(help: "Write the calibrated ranges as JSON (to rebuild the same model bit for bit with --ranges).")
-    var saveRanges: String?
-
-    @Flag(inversion: .prefixedNo, help: "Also calibrate on the degraded copies of the calibration tracks when the feature file has them (crnn-train features --augment, the default recipe), so the int8 ranges cover the audio the model was trained for.")
-    var calibrateAugmented = true
-
-    @Option(help: ArgumentHelp("Out of pool: the --eval folder's evaluated tracks degraded under these conditions (comma-separated: resample-16k, resample-8k, ogg-vorbis-q0.3, mp3-q0.5, gain-20db, noise-snr20db, speed+3%, speed-3%, bandpass-300-3400), or all (default), or none; device path vs float per condition (docs/out-of-pool.md). Needs --eval to be a dataset folder.", valueName: "list"))
-    var evalConditions: String = "all"
-
-    @Option(help: "Out of pool: another dataset folder of tracks the model has not seen (repeatable), e.g. ../shared/data/gtzan-extra: device path vs float on every clip not trained on.")
-    var evalExtra: [String] = []
-
-    @Option(help: "Seed of the random degradations (noise) of the out-of-pool rows.")
-    var evalSeed: UInt64 = 1
+    @OptionGroup var outOfPool: OutOfPoolArguments
 
     @Option(help: "Fixed-point frontend version of the model file: 1 (default) keeps the log-mel in 32 bits; 2 rounds each frame's log-mel to 16 bits and uses the faster radix-4 FFT, so that a stream keeps and reuses frames (for streaming, boards and microcontrollers; the shipped models use it). Version 2's device path agreed with the float-MFCC int8 path on 98.5 % of gtzan-mini segments, version 1's on 99.5-100 % (docs/fixed-point-mfcc.md).")
     var frontendVersion: UInt32 = 1
@@ -95,24 +72,8 @@ struct QuantizeCommand: ParsableCommand {
         if frontendVersion < 1 || frontendVersion > FrontendTables.latestVersion {
             throw ValidationError("--frontend-version must be 1...\(FrontendTables.latestVersion)")
         }
-        if !(50 < percentile && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
-        if let n = calibrationSegments, n < 1 { throw ValidationError("--calibration-segments must be at least 1") }
-        _ = try evalConditionSet()
-    }
-
-    /// The --eval-conditions names (nil = all, empty = none).
-    func evalConditionSet() throws -> Set<String>? {
-        switch evalConditions {
-        case "all": return nil
-        case "none": return []
-        default:
-            let names = Set(evalConditions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            if let bad = names.first(where: { n in !AugmentationPlan.known.contains { $0.description == n } }) {
-                throw ValidationError("--eval-conditions: unknown condition \(bad) (all, none, or names of docs/out-of-pool.md: "
-                                      + AugmentationPlan.known.map(\.description).joined(separator: ", ") + ")")
-            }
-            return names
-        }
+        try ranging.check()
+        _ = try outOfPool.conditionSet()
     }
 
     /// Loads a dataset folder (extracting its features with the checkpoint's configuration) or a feature file,
@@ -150,7 +111,7 @@ struct QuantizeCommand: ParsableCommand {
 
         let (calCache, calAudio) = try loadSet(calibration, for: ckpt, role: "calibration")
         let cal: SegmentSelection
-        do { cal = try SegmentSelection.calibration(calCache, checkpoint: ckpt, limit: calibrationSegments, augmented: calibrateAugmented) } catch {
+        do { cal = try SegmentSelection.calibration(calCache, checkpoint: ckpt, limit: ranging.calibrationSegments, augmented: ranging.calibrateAugmented) } catch {
             throw badInput("\(calibration): \(error.description)")
         }
         warn("calibration: \(cal.scope)")
@@ -176,27 +137,23 @@ struct QuantizeCommand: ParsableCommand {
         pipeline.frontendVersion = frontendVersion
         pipeline.evaluation = evalSet
         pipeline.evaluationAudio = evalAudio
-        pipeline.method = switch calibrationMethod {
-        case .minmax: .minMax
-        case .percentile: .percentile(percentile)
-        case .mse: .mse
-        }
-        if let r = ranges {
+        pipeline.method = ranging.method
+        if let r = ranging.ranges {
             guard let d = FileManager.default.contents(atPath: r), let v = try? JSONDecoder().decode(CalibratedRanges.self, from: d) else {
                 throw badInput("\(r): not a ranges file written by --save-ranges")
             }
             pipeline.ranges = v
         }
-        pipeline.outOfPoolConditions = try evalConditionSet()
-        pipeline.outOfPoolExtra = evalExtra
-        pipeline.outOfPoolSeed = evalSeed
+        pipeline.outOfPoolConditions = try outOfPool.conditionSet()
+        pipeline.outOfPoolExtra = outOfPool.evalExtra
+        pipeline.outOfPoolSeed = outOfPool.evalSeed
         let q = quiet
         pipeline.progress = { q ? nil : ProgressBar(total: $1, label: $0, unit: "segments") }
 
         let result: QuantizePipeline.Result
         do {
             result = try pipeline.run { model, calibrated in
-                if let s = saveRanges {
+                if let s = ranging.saveRanges {
                     let e = JSONEncoder()
                     e.outputFormatting = [.prettyPrinted, .sortedKeys]
                     do { try writeAtomically(Array(try e.encode(calibrated)), to: s) } catch { throw QuantizationError("\(s): \(error)") }
@@ -211,6 +168,68 @@ struct QuantizeCommand: ParsableCommand {
         if let dir = report {
             do { try r.write(to: dir) } catch { throw badInput("\(dir): \(error)") }
             warn("wrote \(dir)/quantize-report.md and quantize-report.json")
+        }
+    }
+}
+
+/// How the int8 ranges are calibrated (or read back), and which calibration segments count.
+struct CalibrationArguments: ParsableArguments {
+    @Option(help: "Range calibration: percentile (default: it agreed with the float models at least as well as minmax in every gtzan-mini run measured), minmax or mse.")
+    var calibrationMethod: MethodName = .percentile
+
+    @Option(help: "Percentile for --calibration-method percentile (two-sided: p and 100 - p).")
+    var percentile: Double = 99.99
+
+    @Option(help: "Use at most this many (evenly spaced) calibration segments.")
+    var calibrationSegments: Int?
+
+    @Option(help: "Build from these calibrated ranges (JSON written by --save-ranges) instead of calibrating.")
+    var ranges: String?
+
+    @Option(help: "Write the calibrated ranges as JSON (to rebuild the same model bit for bit with --ranges).")
+    var saveRanges: String?
+
+    @Flag(inversion: .prefixedNo, help: "Also calibrate on the degraded copies of the calibration tracks when the feature file has them (crnn-train features --augment, the default recipe), so the int8 ranges cover the audio the model was trained for.")
+    var calibrateAugmented = true
+
+    /// The usage checks of these options (called by QuantizeCommand.validate, after --frontend-version's).
+    func check() throws {
+        if !(50 < percentile && percentile <= 100) { throw ValidationError("--percentile must be in (50, 100]") }
+        if let n = calibrationSegments, n < 1 { throw ValidationError("--calibration-segments must be at least 1") }
+    }
+
+    var method: CalibrationMethod {
+        switch calibrationMethod {
+        case .minmax: .minMax
+        case .percentile: .percentile(percentile)
+        case .mse: .mse
+        }
+    }
+}
+
+/// The out-of-pool rows of the report: the evaluated tracks degraded, and other folders.
+struct OutOfPoolArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Out of pool: the --eval folder's evaluated tracks degraded under these conditions (comma-separated: resample-16k, resample-8k, ogg-vorbis-q0.3, mp3-q0.5, gain-20db, noise-snr20db, speed+3%, speed-3%, bandpass-300-3400), or all (default), or none; device path vs float per condition (docs/out-of-pool.md). Needs --eval to be a dataset folder.", valueName: "list"))
+    var evalConditions: String = "all"
+
+    @Option(help: "Out of pool: another dataset folder of tracks the model has not seen (repeatable), e.g. ../shared/data/gtzan-extra: device path vs float on every clip not trained on.")
+    var evalExtra: [String] = []
+
+    @Option(help: "Seed of the random degradations (noise) of the out-of-pool rows.")
+    var evalSeed: UInt64 = 1
+
+    /// The --eval-conditions names (nil = all, empty = none).
+    func conditionSet() throws -> Set<String>? {
+        switch evalConditions {
+        case "all": return nil
+        case "none": return []
+        default:
+            let names = Set(evalConditions.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            if let bad = names.first(where: { n in !AugmentationPlan.known.contains { $0.description == n } }) {
+                throw ValidationError("--eval-conditions: unknown condition \(bad) (all, none, or names of docs/out-of-pool.md: "
+                                      + AugmentationPlan.known.map(\.description).joined(separator: ", ") + ")")
+            }
+            return names
         }
     }
 }

@@ -36,14 +36,7 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Feature file to write (written atomically).")
     var out: String
 
-    @Option(help: "Segment length in seconds (whole number of samples at the model rate).")
-    var segmentSeconds: Double = 3
-
-    @Option(help: "Sample rate of the features in Hz (default 22050, the paper's); e.g. 16000 for a model fed by a 16-kHz microphone. The audio is resampled to it (libsoxr); n_fft, hop, mels and MFCCs stay, f_max is half the rate.")
-    var sampleRate: Int = 22050
-
-    @Option(help: "Keep at most this many segments per clip (default: all full segments).")
-    var maxSegments: Int?
+    @OptionGroup var segments: SegmentArguments
 
     @Option(help: "Extract only shard i of N (1-based), e.g. 2/4.")
     var shard: String?
@@ -51,27 +44,15 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: ArgumentHelp("Degraded copies of every clip for training: default (the recipe's 5: resample-16k,resample-8k,bandpass-300-3400,noise-snr20db,gain-10db), none (clean only, the paper's recipe), or a comma-separated list.", valueName: "default|none|list"))
-    var augment: String = "default"
-
-    @Option(help: "With --augment: this many distinct degradations per clip, drawn at random (seeded) from the list (default: all of them).")
-    var augmentPerClip: Int?
-
-    @Option(help: "With --augment: seed of the per-clip draw and of the noise.")
-    var augmentSeed: UInt64 = 1
+    @OptionGroup var augmentation: AugmentationArguments
 
     @Flag(help: "No progress bar.")
     var quiet = false
 
     func run() throws {
-        let config = try featureConfig(sampleRate: sampleRate, segmentSeconds: segmentSeconds)
-        if let m = maxSegments, m < 1 { throw ValidationError("--max-segments must be at least 1") }
+        let config = try segments.config()
         let (si, sn) = try parseShard(shard)
-        var plan: AugmentationPlan?
-        do { plan = try AugmentationPlan.named(augment, perClip: augmentPerClip, seed: augmentSeed) }
-        catch { throw ValidationError(error.description) }
-        if let k = augmentPerClip, k < 1 { throw ValidationError("--augment-per-clip must be at least 1") }
-        if plan == nil && augmentPerClip != nil { throw ValidationError("--augment-per-clip contradicts --augment none") }
+        let plan = try augmentation.plan()
 
         let index: DatasetIndex
         do { index = try DatasetIndex(root: data) } catch { throw badInput(error.description) }
@@ -81,7 +62,7 @@ struct FeaturesCommand: ParsableCommand {
              + (sn > 1 ? "; shard \(si)/\(sn): \(clips.count) clips" : ""))
 
         let (cache, summary) = try DatasetExtractor.extract(
-            index: index, clips: clips, config: config, maxSegments: maxSegments, threads: max(1, threads),
+            index: index, clips: clips, config: config, maxSegments: segments.maxSegments, threads: max(1, threads),
             shard: (si, sn), showProgress: !quiet, augment: plan)
         for w in summary.warnings { warn("warning: skipped \(w)") }
         if summary.segments == 0 { throw badInput("no segment could be extracted from \(data)") }
@@ -89,6 +70,47 @@ struct FeaturesCommand: ParsableCommand {
         warn("wrote \(out): \(cache.segmentCount) segments x \(config.frameCount) frames x \(config.nMFCC) MFCCs"
              + (cache.augmented.isEmpty ? "" : " + \(cache.augmentedSegmentCount) augmented (training only) from \(cache.augmented.count) degraded copies"))
         print(summary.line)
+    }
+}
+
+/// What each clip gives: segments of --segment-seconds at --sample-rate, at most --max-segments of them.
+struct SegmentArguments: ParsableArguments {
+    @Option(help: "Segment length in seconds (whole number of samples at the model rate).")
+    var segmentSeconds: Double = 3
+
+    @Option(help: "Sample rate of the features in Hz (default 22050, the paper's); e.g. 16000 for a model fed by a 16-kHz microphone. The audio is resampled to it (libsoxr); n_fft, hop, mels and MFCCs stay, f_max is half the rate.")
+    var sampleRate: Int = 22050
+
+    @Option(help: "Keep at most this many segments per clip (default: all full segments).")
+    var maxSegments: Int?
+
+    /// The feature configuration, after the usage checks of these options.
+    func config() throws -> FeatureConfig {
+        let config = try featureConfig(sampleRate: sampleRate, segmentSeconds: segmentSeconds)
+        if let m = maxSegments, m < 1 { throw ValidationError("--max-segments must be at least 1") }
+        return config
+    }
+}
+
+/// The degraded training copies `features` extracts besides the clean segments.
+struct AugmentationArguments: ParsableArguments {
+    @Option(help: ArgumentHelp("Degraded copies of every clip for training: default (the recipe's 5: resample-16k,resample-8k,bandpass-300-3400,noise-snr20db,gain-10db), none (clean only, the paper's recipe), or a comma-separated list.", valueName: "default|none|list"))
+    var augment: String = "default"
+
+    @Option(help: "With --augment: this many distinct degradations per clip, drawn at random (seeded) from the list (default: all of them).")
+    var augmentPerClip: Int?
+
+    @Option(help: "With --augment: seed of the per-clip draw and of the noise.")
+    var augmentSeed: UInt64 = 1
+
+    /// The plan (nil: clean segments only), after the usage checks of these options.
+    func plan() throws -> AugmentationPlan? {
+        let plan: AugmentationPlan?
+        do { plan = try AugmentationPlan.named(augment, perClip: augmentPerClip, seed: augmentSeed) }
+        catch { throw ValidationError(error.description) }
+        if let k = augmentPerClip, k < 1 { throw ValidationError("--augment-per-clip must be at least 1") }
+        if plan == nil && augmentPerClip != nil { throw ValidationError("--augment-per-clip contradicts --augment none") }
+        return plan
     }
 }
 

@@ -96,35 +96,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Model: cnn-gru, cnn-lstm or cnn.")
     var model: String = "cnn-gru"
 
-    @Option(help: "Split: track, random, kfold or filtered.")
-    var split: SplitKind = .track
+    @OptionGroup var splitting: SplitArguments
 
-    @Option(help: "Validation fraction per genre (taken from the training part).")
-    var valFraction: Double = 0.1
-
-    @Option(help: "Test fraction per genre (0 when evaluating on another folder).")
-    var testFraction: Double = 0.2
-
-    @Option(help: "Folds for --split kfold.")
-    var folds: Int = 5
-
-    @Option(help: "Maximum epochs.")
-    var epochs: Int = 60
-
-    @Option(help: "Mini-batch size.")
-    var batch: Int = 32
-
-    @Option(help: "Early-stopping patience in epochs (on validation loss).")
-    var patience: Int = 10
-
-    @Option(help: "Epochs before early stopping counts (default: enough for 300 steps, so that batch norm's moving averages have settled).")
-    var minEpochs: Int?
-
-    @Option(help: "Adam learning rate.")
-    var lr: Float = 1e-3
-
-    @Option(help: "Learning-rate schedule: constant, plateau or cosine.")
-    var lrSchedule: LearningRateSchedule = .constant
+    @OptionGroup var schedule: ScheduleArguments
 
     @Option(help: "Filters per convolution layer.")
     var filters: Int = 32
@@ -135,11 +109,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Seed for the split, initialisation, shuffling and dropout.")
     var seed: UInt64 = 42
 
-    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones (= --normalize none).")
-    var noNormalize = false
-
-    @Option(help: ArgumentHelp("Input normalisation: coefficient (default: per-coefficient standardisation with the training tracks' statistics), none (raw MFCCs, = --no-normalize), segment (each segment's own mean and deviation per coefficient, CMVN; float only: crnn-quantize refuses it), segment-mean (each segment's own mean per coefficient removed, then per-coefficient standardisation; float only).", valueName: "mode"))
-    var normalize: String?
+    @OptionGroup var input: InputArguments
 
     @Flag(inversion: .prefixedNo, help: "Also train on the augmented (degraded) segments of the training tracks when the feature file has them (crnn-train features --augment); validation and test always use clean segments only.")
     var useAugmented = true
@@ -147,14 +117,7 @@ struct FitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Class balance for imbalanced folders: none (default) or weights (each training example's loss weighted by N / (K * n_genre) over the training segments).", valueName: "mode"))
     var balance: String = "none"
 
-    @Option(help: "Augmentation: mask up to this many frames per example (0 = off).")
-    var timeMask: Int = 0
-
-    @Option(help: "Augmentation: mask up to this many MFCC coefficients per example (0 = off).")
-    var freqMask: Int = 0
-
-    @Option(help: "Mixup with Beta(a, a) weights (0 = off; default 0.2, the default recipe's: docs/out-of-pool.md; 0 with --recipe paper).")
-    var mixup: Float?
+    @OptionGroup var examples: ExampleAugmentationArguments
 
     @Option(help: "Run folder for checkpoints and reports.")
     var out: String
@@ -167,31 +130,18 @@ struct FitCommand: ParsableCommand {
 
     func validate() throws {
         guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be cnn-gru, cnn-lstm or cnn") }
-        guard epochs >= 1, batch >= 1, patience >= 1, filters >= 1, lr > 0 else {
+        guard schedule.epochs >= 1, schedule.batch >= 1, schedule.patience >= 1, filters >= 1, schedule.lr > 0 else {
             throw ValidationError("--epochs, --batch, --patience, --filters must be at least 1 and --lr positive")
         }
-        _ = try inputMode()
+        _ = try input.mode(paperRecipe: recipe == "paper")
         guard ["default", "paper"].contains(recipe) else { throw ValidationError("--recipe must be default or paper") }
         if recipe == "paper" {
-            if let n = normalize, n != "none" { throw ValidationError("--recipe paper feeds raw MFCCs: it contradicts --normalize \(n)") }
+            if let n = input.normalize, n != "none" { throw ValidationError("--recipe paper feeds raw MFCCs: it contradicts --normalize \(n)") }
             if let a = augment, a != "none" { throw ValidationError("--recipe paper trains on clean segments: it contradicts --augment \(a)") }
-            if let m = mixup, m != 0 { throw ValidationError("--recipe paper has no mixup: it contradicts --mixup \(m)") }
+            if let m = examples.mixup, m != 0 { throw ValidationError("--recipe paper has no mixup: it contradicts --mixup \(m)") }
         }
         if augment != nil && source.data == nil { throw ValidationError("--augment applies to --data (a feature file has its own copies: crnn-train features --augment)") }
         guard ["none", "weights"].contains(balance) else { throw ValidationError("--balance must be none or weights") }
-    }
-
-    /// (standardise per coefficient, per-segment step) from --normalize / --no-normalize.
-    func inputMode() throws -> (Bool, SegmentNormalization) {
-        let mode = normalize ?? (noNormalize || recipe == "paper" ? "none" : "coefficient")
-        if noNormalize && mode != "none" { throw ValidationError("--no-normalize contradicts --normalize \(mode)") }
-        switch mode {
-        case "coefficient": return (true, .none)
-        case "none": return (false, .none)
-        case "segment": return (false, .meanVariance)
-        case "segment-mean": return (true, .mean)
-        default: throw ValidationError("--normalize must be coefficient, none, segment or segment-mean")
-        }
     }
 
     func run() throws {
@@ -204,24 +154,14 @@ struct FitCommand: ParsableCommand {
                  + "(re-extract with `crnn-train features`, which stores them by default; --recipe paper says this on purpose)")
         }
         var opts = TrainOptions()
-        opts.epochs = epochs
-        opts.batchSize = batch
-        opts.patience = patience
-        opts.learningRate = lr
-        opts.schedule = lrSchedule
+        schedule.apply(to: &opts)
         opts.seed = seed
-        (opts.normalize, opts.segmentNormalization) = try inputMode()
+        (opts.normalize, opts.segmentNormalization) = try input.mode(paperRecipe: recipe == "paper")
         opts.useAugmented = augmented
         opts.classBalancedLoss = balance == "weights"
-        opts.timeMask = timeMask
-        opts.frequencyMask = freqMask
-        opts.mixupAlpha = mixup ?? (recipe == "paper" ? 0 : 0.2)
-        opts.minEpochs = minEpochs
+        examples.apply(to: &opts, paperRecipe: recipe == "paper")
         let splits: [DatasetSplit]
-        do {
-            splits = try cache.splits(split, options: SplitOptions(validationFraction: valFraction, testFraction: testFraction,
-                                                                   folds: folds, seed: seed))
-        } catch { throw badInput(error.description) }
+        do { splits = try cache.splits(splitting.split, options: splitting.options(seed: seed)) } catch { throw badInput(error.description) }
         // The program by name, not by the build folder of the machine that ran it.
         let provenance = ["command": (["crnn-train"] + CommandLine.arguments.dropFirst()).joined(separator: " "),
                           "date": ISO8601DateFormatter().string(from: Date()),
@@ -247,6 +187,98 @@ struct FitCommand: ParsableCommand {
         if let sm = summary {
             print(String(format: "%@ %d-fold: segment accuracy %.2f ± %.2f %%, track accuracy %.2f ± %.2f %%",
                          model, splits.count, 100 * sm.segment.mean, 100 * sm.segment.std, 100 * sm.track.mean, 100 * sm.track.std))
+        }
+    }
+}
+
+/// How the tracks are divided into training, validation and test parts (fit --split and its parameters).
+struct SplitArguments: ParsableArguments {
+    @Option(help: "Split: track, random, kfold or filtered.")
+    var split: SplitKind = .track
+
+    @Option(help: "Validation fraction per genre (taken from the training part).")
+    var valFraction: Double = 0.1
+
+    @Option(help: "Test fraction per genre (0 when evaluating on another folder).")
+    var testFraction: Double = 0.2
+
+    @Option(help: "Folds for --split kfold.")
+    var folds: Int = 5
+
+    /// The split's parameters with the run's seed.
+    func options(seed: UInt64) -> SplitOptions {
+        SplitOptions(validationFraction: valFraction, testFraction: testFraction, folds: folds, seed: seed)
+    }
+}
+
+/// The optimiser's schedule: epochs, batches, early stopping and learning rate (checked by FitCommand.validate,
+/// whose message also names --filters).
+struct ScheduleArguments: ParsableArguments {
+    @Option(help: "Maximum epochs.")
+    var epochs: Int = 60
+
+    @Option(help: "Mini-batch size.")
+    var batch: Int = 32
+
+    @Option(help: "Early-stopping patience in epochs (on validation loss).")
+    var patience: Int = 10
+
+    @Option(help: "Epochs before early stopping counts (default: enough for 300 steps, so that batch norm's moving averages have settled).")
+    var minEpochs: Int?
+
+    @Option(help: "Adam learning rate.")
+    var lr: Float = 1e-3
+
+    @Option(help: "Learning-rate schedule: constant, plateau or cosine.")
+    var lrSchedule: LearningRateSchedule = .constant
+
+    func apply(to o: inout TrainOptions) {
+        o.epochs = epochs
+        o.batchSize = batch
+        o.patience = patience
+        o.minEpochs = minEpochs
+        o.learningRate = lr
+        o.schedule = lrSchedule
+    }
+}
+
+/// Augmentation of the training examples themselves: time and frequency masks and mixup.
+struct ExampleAugmentationArguments: ParsableArguments {
+    @Option(help: "Augmentation: mask up to this many frames per example (0 = off).")
+    var timeMask: Int = 0
+
+    @Option(help: "Augmentation: mask up to this many MFCC coefficients per example (0 = off).")
+    var freqMask: Int = 0
+
+    @Option(help: "Mixup with Beta(a, a) weights (0 = off; default 0.2, the default recipe's: docs/out-of-pool.md; 0 with --recipe paper).")
+    var mixup: Float?
+
+    /// Mixup defaults to 0.2 with the default recipe and 0 with the paper's.
+    func apply(to o: inout TrainOptions, paperRecipe: Bool) {
+        o.timeMask = timeMask
+        o.frequencyMask = freqMask
+        o.mixupAlpha = mixup ?? (paperRecipe ? 0 : 0.2)
+    }
+}
+
+/// The network's input representation: --no-normalize and --normalize.
+struct InputArguments: ParsableArguments {
+    @Flag(help: "Feed raw MFCCs (the paper's input) instead of per-coefficient standardised ones (= --normalize none).")
+    var noNormalize = false
+
+    @Option(help: ArgumentHelp("Input normalisation: coefficient (default: per-coefficient standardisation with the training tracks' statistics), none (raw MFCCs, = --no-normalize), segment (each segment's own mean and deviation per coefficient, CMVN; float only: crnn-quantize refuses it), segment-mean (each segment's own mean per coefficient removed, then per-coefficient standardisation; float only).", valueName: "mode"))
+    var normalize: String?
+
+    /// (standardise per coefficient, per-segment step); without --normalize, the paper's recipe feeds raw MFCCs.
+    func mode(paperRecipe: Bool) throws -> (Bool, SegmentNormalization) {
+        let mode = normalize ?? (noNormalize || paperRecipe ? "none" : "coefficient")
+        if noNormalize && mode != "none" { throw ValidationError("--no-normalize contradicts --normalize \(mode)") }
+        switch mode {
+        case "coefficient": return (true, .none)
+        case "none": return (false, .none)
+        case "segment": return (false, .meanVariance)
+        case "segment-mean": return (true, .mean)
+        default: throw ValidationError("--normalize must be coefficient, none, segment or segment-mean")
         }
     }
 }

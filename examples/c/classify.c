@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200112L /* posix_memalign */
 #include "crnn.h"
+#include "crnn_chunk.h"
 #include "crnn_print.h"
 
 #include <stdint.h>
@@ -156,9 +157,7 @@ int main(int argc, char **argv) {
         /* Push in chunks of `chunk` samples (or random sizes); every window is printed as it completes. */
         size_t at = 0;
         while (at < n) {
-            size_t len = chunk;
-            if (chunk == 0) { rng = rng * 1103515245u + 12345u; len = 1 + (rng >> 8) % 4999; }
-            if (len > n - at) len = n - at;
+            size_t len = crnn_chunk_length(chunk, &rng, 4999, n - at);
             size_t used = 0;
             while (used < len) {
                 size_t took = 0;

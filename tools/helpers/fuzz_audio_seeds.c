@@ -27,21 +27,26 @@ static int write_one(const char *dir, const char *name, int format, int rate, in
     return 1;
 }
 
+/* One seed per container and encoding the host decoder reads; 3.2 s each. */
+static const struct { const char *name; int format, rate, channels; } seeds[] = {
+    {"seed-pcm16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 22050, 1},
+    {"seed-float.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2},
+    {"seed.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 22050, 1},
+    {"seed-24.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2},
+    {"seed.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, 2},
+    {"seed.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 1},
+    {"seed.au", SF_FORMAT_AU | SF_FORMAT_PCM_16, 16000, 1},
+    {"seed-ulaw.au", SF_FORMAT_AU | SF_FORMAT_ULAW, 8000, 1},
+    {"seed.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 22050, 2},
+    {"seed.w64", SF_FORMAT_W64 | SF_FORMAT_PCM_16, 22050, 1},
+    {"seed.caf", SF_FORMAT_CAF | SF_FORMAT_ALAC_16, 22050, 1},
+    {"seed-ima.wav", SF_FORMAT_WAV | SF_FORMAT_IMA_ADPCM, 22050, 1},
+};
+
 int main(int argc, char **argv) {
     if (argc != 2) { fprintf(stderr, "usage: %s OUTDIR\n", argv[0]); return 1; }
-    const char *d = argv[1];
     int n = 0;
-    n += write_one(d, "seed-pcm16.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 22050, 1, 3.2);
-    n += write_one(d, "seed-float.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 44100, 2, 3.2);
-    n += write_one(d, "seed.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_16, 22050, 1, 3.2);
-    n += write_one(d, "seed-24.flac", SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 48000, 2, 3.2);
-    n += write_one(d, "seed.ogg", SF_FORMAT_OGG | SF_FORMAT_VORBIS, 44100, 2, 3.2);
-    n += write_one(d, "seed.mp3", SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III, 44100, 1, 3.2);
-    n += write_one(d, "seed.au", SF_FORMAT_AU | SF_FORMAT_PCM_16, 16000, 1, 3.2);
-    n += write_one(d, "seed-ulaw.au", SF_FORMAT_AU | SF_FORMAT_ULAW, 8000, 1, 3.2);
-    n += write_one(d, "seed.aiff", SF_FORMAT_AIFF | SF_FORMAT_PCM_16, 22050, 2, 3.2);
-    n += write_one(d, "seed.w64", SF_FORMAT_W64 | SF_FORMAT_PCM_16, 22050, 1, 3.2);
-    n += write_one(d, "seed.caf", SF_FORMAT_CAF | SF_FORMAT_ALAC_16, 22050, 1, 3.2);
-    n += write_one(d, "seed-ima.wav", SF_FORMAT_WAV | SF_FORMAT_IMA_ADPCM, 22050, 1, 3.2);
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+        n += write_one(argv[1], seeds[i].name, seeds[i].format, seeds[i].rate, seeds[i].channels, 3.2);
     return n > 0 ? 0 : 2;
 }

@@ -26,7 +26,6 @@ import glob
 import json
 import math
 import os
-import struct
 import sys
 import time
 
@@ -36,7 +35,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from keras_common import build_model, check_versions, fnv1a32  # noqa: E402
+from keras_common import build_model, check_versions, read_feature_file  # noqa: E402
 
 UNITS = {"cnn-gru": 20, "cnn-lstm": 30}
 
@@ -44,51 +43,23 @@ UNITS = {"cnn-gru": 20, "cnn-lstm": 30}
 # ---- the feature file (Sources/Features/FeatureCache.swift, version 1) ----
 
 def read_features(path, verify_checksum=True):
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:8] != b"CRNNFEAT":
-        raise SystemExit(f"{path}: not a CRNNFEAT feature file")
-    version, shard, shards = struct.unpack_from("<III", data, 8)
-    if version != 1:
-        raise SystemExit(f"{path}: feature file version {version}, this script reads 1")
-    if (shard, shards) != (1, 1):
-        raise SystemExit(f"{path}: shard {shard}/{shards}; pass an unsharded file")
-    n_labels, n_tracks, n_segments, frames, coeffs = struct.unpack_from("<5I", data, 84)
-    pos = 104
-
-    def u32():
-        nonlocal pos
-        (v,) = struct.unpack_from("<I", data, pos)
-        pos += 4
-        return v
-
-    def string():
-        nonlocal pos
-        n = u32()
-        s = data[pos:pos + n].decode("utf-8")
-        pos += n
-        return s
-
-    labels = [string() for _ in range(n_labels)]
-    tracks = []
-    for _ in range(n_tracks):
-        tid, rel = string(), string()
-        label, first, count = u32(), u32(), u32()
-        tracks.append({"id": tid, "path": rel, "label": label, "first": first, "count": count})
-    n_values = n_segments * frames * coeffs
-    if pos + 4 * n_values + 4 != len(data):
-        raise SystemExit(f"{path}: size {len(data)} does not match the counts in the header")
-    x = np.frombuffer(data, dtype="<f4", count=n_values, offset=pos).reshape(n_segments, frames, coeffs)
-    pos += 4 * n_values
-    (stored,) = struct.unpack_from("<I", data, pos)
-    if verify_checksum and fnv1a32(data[:pos]) != stored:
-        raise SystemExit(f"{path}: checksum mismatch")
+    """keras_common.read_feature_file (all checks) as this script uses it: an unsharded file, tracks keyed by id."""
+    try:
+        f = read_feature_file(path, verify=verify_checksum)
+    except ValueError as e:
+        raise SystemExit(str(e))
+    if f["shard"] != (1, 1):
+        raise SystemExit(f"{path}: shard {f['shard'][0]}/{f['shard'][1]}; pass an unsharded file")
+    labels, x = f["labels"], f["values"]
+    tracks = [{"id": t["track_id"], "path": t["path"], "label": t["label"], "first": t["first"], "count": t["count"]}
+              for t in f["tracks"]]
+    n_segments = x.shape[0]
     seg_label = np.zeros(n_segments, np.int32)
     seg_track = np.zeros(n_segments, np.int32)
     for i, t in enumerate(tracks):
         seg_label[t["first"]:t["first"] + t["count"]] = t["label"]
         seg_track[t["first"]:t["first"] + t["count"]] = i
-    return labels, tracks, x.copy(), seg_label, seg_track
+    return labels, tracks, x, seg_label, seg_track
 
 
 # ---- one fold ----
