@@ -25,7 +25,8 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
-    /// The n = 2048 tables of FixedFFTV2Tables2048.swift are FixedRealFFTV2's own construction, value for value.
+    /// The n = 2048 tables of FixedFFTV2Tables2048.swift are FixedRealFFTV2's own construction, value for value,
+    /// and its log table `makeLog2Table`'s.
     /// `CRNN_WRITE_GENERATED=1 swift test --filter testGeneratedTablesEqualTheConstruction` rewrites the file.
     func testGeneratedTablesEqualTheConstruction() throws {
         let built = FixedRealFFTV2(n: 2048, generatedTables: false)
@@ -42,10 +43,12 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
             // .data.rel.ro there) instead of 14 KB built in RAM at init. Stage twiddles: cos, sin of 2 pi j r / L for
             // L = 1024, 256, 64, 16, j < L/4, r = 1, 2, 3 (Q1.30, clamped to +-(2^30 - 1)); split twiddles: cos, sin
             // of 2 pi k / 2048, k = 0...512; positions: bin k's complex slot after the transform, k = 0...1024.
+            // Also the frame step's log table (any n): log2(1 + i / 128) as Q20, i = 0...128 (`makeLog2Table`).
 
             """ + line("fftV2StageTwiddles2048", "Int32", built.stageTwiddles)
                 + line("fftV2SplitTwiddles2048", "Int32", built.splitTwiddles)
                 + line("fftV2Positions2048", "UInt16", built.position)
+                + line("log2TableQ20", "Int32", makeLog2Table())
             let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("Sources/CRNNRuntime/Frontend/FixedFFTV2Tables2048.swift")
             try text.write(to: path, atomically: true, encoding: .utf8)
@@ -55,6 +58,7 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         XCTAssertEqual(built.stageTwiddles, fftV2StageTwiddles2048)
         XCTAssertEqual(built.splitTwiddles, fftV2SplitTwiddles2048)
         XCTAssertEqual(built.position, fftV2Positions2048)
+        XCTAssertEqual(makeLog2Table(), log2TableQ20)
     }
 
     func testDigitReversalIsAPermutation() {

@@ -20,7 +20,7 @@ struct FrameLogMelTables: Sendable {
 
     init(nFFT: Int, bandFirst: [UInt16], bandCount: [UInt16], aminExponent: Int32, refExponent: Int32) {
         fft = FixedRealFFTV2(n: nFFT)
-        log2Table = makeLog2Table()
+        log2Table = log2TableQ20  // generated (FixedFFTV2Tables2048.swift): read-only memory, equal to makeLog2Table()
         aminQ7 = aminExponent &* 1280
         refQ7 = max(refExponent, aminExponent) &* 1280
     }

@@ -147,9 +147,7 @@ public struct ArenaPlan {
         unplannedBytes = total
         tensorOffsets = tOff; scratchOffsets = sOff; self.scratchSizes = scratchSizes; softmaxScratchOffset = smOff
         preparedOffsets = pOff; self.preparedSizes = preparedSizes
-        bands = ConvBandPlan(chains: chains,
-                             chainStarting: (0..<nO).map { i in chainOf[i] >= 0 && chains[chainOf[i]].first == i ? chainOf[i] : -1 },
-                             chainMember: chainOf, bandedTensor: (0..<nT).map { ringBytes[storage[$0]] >= 0 })
+        bands = ConvBandPlan(chains: chains, bandedTensor: (0..<nT).map { ringBytes[storage[$0]] >= 0 })
     }
 
 }

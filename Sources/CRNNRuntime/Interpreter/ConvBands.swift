@@ -41,12 +41,22 @@ struct ConvBandChain {
     let stages: [ConvBandStage]
 }
 
-/// A plan's chains: per operator the chain it starts (-1: none) and the chain it belongs to (-1: none); per
-/// tensor whether its buffer is a ring of rows rather than the whole tensor.
+/// A plan's chains, and per tensor whether its buffer is a ring of rows rather than the whole tensor.
 struct ConvBandPlan {
     let chains: [ConvBandChain]
-    let chainStarting: [Int], chainMember: [Int]
     let bandedTensor: [Bool]
+
+    /// The chain that starts at operator `i`, or -1 (a few chains at most: a scan, and no table in RAM).
+    func chain(startingAt i: Int) -> Int {
+        for k in 0..<chains.count where chains[k].first == i { return k }
+        return -1
+    }
+
+    /// Whether operator `i` belongs to a chain.
+    func inChain(_ i: Int) -> Bool {
+        for c in chains where c.first <= i && i <= c.last { return true }
+        return false
+    }
 }
 
 /// The chains of `model` given the planner's in-place storage (`storage[t]`: the tensor whose buffer t uses) and
@@ -106,11 +116,8 @@ struct ConvBandRunner {
     let weights: UnsafeBufferPointer<Int8>, requant: ChannelRequant, prepared: UnsafeRawBufferPointer
     let output: UnsafeMutableBufferPointer<Int8>, outputRing: Int
     let scratch: UnsafeMutableRawBufferPointer
-    /// The stage's in-place affines (operator indices), run on each output row; their kernel parameters for one
-    /// row and their lookup tables (empty in low-RAM builds: then the operator's arithmetic path runs).
+    /// The stage's in-place affines (operator indices), run on each output row.
     let affines: [Int]
-    let affineParams: [AffineS8Params]
-    let affineTables: [UnsafeBufferPointer<Int8>]
 
     init(_ it: Interpreter, _ c: ConvBandChain, _ s: Int) {
         let st = c.stages[s], o = it.model.op(st.op)
@@ -126,8 +133,6 @@ struct ConvBandRunner {
         prepared = UnsafeRawBufferPointer(it.prepared(st.op))
         scratch = it.scratch(st.op)
         affines = st.affines
-        affineParams = st.affines.map { AffineOp.params(it.model, it.model.op($0), positions: st.params.outputWidth) }
-        affineTables = st.affines.map { UnsafeBufferPointer(it.prepared($0).bindMemory(to: Int8.self)) }
     }
 }
 
@@ -159,13 +164,6 @@ extension Interpreter {
         if r.affines.isEmpty { return }
         let rowBytes = r.p.outputWidth * r.p.outputChannels
         let row = r.output.baseAddress! + (oy % r.outputRing) * rowBytes
-        for j in 0..<r.affines.count {
-            if r.affineTables[j].count > 0 {
-                let data = UnsafeMutableBufferPointer(start: row, count: rowBytes)
-                affineS8Lookup(r.affineParams[j], input: UnsafeBufferPointer(data), table: r.affineTables[j], output: data)
-            } else {
-                AffineOp.evalPositions(self, r.affines[j], data: row, positions: r.p.outputWidth)
-            }
-        }
+        for a in r.affines { AffineOp.evalPositions(self, a, data: row, positions: r.p.outputWidth) }
     }
 }

@@ -151,11 +151,11 @@ public final class Interpreter {
     /// Runs operators `from ..< operatorCount` on what is in the arena (a conv band chain as one step). No
     /// allocation. `start` must not fall inside a chain.
     package func invoke(from start: Int = 0) {
-        precondition(start == 0 || start >= model.operatorCount || plan.bands.chainMember[start] < 0
-                     || plan.bands.chainStarting[start] >= 0, "cannot start inside a conv band chain")
+        precondition(start == 0 || start >= model.operatorCount || !plan.bands.inChain(start)
+                     || plan.bands.chain(startingAt: start) >= 0, "cannot start inside a conv band chain")
         var i = start
         while i < model.operatorCount {
-            let c = plan.bands.chainStarting[i]
+            let c = plan.bands.chain(startingAt: i)
             if c >= 0 {
                 runBands(c)
                 i = plan.bands.chains[c].last + 1
@@ -202,7 +202,7 @@ public final class Interpreter {
     static func convParams(_ model: ModelFile, _ o: OperatorInfo) -> Conv2dS8Params { Conv2dOp.params(model, o) }
 
     func runOperator(_ i: Int) {
-        precondition(plan.bands.chainMember[i] < 0, "a conv band chain runs as one step (invoke)")
+        precondition(!plan.bands.inChain(i), "a conv band chain runs as one step (invoke)")
         model.op(i).opcode.kernel.eval(self, i)
     }
 }
