@@ -27,7 +27,7 @@ public struct ArenaPlan {
     }
 
     /// `bandConvs`: run conv chains in row bands (Interpreter/ConvBands.swift) or every conv over whole tensors;
-    /// the default is the build's (`convBandsByDefault`). The tests compare both plans bit for bit.
+    /// the default is `convBandsByDefault` (bands). The tests compare both plans bit for bit.
     init(model: ModelFile, keepAllActivations: Bool, bandConvs: Bool) {
         let nT = model.tensorCount, nO = model.operatorCount
         // Buffers: tensors (first def, last use), then scratch per operator, then softmax scratch.

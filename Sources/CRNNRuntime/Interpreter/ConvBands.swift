@@ -14,17 +14,15 @@
 // A chain: conv2d, then any in-place affines on its output, then a conv2d that is the only reader of that
 // output, and so on; every conv on the fast path with its pooled-maximum shortcut exact (the planner checks what
 // the prepare step will record). The last conv writes its whole output tensor. Every buffer a chain touches
-// lives for the whole chain (ArenaPlan), since its operators run interleaved. Low-RAM builds plan bands by
-// default (`convBandsByDefault`); `Interpreter(model:bandConvs:)` picks either plan in any build.
+// lives for the whole chain (ArenaPlan), since its operators run interleaved. Every build plans bands by default
+// (`convBandsByDefault`); `Interpreter(model:bandConvs:)` picks either plan.
 
-#if CRNN_LOW_RAM
-/// Builds for the least RAM (`-D CRNN_LOW_RAM`: the Cortex-M image and C library) plan conv bands by default.
+/// Every build plans conv bands by default: one plan on every target (the tests run the Cortex-M's), and the
+/// arena stays within the speed issue's bound (host x86-64: 70,176 bytes with the batch norms' lookup tables;
+/// whole tensors would take 87,280). They cost ~6 % of the network's time on x86-64 (tools/runtime_bench.sh:
+/// 0.44 vs 0.42 ms for the paper cnn-gru; not call overhead: 87 empty row calls take 0.006 ms);
+/// `Interpreter(model:bandConvs: false)` runs whole tensors.
 let convBandsByDefault = true
-#else
-/// Other builds run whole tensors by default: bands cost ~6 % of the network's time on x86-64 (0.444 vs
-/// 0.418 ms for the paper cnn-gru, tools/runtime_bench.sh) for arena bytes a desktop or a Pi does not miss.
-let convBandsByDefault = false
-#endif
 
 /// One conv of a chain, with the in-place affines that run on each of its output rows.
 struct ConvBandStage {
@@ -141,29 +139,31 @@ extension Interpreter {
     /// no recursion (the Cortex-M stack): each step makes the next row of the last stage whose next row has its
     /// inputs; a stage below it runs only when the stage above needs its next row.
     func runBands(_ k: Int) {
-        let n = bandRunners[k].count
-        for s in 0..<n { bandProduced[s] = 0 }
-        let rows = bandRunners[k][n - 1].p.outputHeight
-        while bandProduced[n - 1] < rows {
-            var s = n - 1
-            while s > 0 && bandProduced[s - 1]
-                    < conv2dS8FastInputRows(bandRunners[k][s].p, outputRow: bandProduced[s]).upperBound {
-                s -= 1
+        bandRunners[k].withUnsafeBufferPointer { runners in
+            let n = runners.count
+            for s in 0..<n { bandProduced[s] = 0 }
+            let rows = runners[n - 1].p.outputHeight
+            while bandProduced[n - 1] < rows {
+                var s = n - 1
+                while s > 0 && bandProduced[s - 1]
+                        < conv2dS8FastInputRows(runners[s].p, outputRow: bandProduced[s]).upperBound {
+                    s -= 1
+                }
+                produceBandRow(runners.baseAddress! + s, row: bandProduced[s])
+                bandProduced[s] += 1
             }
-            produceBandRow(k, s, row: bandProduced[s])
-            bandProduced[s] += 1
         }
     }
 
-    /// Output row `oy` of stage `s` of chain `k`: the conv's row, then its affines on that row in place.
-    private func produceBandRow(_ k: Int, _ s: Int, row oy: Int) {
-        let r = bandRunners[k][s]
-        conv2dS8FastRunRows(r.p, rows: oy..<(oy + 1), input: r.input, inputRing: r.inputRing, weights: r.weights,
-                            requant: r.requant, prepared: r.prepared, output: r.output, outputRing: r.outputRing,
-                            scratch: r.scratch)
-        if r.affines.isEmpty { return }
-        let rowBytes = r.p.outputWidth * r.p.outputChannels
-        let row = r.output.baseAddress! + (oy % r.outputRing) * rowBytes
-        for a in r.affines { AffineOp.evalPositions(self, a, data: row, positions: r.p.outputWidth) }
+    /// Output row `oy` of one stage: the conv's row, then its affines on that row in place.
+    private func produceBandRow(_ r: UnsafePointer<ConvBandRunner>, row oy: Int) {
+        conv2dS8FastRunRows(r.pointee.p, rows: oy..<(oy + 1), input: r.pointee.input, inputRing: r.pointee.inputRing,
+                            weights: r.pointee.weights, requant: r.pointee.requant, prepared: r.pointee.prepared,
+                            output: r.pointee.output, outputRing: r.pointee.outputRing, scratch: r.pointee.scratch)
+        let affines = r.pointee.affines
+        if affines.isEmpty { return }
+        let width = r.pointee.p.outputWidth
+        let row = r.pointee.output.baseAddress! + (oy % r.pointee.outputRing) * width * r.pointee.p.outputChannels
+        for a in affines { AffineOp.evalPositions(self, a, data: row, positions: width) }
     }
 }

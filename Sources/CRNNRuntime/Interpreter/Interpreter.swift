@@ -34,7 +34,7 @@ public final class Interpreter {
     }
 
     /// With `bandConvs` true, conv chains run in row bands (Interpreter/ConvBands.swift: less arena, same bits);
-    /// false: every conv over whole tensors. `init(model:)` takes the build's default (`convBandsByDefault`).
+    /// false: every conv over whole tensors. `init(model:)` takes the default (`convBandsByDefault`: bands).
     package convenience init(model: ModelFile, bandConvs: Bool) throws(ModelError) {
         let plan = ArenaPlan(model: model, keepAllActivations: false, bandConvs: bandConvs)
         let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.arenaBytes, 16), alignment: 16)
