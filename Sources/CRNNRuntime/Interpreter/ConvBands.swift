@@ -9,7 +9,7 @@
 // every input row that row's band reads; rows are made once each, in order, and a ring of band-height rows
 // still holds every row the band needs (the band's last row is the newest one made). Each value is computed by
 // the same micro-kernel over the same band as in the whole-tensor run, so the bits are identical; the tests
-// compare both plans (InterpreterTests) and the regression fixtures run on the banded plan.
+// compare both plans (ConvBandTests) and the regression fixtures run on the banded plan.
 //
 // A chain: conv2d, then any in-place affines on its output, then a conv2d that is the only reader of that
 // output, and so on; every conv on the fast path with its pooled-maximum shortcut exact (the planner checks what
@@ -19,8 +19,8 @@
 
 /// Every build plans conv bands by default: one plan on every target (the tests run the Cortex-M's), and the
 /// arena stays within the speed issue's bound (host x86-64: 70,176 bytes with the batch norms' lookup tables;
-/// whole tensors would take 87,280). They cost ~6 % of the network's time on x86-64 (tools/runtime_bench.sh:
-/// 0.44 vs 0.42 ms for the paper cnn-gru; not call overhead: 87 empty row calls take 0.006 ms);
+/// whole tensors would take 87,280). They cost ~5 % of the network's time on x86-64 (tools/runtime_bench.sh:
+/// 0.444 vs 0.421 ms for the paper cnn-gru; not call overhead: 87 empty row calls take 0.006 ms);
 /// `Interpreter(model:bandConvs: false)` runs whole tensors.
 let convBandsByDefault = true
 

@@ -151,8 +151,8 @@ public final class Interpreter {
     /// Runs operators `from ..< operatorCount` on what is in the arena (a conv band chain as one step). No
     /// allocation. `start` must not fall inside a chain.
     package func invoke(from start: Int = 0) {
-        precondition(start == 0 || start >= model.operatorCount || !plan.bands.inChain(start)
-                     || plan.bands.chain(startingAt: start) >= 0, "cannot start inside a conv band chain")
+        precondition(!plan.bands.inChain(start) || plan.bands.chain(startingAt: start) >= 0,
+                     "cannot start inside a conv band chain")
         var i = start
         while i < model.operatorCount {
             let c = plan.bands.chain(startingAt: i)

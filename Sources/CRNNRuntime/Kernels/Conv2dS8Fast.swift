@@ -282,7 +282,8 @@ func conv2dS8FastRun<MK: Conv2dMicroKernel>(
                         scratch: scratch, kernel: MK.self)
 }
 
-/// Whether the prepare step found the pooled-maximum shortcut exact for every channel (its status word).
+/// Whether the prepare step found the pooled-maximum shortcut exact for every channel (its status word;
+/// `conv2dS8FastRunRows` checks the same word with the layout it computes anyway).
 func conv2dS8FastPreparedIsExact<MK: Conv2dMicroKernel>(_ p: Conv2dS8Params, _ prepared: UnsafeRawBufferPointer,
                                                         _: MK.Type) -> Bool {
     let layout = Conv2dFastLayout(p, MK.self)
@@ -316,7 +317,9 @@ func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
     let kh = p.kernelHeight, kw = p.kernelWidth, ph = p.poolHeight, pw = p.poolWidth
     let layout = Conv2dFastLayout(p, MK.self)
     let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
-    precondition(conv2dS8FastPreparedIsExact(p, prepared, MK.self) && scratch.count >= layout.run
+    precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared
+                 && prepared.load(fromByteOffset: layout.packedBytes &+ layout.biasBytes, as: Int32.self) == 1
+                 && scratch.count >= layout.run
                  && inputRing >= 1 && inputRing <= H && input.count >= inputRing * W * C
                  && outputRing >= 1 && outputRing <= gy.output && output.count >= outputRing * gx.output * K
                  && requant.multipliers.count >= K && requant.shifts.count >= K
