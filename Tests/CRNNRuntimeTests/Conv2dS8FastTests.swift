@@ -6,6 +6,8 @@ import XCTest
 /// The scratch is filled with garbage first, so nothing relies on a zeroed arena.
 final class Conv2dS8FastTests: XCTestCase {
     var fastPathCount = 0
+    /// Variant runs whose vector requantization epilogue applied (status word 1 of the prepared buffer).
+    var vectorEpilogueCount = 0
     struct Case {
         var p: Conv2dS8Params
         var x: [Int8], w: [Int8], b: [Int32], m: [Int32], s: [Int32]
@@ -41,6 +43,8 @@ final class Conv2dS8FastTests: XCTestCase {
             for i in 0..<scratch.count { scratch[i] = garbage &+ UInt8(truncatingIfNeeded: i &* 3) }
             return runRequantKernel(c.x, c.w, c.b, c.m, c.s, count: c.p.outputCount, fill: 77) { xp, wp, bp, rq, op in
                 conv2dS8FastPrepare(c.p, weights: wp, bias: bp, requant: rq, prepared: prepared, kernel: MK.self)
+                if prepared.load(fromByteOffset: layout.statusOffset, as: Int32.self) == 1
+                    && prepared.load(fromByteOffset: layout.statusOffset + 4, as: Int32.self) == 1 { vectorEpilogueCount += 1 }
                 conv2dS8FastRun(c.p, input: xp, weights: wp, bias: bp, requant: rq,
                                 prepared: UnsafeRawBufferPointer(prepared), output: op, scratch: scratch, kernel: MK.self)
             }
@@ -139,6 +143,24 @@ final class Conv2dS8FastTests: XCTestCase {
         XCTAssertGreaterThan(fastPathCount, 150)  // 194 of 400 with this seed; the others test the fallbacks
     }
 
+    /// Layers whose scales the vector requantization epilogues take (shifts -12...-4 for every channel, as in the
+    /// shipped models): random shapes against the reference; on x86-64 most of them run the SSE2 epilogue.
+    func testVectorEpilogueLayers() {
+        var rng = SplitMix64(seed: 1207)
+        vectorEpilogueCount = 0
+        for n in 0..<150 {
+            let cin = [1, 1, 2, 3, 8, 16, 32][rng.int(0, 6)], kh = [1, 3, 3, 5][rng.int(0, 3)]
+            var c = randomCase(&rng, h: rng.int(1, 12), w: rng.int(1, 12), cin: cin, cout: 16 * rng.int(1, 3),
+                               kh: kh, kw: kh, ph: rng.int(1, 4), pw: rng.int(1, 4), extreme: n % 6 == 0)
+            c.s = c.s.map { max($0, Int32(rng.int(-12, -4))) }
+            c.b = c.b.map { $0 / 1024 }  // biases below 2^21 (the random ones reach 2^30: bound * m >= 2^53)
+            check(c, "epilogue case \(n)")
+        }
+        #if arch(x86_64)
+        XCTAssertGreaterThan(vectorEpilogueCount, 100)
+        #endif
+    }
+
     func testEdgeSizesAndPools() {
         var rng = SplitMix64(seed: 7)
         fastPathCount = 0
@@ -222,8 +244,9 @@ final class Conv2dS8FastTests: XCTestCase {
         XCTAssertEqual(portable.prepared, 9216 + 128 + 16)
         XCTAssertEqual(portable.run, 2240 + 512 + 48)
         #if arch(x86_64)
-        let sse2 = Conv2dFastLayout(p, Conv2dMicroKernelSSE2.self)  // Int16 pairs: 3 rows x 48 pairs x 32 x 4 bytes
-        XCTAssertEqual(sse2.prepared, 18432 + 128 + 16)
+        // Int16 pairs: 3 rows x 48 pairs x 32 x 4 bytes; the SSE2 epilogue's 32 Doubles
+        let sse2 = Conv2dFastLayout(p, Conv2dMicroKernelSSE2.self)
+        XCTAssertEqual(sse2.prepared, 18432 + 128 + 16 + 256)
         XCTAssertEqual(sse2.run, 4480 + 16 + 512 + 48)
         #endif
         #if arch(arm64)

@@ -47,24 +47,30 @@ func conv2dS8FastSupports(_ p: Conv2dS8Params) -> Bool {
 
 /// Byte layout of the fast kernel's two buffers for micro-kernel `MK`, each part 16-byte aligned.
 /// Prepared (constant per model, written once by `conv2dS8FastPrepare`): packed weights (`MK.packedWeightBytes`);
-/// adjusted bias [Cout] Int32; a status word (1: the fast path applies).
+/// adjusted bias [Cout] Int32; status words (0: 1 when the fast path applies, 1: 1 when the micro-kernel's vector
+/// epilogue applies); the epilogue's per-channel constants (`MK.Epilogue.preparedBytes`, 0 for the scalar one).
 /// Run scratch (per call): padded input band [(poolHeight + kh - 1) x (W + kw - 1) x Cin] of `MK.bandElementBytes`
 /// each, plus 16 bytes a micro-kernel may read (never use) past its end; running pool maximum [outputWidth x Cout]
 /// Int32; per input column x, the offset (x's pooled column) * Cout into it, Int32.
 struct Conv2dFastLayout {
-    let packedBytes: Int, biasBytes: Int, statusBytes: Int, paddedBytes: Int, bestBytes: Int, columnBytes: Int
+    let packedBytes: Int, biasBytes: Int, statusBytes: Int, epilogueBytes: Int
+    let paddedBytes: Int, bestBytes: Int, columnBytes: Int
     let bandElements: Int
     init<MK: Conv2dMicroKernel>(_ p: Conv2dS8Params, _: MK.Type) {
         packedBytes = align16(MK.packedWeightBytes(p))
         biasBytes = align16(p.outputChannels &* 4)
         statusBytes = 16
+        epilogueBytes = align16(MK.Epilogue.preparedBytes(channels: p.outputChannels))
         bandElements = (p.poolHeight &+ p.kernelHeight &- 1) &* (p.inputWidth &+ p.kernelWidth &- 1) &* p.inputChannels
         paddedBytes = align16(bandElements &* MK.bandElementBytes) &+ MK.bandSlackBytes
         bestBytes = align16(p.outputWidth &* p.outputChannels &* 4)
         columnBytes = align16(p.inputWidth &* 4)
     }
     init(_ p: Conv2dS8Params) { self.init(p, Conv2dSelectedMicroKernel.self) }
-    var prepared: Int { packedBytes &+ biasBytes &+ statusBytes }
+    var prepared: Int { packedBytes &+ biasBytes &+ statusBytes &+ epilogueBytes }
+    /// Offsets in the prepared buffer of the status words and the epilogue's constants.
+    var statusOffset: Int { packedBytes &+ biasBytes }
+    var epilogueOffset: Int { packedBytes &+ biasBytes &+ statusBytes }
     var run: Int { paddedBytes &+ bestBytes &+ columnBytes }
 }
 
@@ -82,6 +88,8 @@ struct Conv2dRowGeometry {
 /// (wrapping Int32; the true value fits) and fold it into the pool maximum:
 ///     best[column[x] + c] = max(best[column[x] + c], acc[c])   for c in 0..<16 (what `poolMax` does).
 protocol Conv2dMicroKernel {
+    /// The requantization epilogue this variant's CPU family runs (default: the scalar `requantizeRow`).
+    associatedtype Epilogue: Conv2dRequantEpilogue = Conv2dEpilogueScalar
     /// 1: the band holds the int8 input; 2: the band holds it sign-extended to Int16 (for `pmaddwd`/`smlal`).
     static var bandElementBytes: Int { get }
     /// Bytes after the band the micro-kernel may read (never use: they meet zero weights); zeroed per call.
@@ -141,7 +149,8 @@ func conv2dPackTapGroups<E: FixedWidthInteger & SignedInteger>(_ p: Conv2dS8Para
 
 /// Bytes of the prepared (per-model constant) buffer of `conv2dS8FastPrepare` / `conv2dS8FastRun`; 0 when
 /// `conv2dS8FastSupports(p)` is false. Depends on the selected micro-kernel. Example: 3x3, 32 -> 32 channels:
-/// portable 9216 + 128 + 16 = 9360 bytes; SSE2/AVX2/NEON (Int16 weights) 18432 + 128 + 16 = 18576 bytes.
+/// portable 9216 + 128 + 16 = 9360 bytes; NEON (Int16 weights) 18432 + 128 + 16 = 18576 bytes; SSE2/AVX2 (Int16
+/// weights and the epilogue's 32 Doubles) 18432 + 128 + 16 + 256 = 18832 bytes.
 func conv2dS8FastPreparedSize(_ p: Conv2dS8Params) -> Int {
     conv2dS8FastSupports(p) ? Conv2dFastLayout(p).prepared : 0
 }
@@ -217,12 +226,23 @@ func conv2dS8FastPrepare<MK: Conv2dMicroKernel>(
     let base = prepared.baseAddress!
     MK.pack(p, weights: weights.baseAddress!, packed: base)
     let adjBias = (base + layout.packedBytes).assumingMemoryBound(to: Int32.self)
-    let status = (base + (layout.packedBytes &+ layout.biasBytes)).assumingMemoryBound(to: Int32.self)
+    let status = (base + layout.statusOffset).assumingMemoryBound(to: Int32.self)
     let wts = weights.baseAddress!, zi = p.inputZeroPoint
     for co in 0..<K {
         adjBias[co] = bias[co] &- zi &* conv2dFastWeightSums(wts + co &* taps, taps).sum
     }
     status[0] = conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant) ? 1 : 0
+    // The vector epilogue's exactness needs a bound on every accumulator the run can make: the adjusted bias plus
+    // 128 * sum |w| (the band holds raw int8 values, |x| <= 128), capped at 2^31 (an Int32 accumulator).
+    var bounds = [Int64](repeating: 0, count: MK.Epilogue.preparedBytes(channels: K) > 0 ? K : 0)
+    for co in 0..<bounds.count {
+        let b = Int64(adjBias[co]), sumAbs = Int64(conv2dFastWeightSums(wts + co &* taps, taps).sumAbs)
+        bounds[co] = min((b < 0 ? -b : b) &+ 128 &* sumAbs, Int64(1) << 31)
+    }
+    status[1] = bounds.withUnsafeBufferPointer {
+        MK.Epilogue.prepare(requant: requant, channels: K, accumulatorBounds: $0,
+                            into: base + layout.epilogueOffset) ? 1 : 0
+    }
 }
 
 /// Whether the pooled-maximum shortcut is exact for every output channel (file comment, point 2): the status
@@ -288,7 +308,7 @@ func conv2dS8FastPreparedIsExact<MK: Conv2dMicroKernel>(_ p: Conv2dS8Params, _ p
                                                         _: MK.Type) -> Bool {
     let layout = Conv2dFastLayout(p, MK.self)
     precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared)
-    return prepared.load(fromByteOffset: layout.packedBytes &+ layout.biasBytes, as: Int32.self) == 1
+    return prepared.load(fromByteOffset: layout.statusOffset, as: Int32.self) == 1
 }
 
 /// `conv2dS8FastRunRows` with the selected micro-kernel.
@@ -318,7 +338,7 @@ func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
     let layout = Conv2dFastLayout(p, MK.self)
     let gy = samePoolGeometry(length: H, pool: ph), gx = samePoolGeometry(length: W, pool: pw)
     precondition(conv2dS8FastSupports(p) && prepared.count >= layout.prepared
-                 && prepared.load(fromByteOffset: layout.packedBytes &+ layout.biasBytes, as: Int32.self) == 1
+                 && prepared.load(fromByteOffset: layout.statusOffset, as: Int32.self) == 1
                  && scratch.count >= layout.run
                  && inputRing >= 1 && inputRing <= H && input.count >= inputRing * W * C
                  && outputRing >= 1 && outputRing <= gy.output && output.count >= outputRing * gx.output * K
@@ -348,6 +368,9 @@ func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
                               bandRowStride: paddedRow)
     let packed = layout.packedBytes == 0 ? UnsafeRawPointer(weights.baseAddress!) : UnsafeRawPointer(pbase)  // 0: read in place
     let outW = gx.output
+    let vectorEpilogue = prepared.load(fromByteOffset: layout.statusOffset &+ 4, as: Int32.self) == 1
+        && p.activationMin <= p.activationMax  // (a model file always has min <= max)
+    let epilogueConstants = UnsafeRawPointer(pbase + layout.epilogueOffset)
     for oy in rows {
         var b = 0
         while b < outW &* K { best[b] = Int32.min; b &+= 1 }
@@ -375,9 +398,14 @@ func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
         }
         // Epilogue: one requantization per pooled output (monotonicity, see the file comment).
         let o = out + (oy % outputRing) &* outW &* K
-        let mults = requant.multipliers.baseAddress!, shifts = requant.shifts.baseAddress!
-        for ox in 0..<outW {
-            requantizeRow(best + ox &* K, mults, shifts, K, zo, p.activationMin, p.activationMax, o + ox &* K)
+        if vectorEpilogue {
+            MK.Epilogue.run(best, count: outW &* K, channels: K, constants: epilogueConstants, zo: zo,
+                            lo: p.activationMin, hi: p.activationMax, out: o)
+        } else {
+            let mults = requant.multipliers.baseAddress!, shifts = requant.shifts.baseAddress!
+            for ox in 0..<outW {
+                requantizeRow(best + ox &* K, mults, shifts, K, zo, p.activationMin, p.activationMax, o + ox &* K)
+            }
         }
     }
 }
@@ -436,3 +464,31 @@ func poolMax(_ best: UnsafeMutablePointer<Int32>, _ offset: Int32, _ acc: SIMD16
     ptr.storeBytes(of: r, as: SIMD16<Int32>.self)
 }
 
+
+/// The requantization epilogue of the fast convolution: `out[i] = requantizeS8(best[i], m[c], s[c], zo, lo, hi)` for
+/// the pooled maxima of one output row (`count` values, channel c = i mod `channels`). A vector variant may apply
+/// only to some layers: `prepare` (once per model) writes its per-channel constants and says whether it gives the
+/// reference's bits for every accumulator within the bounds; where it does not, the driver runs `requantizeRow`.
+protocol Conv2dRequantEpilogue {
+    /// Bytes of per-channel constants for `channels` output channels (0: no vector epilogue).
+    static func preparedBytes(channels: Int) -> Int
+    /// Writes the constants into `into` (16-byte aligned); returns whether `run` is exact for every accumulator
+    /// `acc` of channel c with |acc| <= `accumulatorBounds[c]`, given that z_out &+ the requantized value does not
+    /// wrap there (the fast path's pooled-maximum check).
+    static func prepare(requant: ChannelRequant, channels: Int, accumulatorBounds: UnsafeBufferPointer<Int64>,
+                        into: UnsafeMutableRawPointer) -> Bool
+    /// The epilogue of one pooled row (`count` a multiple of `channels`, `channels` a multiple of 16, lo <= hi).
+    static func run(_ best: UnsafePointer<Int32>, count: Int, channels: Int, constants: UnsafeRawPointer,
+                    zo: Int32, lo: Int32, hi: Int32, out: UnsafeMutablePointer<Int8>)
+}
+
+/// No vector epilogue: the driver runs the scalar `requantizeRow` (the reference requantization).
+enum Conv2dEpilogueScalar: Conv2dRequantEpilogue {
+    static func preparedBytes(channels: Int) -> Int { 0 }
+    static func prepare(requant: ChannelRequant, channels: Int, accumulatorBounds: UnsafeBufferPointer<Int64>,
+                        into: UnsafeMutableRawPointer) -> Bool { false }
+    static func run(_ best: UnsafePointer<Int32>, count: Int, channels: Int, constants: UnsafeRawPointer,
+                    zo: Int32, lo: Int32, hi: Int32, out: UnsafeMutablePointer<Int8>) {
+        preconditionFailure("the scalar epilogue has no vector path")
+    }
+}

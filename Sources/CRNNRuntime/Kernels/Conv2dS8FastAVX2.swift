@@ -9,6 +9,8 @@
 import _Builtin_intrinsics.intel
 
 enum Conv2dMicroKernelAVX2: Conv2dMicroKernel {
+    typealias Epilogue = Conv2dEpilogueSSE2  // exact double-precision requantization (its file)
+
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 2 }  // the SSE2 variant's layout
