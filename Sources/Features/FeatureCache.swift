@@ -34,14 +34,7 @@ public struct AugmentedTrack: Equatable, Sendable {
     /// Global segment index (after the clean segments) and count.
     public var firstSegment: Int
     public var segmentCount: Int
-    public init(source: Int, condition: String, trackID: String, label: Int, firstSegment: Int, segmentCount: Int) {
-        self.source = source
-        self.condition = condition
-        self.trackID = trackID
-        self.label = label
-        self.firstSegment = firstSegment
-        self.segmentCount = segmentCount
-    }
+    // Made by FeatureCache only (appendAugmented, the reader), with the memberwise initialiser Swift synthesises.
 }
 
 /// MFCC features of a whole dataset, as extracted once by `crnn-train features` and read back by training.

@@ -48,8 +48,8 @@ public final class GRU: RecurrentLayer, Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let u = units, g = 3 * u
-        var dhp = [Float](repeating: 0, count: n * g)
-        return backwardThroughTime(dy) { step, dh, dhPrev, dxp in
+        // dhp: the step's gradient of hp (N,3U); dh_{t-1} = dh * z here, + dhp @ U^T in backwardThroughTime (beta 1).
+        return backwardThroughTime(dy, recurrentBeta: 1) { step, dh, dhPrev, dxp, dhp in
             for row in 0..<n {
                 let xo = (row * t + step) * g, ho = row * g
                 for j in 0..<u {
@@ -64,8 +64,7 @@ public final class GRU: RecurrentLayer, Layer {
                     dhPrev[row * u + j] = dht * z
                 }
             }
-            // recurrent_kernel grad += h_{t-1}^T @ dhp; recurrent bias += sums; dh_{t-1} += dhp @ U^T.
-            recurrentStepBackward(hs, step: step, n: n, u: u, g: g, dhp, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 1)
+            // recurrent bias += sums of dhp (recurrent_kernel grad += h_{t-1}^T @ dhp follows in backwardThroughTime).
             for row in 0..<n { for j in 0..<g { bias.grad[g + j] += dhp[row * g + j] } }
         }
     }

@@ -49,10 +49,9 @@ public final class LSTM: RecurrentLayer, Layer {
 
     public func backward(_ dy: Tensor) -> Tensor {
         let u = units, g = 4 * u
-        var da = [Float](repeating: 0, count: n * g)
         var dc = [Float](repeating: 0, count: n * u)
-        // dxp: dL/da per step, (N,T,4U).
-        return backwardThroughTime(dy) { step, dh, dhPrev, dxp in
+        // dxp: dL/da per step, (N,T,4U); da: the step's (N,4U), whose @ U^T is all of dh_{t-1} (beta 0).
+        return backwardThroughTime(dy, recurrentBeta: 0) { step, dh, _, dxp, da in
             for row in 0..<n {
                 let go = (step * n + row) * g, ao = row * g
                 for j in 0..<u {
@@ -69,7 +68,6 @@ public final class LSTM: RecurrentLayer, Layer {
                     for q in 0..<4 { dxp[(row * t + step) * g + q * u + j] = da[ao + q * u + j] }
                 }
             }
-            recurrentStepBackward(hs, step: step, n: n, u: u, g: g, da, recurrentKernel: recurrentKernel, dhPrev: &dhPrev, beta: 0)
         }
     }
 }

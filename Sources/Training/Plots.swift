@@ -9,17 +9,7 @@ public struct EpochRecord: Equatable, Sendable, Codable {
     public var validationAccuracy: Double
     public var learningRate: Double
     public var seconds: Double
-
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, validationLoss: Double,
-                validationAccuracy: Double, learningRate: Double, seconds: Double) {
-        self.epoch = epoch
-        self.trainLoss = trainLoss
-        self.trainAccuracy = trainAccuracy
-        self.validationLoss = validationLoss
-        self.validationAccuracy = validationAccuracy
-        self.learningRate = learningRate
-        self.seconds = seconds
-    }
+    // Made by the training loop only, with the memberwise initialiser Swift synthesises.
 }
 
 /// SVG plots of a training run, self-contained (no scripts, no external fonts), as the paper's figures.

@@ -138,16 +138,24 @@ public class RecurrentLayer {
     /// The output of the forward pass from hs: every step (N,T,U) or the last (N,U).
     func forwardOutput() -> Tensor { recurrentOutput(hs, n: n, t: t, u: units, returnSequences: returnSequences) }
 
-    /// A backward pass through time, last step first. For each step, `step(t, dh, &dhPrev, &dxp)` gets dh =
+    /// A backward pass through time, last step first. For each step, `step(t, dh, &dhPrev, &dxp, &dRec)` gets dh =
     /// dL/dh_t (the output's gradient at t plus what step t + 1 passed back) and writes the step's gate gradients
-    /// into dxp (N,T,G) and dL/dh_{t-1} into dhPrev (which then becomes the next step's dh). Ends with endBackward.
-    func backwardThroughTime(_ dy: Tensor, _ step: (Int, [Float], inout [Float], inout [Float]) -> Void) -> Tensor {
-        var dxp = [Float](repeating: 0, count: n * t * gateCount * units)
+    /// into dxp (N,T,G), the gradient of the step's recurrent GEMM output into dRec (N,G) and, with `recurrentBeta` 1,
+    /// its own term of dL/dh_{t-1} into dhPrev. Then `recurrentStepBackward` adds h_{t-1}^T @ dRec to the recurrent
+    /// kernel's gradient and makes dhPrev = dRec @ recurrent_kernel^T + recurrentBeta * dhPrev, which becomes the next
+    /// step's dh. Ends with endBackward.
+    func backwardThroughTime(_ dy: Tensor, recurrentBeta: Float,
+                             _ step: (Int, [Float], inout [Float], inout [Float], inout [Float]) -> Void) -> Tensor {
+        let g = gateCount * units
+        var dxp = [Float](repeating: 0, count: n * t * g)
         var dh = [Float](repeating: 0, count: n * units)      // dL/dh_t flowing back from step t+1
         var dhPrev = [Float](repeating: 0, count: n * units)
+        var dRec = [Float](repeating: 0, count: n * g)        // every element written by every step
         for s in stride(from: t - 1, through: 0, by: -1) {
             addOutputGradient(dy, step: s, n: n, t: t, u: units, returnSequences: returnSequences, into: &dh)
-            step(s, dh, &dhPrev, &dxp)
+            step(s, dh, &dhPrev, &dxp, &dRec)
+            recurrentStepBackward(hs, step: s, n: n, u: units, g: g, dRec, recurrentKernel: recurrentKernel,
+                                  dhPrev: &dhPrev, beta: recurrentBeta)
             swap(&dh, &dhPrev)
         }
         return endBackward(dxp)
