@@ -167,6 +167,31 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
+    /// The DCT's split sum (`dctDot16`: Int32 halves over runs of 128 bands) equals the plain 64-bit sum of
+    /// c * max(v, floor) on random and extreme rows (every value and coefficient at Int16.min / Int16.max), every
+    /// band count 1...512 the format allows.
+    func testDCTDotEqualsThe64BitSum() {
+        var rng = SplitMix64(seed: 2310)
+        for round in 0..<1200 {
+            let n = round < 512 ? round + 1 : rng.int(1, 512)
+            func draw() -> Int16 {
+                switch round % 4 {
+                case 0: return rng.int(0, 1) == 0 ? Int16.min : Int16.max
+                case 1: return Int16.min
+                default: return Int16(truncatingIfNeeded: rng.int(-32768, 32767))
+                }
+            }
+            let c = (0..<n).map { _ in draw() }, r = (0..<n).map { _ in draw() }
+            let f = round % 3 == 0 ? Int16.min : Int16(truncatingIfNeeded: rng.int(-32768, 32767))
+            var want: Int64 = 0
+            for m in 0..<n { want += Int64(c[m]) * Int64(max(r[m], f)) }
+            let got = c.withUnsafeBufferPointer { cp in r.withUnsafeBufferPointer { rp in
+                dctDot16(cp.baseAddress!, rp.baseAddress!, floor: f, count: n)
+            } }
+            XCTAssertEqual(got, want, "round \(round) n \(n)")
+        }
+    }
+
     func testTableLog2Accuracy() {
         let table = makeLog2Table()
         XCTAssertEqual(table.count, 129)
