@@ -179,17 +179,21 @@ struct FixedRealFFTV2: Sendable {
     /// The last radix-4 stage (L = 4, all twiddles 1), outputs shifted right by `s` with one rounding.
     @inline(__always)
     func radix4Last(_ z: UnsafeMutablePointer<Int32>, shift s: Int32) {
-        let rnd: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
+        // Four lanes at a time (SIMD4: SSE2 / NEON registers, plain Int32 arithmetic on the others), the same sums:
+        // a = (x0, x1), b = (x2, x3); sum = (s02, s13), dif = (d02, d13);
+        // (y0, y2) = (s02 + s13, s02 - s13), (y1, y3) = (d02 + (d13i, -d13r), d02 - (d13i, -d13r)).
+        let rnd = SIMD4<Int32>(repeating: s == 0 ? 0 : Int32(1) << (s &- 1)), sh = SIMD4<Int32>(repeating: s)
         var g = 0
         while g < half {
-            let p = z + 2 &* g
-            let x0r = p[0], x0i = p[1], x1r = p[2], x1i = p[3], x2r = p[4], x2i = p[5], x3r = p[6], x3i = p[7]
-            let s02r = x0r &+ x2r, s02i = x0i &+ x2i, d02r = x0r &- x2r, d02i = x0i &- x2i
-            let s13r = x1r &+ x3r, s13i = x1i &+ x3i, d13r = x1r &- x3r, d13i = x1i &- x3i
-            p[0] = (s02r &+ s13r &+ rnd) &>> s; p[1] = (s02i &+ s13i &+ rnd) &>> s
-            p[2] = (d02r &+ d13i &+ rnd) &>> s; p[3] = (d02i &- d13r &+ rnd) &>> s
-            p[4] = (s02r &- s13r &+ rnd) &>> s; p[5] = (s02i &- s13i &+ rnd) &>> s
-            p[6] = (d02r &- d13i &+ rnd) &>> s; p[7] = (d02i &+ d13r &+ rnd) &>> s
+            let p = UnsafeMutableRawPointer(z + 2 &* g)
+            let a = p.loadUnaligned(as: SIMD4<Int32>.self), b = p.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
+            let sum = a &+ b, dif = a &- b
+            let y02 = SIMD4(sum[0], sum[1], sum[0], sum[1]) &+ SIMD4(sum[2], sum[3], 0 &- sum[2], 0 &- sum[3])
+            let y13 = SIMD4(dif[0], dif[1], dif[0], dif[1]) &+ SIMD4(dif[3], 0 &- dif[2], 0 &- dif[3], dif[2])
+            let o0 = (SIMD4(y02[0], y02[1], y13[0], y13[1]) &+ rnd) &>> sh
+            let o1 = (SIMD4(y02[2], y02[3], y13[2], y13[3]) &+ rnd) &>> sh
+            p.storeBytes(of: o0, as: SIMD4<Int32>.self)
+            p.storeBytes(of: o1, toByteOffset: 16, as: SIMD4<Int32>.self)
             g &+= 4
         }
     }
