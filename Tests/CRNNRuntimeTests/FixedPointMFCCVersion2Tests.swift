@@ -274,6 +274,32 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
 
     /// The paper configuration's frame log-mel agrees with the version-1 arithmetic (1 LSB of 2^-7 dB) on the bands
     /// within 80 dB of the frame's strongest, and is the same on a second call.
+    /// The window table (four samples at a time, 32-bit pieces) gives the quarter walk's 64-bit products bit for
+    /// bit: every shift r it picks (loud, quiet, single-sample and window-edge frames, the retry with a lower r),
+    /// frames overlapping the source's start and end, lengths 16...2048.
+    func testWindowTableEqualsTheQuarterWalk() throws {
+        var rng = SplitMix64(seed: 4096)
+        for c in [FeatureConfig.paper, smallConfig] {
+            let f = try version2(c), n = f.nFFT
+            XCTAssertEqual(f.frameV2!.window.count, speedTables ? n : 0)
+            guard speedTables else { continue }
+            for round in 0..<200 {
+                let amp = [32767.0, 20000, 300, 3, 1][round % 5]
+                var pcm = testSignal(count: n + 37, amplitude: amp, seed: UInt64(round))
+                if round % 7 == 0 { for j in pcm.indices { pcm[j] = j == rng.int(0, n) ? Int16.min : 0 } }
+                if round % 11 == 0 { pcm[0] = Int16.max; pcm[pcm.count - 1] = Int16.min }  // loud where w is tiny
+                let start = [0, 37, -rng.int(1, n - 1), rng.int(1, 36), 37 + rng.int(1, n)][round % 5]
+                var a = [Int32](repeating: 7, count: n), b = [Int32](repeating: -7, count: n)
+                let (ra, rb) = pcm.withUnsafeBufferPointer { src in
+                    (f.windowFrame(source: src, start: start, into: &a), f.windowFrame(source: src, start: start, into: &b, fromTable: false))
+                }
+                XCTAssertEqual(ra?.0, rb?.0, "round \(round)")
+                XCTAssertEqual(ra?.1, rb?.1, "round \(round)")
+                if ra != nil { XCTAssertEqual(a, b, "round \(round) start \(start)") }
+            }
+        }
+    }
+
     func testPaperConfigFrameAgreesWithVersion1() throws {
         let f = try version2(.paper)
         for (i, amp) in [32767.0, 300, 3].enumerated() {

@@ -17,12 +17,17 @@ struct FrameLogMelTables: Sendable {
     let log2Table: [Int32]
     /// amin and ref as dB * 2^7 (exact: 10 dB per decade * exponent * 128).
     let aminQ7: Int32, refQ7: Int32
+    /// The Q1.30 Hann window in natural order (`fft.hannQ30(j)`, 4 n bytes) where the build keeps speed tables
+    /// (`speedTables`): `windowFrame` then windows four samples at a time. Empty in low-RAM builds.
+    let window: [Int32]
 
     init(nFFT: Int, bandFirst: [UInt16], bandCount: [UInt16], aminExponent: Int32, refExponent: Int32) {
         fft = FixedRealFFTV2(n: nFFT)
         log2Table = log2TableQ20  // generated (FixedFFTV2Tables2048.swift): read-only memory, equal to makeLog2Table()
         aminQ7 = aminExponent &* 1280
         refQ7 = max(refExponent, aminExponent) &* 1280
+        let f = fft
+        window = speedTables ? (0..<nFFT).map { f.hannQ30($0) } : []
     }
 }
 
@@ -132,9 +137,10 @@ extension FixedPointMFCC {
     /// (`|pcm| <= 2^b`: r = b + 2); when the result has 24 or fewer significant bits (loud samples only where
     /// the window is small), the frame is windowed again with r lowered by 28 - bits (at least 0), which keeps
     /// |x| <= 2^28. Returns (r, OR of the x's magnitudeBits), or nil when every product is 0.
+    /// `fromTable` (tests): false walks the split twiddles even where the window table exists.
     @inline(__always)
-    func windowFrame(source: UnsafeBufferPointer<Int16>, start: Int, into x: UnsafeMutablePointer<Int32>)
-        -> (Int32, UInt32)? {
+    func windowFrame(source: UnsafeBufferPointer<Int16>, start: Int, into x: UnsafeMutablePointer<Int32>,
+                     fromTable: Bool = true) -> (Int32, UInt32)? {
         let n = source.count
         let lo = min(nFFT, max(0, -start)), hi = max(lo, min(nFFT, n - start))
         var j = 0
@@ -146,6 +152,18 @@ extension FixedPointMFCC {
         var peak: UInt32 = 0
         for i in 0..<(hi - lo) { peak |= magnitudeBits(Int32(src[i])) }
         var r = significantBits(peak) &+ 2
+        if fromTable && !frameV2!.window.isEmpty {
+            return frameV2!.window.withUnsafeBufferPointer { wb -> (Int32, UInt32)? in
+                var bound: UInt32 = 0
+                while true {
+                    bound = windowFromTable(src - lo, wb.baseAddress!, x, from: lo, to: hi, shift: r)
+                    let bits = significantBits(bound)
+                    if bits > 24 || r == 0 { break }
+                    r = max(0, r &- (28 &- bits))
+                }
+                return bound == 0 ? nil : (r, bound)
+            }
+        }
         // The window from the split twiddles (`FixedRealFFTV2.hannQ30`), quarter by quarter: w_j = (2^30 + 1 -
         // sign * split[idx]) >> 1, idx moving by step. (quarter end, idx(j) = a + b j, step = b, sign)
         let nf = nFFT, quarter = nf / 4, half = nf / 2
@@ -204,4 +222,44 @@ extension FixedPointMFCC {
             out[m] = saturatingInt16(roundingShiftRight(db, shift))
         }
     }
+}
+
+/// `x[j] = round(pcm[j] * w[j] / 2^r)` for j in lo..<hi (the frame's samples `pcm`, the Q1.30 window `w`), four at a
+/// time in 32-bit lanes; returns the OR of the results' `magnitudeBits`. The same integers as the 64-bit product of
+/// the quarter walk: with w = 2^15 wh + wl (wh = w >> 15 <= 2^15, wl < 2^15), A = pcm wh and B = pcm wl are exact
+/// in Int32 (|pcm| <= 2^15), and
+///     floor((pcm w + 2^(r-1)) / 2^r) = A 2^(15-r) + floor((B + 2^(r-1)) / 2^r)        (r <= 15)
+///                                    = floor((A + floor((B + 2^(r-1)) / 2^15)) / 2^(r-15))   (r > 15),
+/// each true value within Int32 (the caller's r keeps |x| <= 2^28; wrapping intermediate sums end there too).
+@inline(__always)
+func windowFromTable(_ pcm: UnsafePointer<Int16>, _ w: UnsafePointer<Int32>, _ x: UnsafeMutablePointer<Int32>,
+                     from lo: Int, to hi: Int, shift r: Int32) -> UInt32 {
+    let rnd: Int32 = r == 0 ? 0 : Int32(1) << (r &- 1)
+    let small = r <= 15
+    let first = small ? 15 &- r : 0, second = small ? r : 15, last = small ? 0 : r &- 15
+    @inline(__always) func one(_ p: Int32, _ wj: Int32) -> Int32 {
+        let a = p &* (wj &>> 15), b = p &* (wj & 0x7fff)
+        return ((a &<< first) &+ ((b &+ rnd) &>> second)) &>> last
+    }
+    let up = SIMD4<Int32>(repeating: first), down = SIMD4<Int32>(repeating: second), out = SIMD4<Int32>(repeating: last)
+    let rv = SIMD4<Int32>(repeating: rnd), low15 = SIMD4<Int32>(repeating: 0x7fff)
+    var acc = SIMD4<Int32>(repeating: 0)
+    var j = lo
+    while j &+ 4 <= hi {
+        let p = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(pcm + j).loadUnaligned(as: SIMD4<Int16>.self))
+        let wj = UnsafeRawPointer(w + j).loadUnaligned(as: SIMD4<Int32>.self)
+        let a = p &* (wj &>> 15), b = p &* (wj & low15)
+        let v = ((a &<< up) &+ ((b &+ rv) &>> down)) &>> out
+        UnsafeMutableRawPointer(x + j).storeBytes(of: v, as: SIMD4<Int32>.self)
+        acc |= v ^ (v &>> 31)
+        j &+= 4
+    }
+    var bound = UInt32(bitPattern: acc[0] | acc[1] | acc[2] | acc[3])
+    while j < hi {
+        let v = one(Int32(pcm[j]), w[j])
+        x[j] = v
+        bound |= magnitudeBits(v)
+        j &+= 1
+    }
+    return bound
 }

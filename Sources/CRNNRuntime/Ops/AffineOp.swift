@@ -24,7 +24,7 @@ enum AffineOp {
 
     /// The lookup table (`affineS8LookupTableSize`: 256 bytes per channel), unless the build saves RAM.
     static func preparedSize(_ model: ModelFile, _ o: OperatorInfo) -> Int {
-        affineLookupTables ? affineS8LookupTableSize(params(model, o, positions: 1)) : 0
+        speedTables ? affineS8LookupTableSize(params(model, o, positions: 1)) : 0
     }
 
     static func prepare(_ model: ModelFile, _ o: OperatorInfo, _ prepared: UnsafeMutableRawBufferPointer) {
@@ -82,10 +82,12 @@ enum AffineOp {
 }
 
 #if CRNN_LOW_RAM
-/// Builds for the least RAM (the Cortex-M image and C library, `-D CRNN_LOW_RAM`) keep no lookup tables: the
-/// affine runs `affineS8Fast` (the table would take 8 KB per 32-channel batch norm).
-let affineLookupTables = false
+/// Builds for the least RAM (the Cortex-M image and C library, `-D CRNN_LOW_RAM`) keep no tables made only for
+/// speed: the affine runs `affineS8Fast` (its lookup table would take 8 KB per 32-channel batch norm) and the
+/// frontend windows each frame from the split twiddles (its window table would take 4 n bytes).
+let speedTables = false
 #else
-/// Every other build runs the affine by table lookup (`affineS8Lookup`, built at prepare from the reference).
-let affineLookupTables = true
+/// Every other build runs the affine by table lookup (`affineS8Lookup`, built at prepare from the reference) and
+/// windows frames from a window table (`FrameLogMelTables.window`).
+let speedTables = true
 #endif
