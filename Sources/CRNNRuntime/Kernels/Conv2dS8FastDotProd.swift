@@ -22,6 +22,8 @@
 import _Builtin_intrinsics.arm.neon
 
 enum Conv2dMicroKernelDotProd: Conv2dMicroKernel {
+    typealias Epilogue = Conv2dEpilogueNEON  // every step of the requantization in NEON (its file)
+
     static var bandElementBytes: Int { 1 }
     static var bandSlackBytes: Int { 16 }
 

@@ -16,6 +16,8 @@
 import _Builtin_intrinsics.arm.neon
 
 enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
+    typealias Epilogue = Conv2dEpilogueNEON  // every step of the requantization in NEON (its file)
+
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 1 }
