@@ -78,6 +78,15 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             #if CRNN_CONV_DOTPROD && arch(arm64)
             outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelDotProd.self))
             #endif
+            #if arch(x86_64)
+            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelSSE2.self))
+            #endif
+            #if CRNN_CONV_AVX2 && arch(x86_64)
+            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelAVX2.self))
+            #endif
+            #if CRNN_CONV_VNNI && CRNN_CONV_AVX2 && arch(x86_64)
+            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelVNNI.self))
+            #endif
             for o in outs {
                 n += 1
                 if o != ref { bad += 1 }

@@ -55,12 +55,21 @@ func batteryStage<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ input: [Int3
     return (z, acc)
 }
 
-/// Input value of kind 0 (uniform in [-2^28, 2^28]), 1 (+-2^28 and 2^28 - 1), 2 (small), 3 (a mix).
+#if arch(x86_64) && !CRNN_FFT_PORTABLE
+/// The largest positive stage input: the SSE2 kernel's contract is [-2^28, 2^28 - 1] (FixedFFTV2SSE2.swift; the
+/// window's outputs and every stage's outputs stay below 2^28, docs/fixed-point-mfcc.md §12), the others' +-2^28.
+let batteryFFTTop = (1 << 28) - 1
+#else
+let batteryFFTTop = 1 << 28
+#endif
+
+/// Input value of kind 0 (uniform in [-2^28, top]), 1 (-2^28, top, top - 1, -top + 1), 2 (small), 3 (a mix);
+/// top = `batteryFFTTop`.
 func batteryFFTValue(_ rng: inout BatteryRNG, _ kind: Int) -> Int32 {
-    let top = 1 << 28
+    let low = -(1 << 28), top = batteryFFTTop
     switch kind == 3 ? rng.int(0, 2) : kind {
-    case 0: return Int32(rng.int(-top, top))
-    case 1: return Int32([-top, top, top - 1, -top + 1][rng.int(0, 3)])
+    case 0: return Int32(rng.int(low, top))
+    case 1: return Int32([low, top, top - 1, -top + 1][rng.int(0, 3)])
     default: return Int32(rng.int(-40000, 40000))
     }
 }

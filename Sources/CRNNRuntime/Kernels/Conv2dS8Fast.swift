@@ -101,6 +101,11 @@ protocol Conv2dMicroKernel {
     /// consecutive channels (portable, NEON `smlal`); 2: tap pairs (`pmaddwd`); 4: tap quads (`sdot`). 0: no packed
     /// copy, `row` reads the OHWI int8 weights in place (the driver passes them as `packed`; `smlad`, for RAM).
     static var tapGroup: Int { get }
+    /// Bytes per output channel of the micro-kernel's own constants, stored after the packed weights (default 0;
+    /// the VNNI kernel keeps 128 * sum w there, the correction of its unsigned band).
+    static var packedChannelBytes: Int { get }
+    /// Writes those constants (`packedChannelBytes` per channel) at `into` (default: nothing).
+    static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer)
     /// One pre-pool row, output channels cb ..< cb + 16. `band` points at the band row of kernel row 0 (element
     /// type per `bandElementBytes`), `bias` at the adjusted bias of channel cb, `best` at the pool maximum of
     /// channel cb of pooled column 0; `column[x]` is the offset of x's pooled column in `best`.
@@ -110,17 +115,26 @@ protocol Conv2dMicroKernel {
 
 extension Conv2dMicroKernel {
     static var bandSlackBytes: Int { bandElementBytes == 1 ? 0 : 16 }
+    static var packedChannelBytes: Int { 0 }
+    static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {}
 
-    /// Bytes of the packed weights for `p` (shapes where `conv2dS8FastSupports(p)`).
-    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
+    /// Bytes of the packed weights in `tapGroup` layout (`packedWeightBytes` without the channel constants).
+    static func packedTapBytes(_ p: Conv2dS8Params) -> Int {
         if tapGroup == 0 { return 0 }
         let groups = (p.kernelWidth &* p.inputChannels &+ tapGroup &- 1) / tapGroup
         return p.kernelHeight &* groups &* tapGroup &* p.outputChannels &* bandElementBytes
     }
 
+    /// Bytes of the packed weights and the micro-kernel's channel constants for `p` (shapes where
+    /// `conv2dS8FastSupports(p)`).
+    static func packedWeightBytes(_ p: Conv2dS8Params) -> Int {
+        packedTapBytes(p) &+ packedChannelBytes &* p.outputChannels
+    }
+
     /// Packs OHWI int8 weights into `packed` (`packedWeightBytes(p)` bytes, 16-byte aligned) in the layout of
-    /// `tapGroup`.
+    /// `tapGroup`, then the channel constants.
     static func pack(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, packed: UnsafeMutableRawPointer) {
+        if packedChannelBytes > 0 { packChannelConstants(p, weights: weights, into: packed + packedTapBytes(p)) }
         if tapGroup == 0 { return }
         if bandElementBytes == 1 {
             conv2dPackTapGroups(p, weights, packed.assumingMemoryBound(to: Int8.self), group: tapGroup)
