@@ -35,6 +35,7 @@ extension FixedPointMFCC {
     /// One frame's MFCCs: `out[k] = round(sum_m D[k][m] * max(v[m], floor) / 2^(14 - e_dct))` (64-bit sums, one
     /// rounding, saturated). When no value of the row is below `floor` the result is that of the unfloored row,
     /// which lets a stream compute it once per frame (StreamingMFCC).
+    @_optimize(speed)  // the dot product's vector loop also in -Osize builds (Embedded: boards, microcontrollers)
     func dctRow16(_ r: UnsafePointer<Int16>, floor floorV: Int32, into out: UnsafeMutablePointer<Int32>) {
         let shift = 15 + logMel16FractionBits - mfccFractionBits - dctExponent  // 14 - e_dct: 0...30 (init refuses e_dct > 14)
         // max(v, floor) as Int16: a floor below Int16.min clips nothing; floor16 never exceeds Int16.max.
@@ -50,6 +51,7 @@ extension FixedPointMFCC {
 
     /// The unrounded, unfloored DCT sums of one frame, `acc[k] = sum_m D[k][m] * v[m]` (wrapping Int64), from which
     /// `dctRow16FromSums` finishes any floor exactly: a stream computes them once per frame (StreamingMFCC).
+    @_optimize(speed)  // the dot product's vector loop also in -Osize builds (Embedded: boards, microcontrollers)
     func dctSums16(_ r: UnsafePointer<Int16>, into acc: UnsafeMutablePointer<Int64>) {
         dct.withPointer { d in
             for k in 0..<nMFCC { acc[k] = dctDot16(d + k &* nMels, r, floor: Int16.min, count: nMels) }
