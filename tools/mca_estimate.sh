@@ -229,6 +229,17 @@ def outer_rest(insns, loop):
     return [insns[i] for i in range(s, e + 1) if not any(s2 <= i <= e2 for s2, e2 in nested)]
 
 
+def enclosing(insns, loop):
+    """The smallest loop strictly containing `loop`, all its instructions."""
+    idx = {a: i for i, (a, *_r) in enumerate(insns)}
+    s0, e0 = idx[loop[0][0]], idx[loop[-1][0]]
+    outers = [(s, e) for s, e in all_loops(insns) if s <= s0 and e0 <= e and (s, e) != (s0, e0)]
+    if not outers:
+        stop("no loop encloses the loop given")
+    s, e = min(outers, key=lambda r: r[1] - r[0])
+    return insns[s:e + 1]
+
+
 def without_loops(insns, loops):
     drop = {a for l in loops for a, *_r in l}
     return [x for x in insns if x[0] not in drop]
@@ -335,8 +346,8 @@ def fft_rows(funcs, kernel):
         st = pick(fl, lambda l: count(l, MUL64) == 12, "the radix-4 twiddle butterfly (12 multiplies)")
         rows = [Row("FFT", f"FFT portable radix-4 butterfly with twiddles ({R4_STAGES} stages)", st, 1, "butterfly",
                     FRAMES * R4_STAGES * HALF // 4)]
-    last = pick(fl, lambda l: count(l, MUL64) == 0 and count(l, r"stp|str") >= 1 and count(l, r"ldp") >= 2,
-                "the last radix-4 stage (no multiply, 8 values loaded)")
+    last = pick(fl, lambda l: count(l, MUL64) == 0 and count(l, "sshl") == 2 and count(l, "stp") == 1,
+                "the last radix-4 stage (SIMD4: no multiply, 2 rounding shifts, one stp)")
     split = pick(fl, lambda l: count(l, MUL64) == 8 and count(l, "ldrh") == 2, "the split + power (8 multiplies)")
     return rows + [
         Row("FFT", "FFT last radix-4 stage (no twiddles)", last, 1, "butterfly", FRAMES * HALF // 4),
@@ -351,34 +362,40 @@ def frontend_rows(funcs):
     ml = innermost_loops(frame)
     peak = pick(ml, lambda l: len(l) <= 8 and count(l, "ldrsh") == 1 and count(l, "orr") == 1 and count(l, MUL64) == 0,
                 "the window's peak scan")
-    win = pick(ml, lambda l: count(l, "ldrsh") == 1 and count(l, MUL64) == 1 and count(l, "str") == 1, "the window")
+    win = pick(ml, lambda l: count(l, "sshll") == 1 and count(l, "smlal") == 1 and count(l, "str") == 1,
+               "the window from its table (4 samples: sshll, mul, smlal, str)")
     mel = pick(ml, lambda l: count(l, "ldrh") == 2 and count(l, MUL64) == 1, "the mel sum (2 ldrh, 1 multiply)")
     log = outer_rest(frame, mel)
     if count(log, "clz") < 1:
         stop("the mel band loop has no clz: not the table log2")
     flo = innermost_loops(function(funcs, "FixedPointMFCCV7floor16"))
     fmax = pick(flo, lambda l: count(l, "ldrsh") == 1 and count(l, "csel") == 1, "the top_db maximum")
-    dctf = function(funcs, "FixedPointMFCCV8dctRow16")
-    dct = pick(innermost_loops(dctf), lambda l: count(l, "ldrsh") == 2 and count(l, MUL64) == 1, "the DCT dot product")
-    dctr = outer_rest(dctf, dct)
+    dctf = function(funcs, "FixedPointMFCCV8dctRow16_5floor4into")
+    dct = pick(innermost_loops(dctf), lambda l: count(l, r"smlal2?") == 8 and count(l, "smax") == 2,
+               "the DCT dot product (dctDot16: 16 values, 8 smlal)")
+    # Per coefficient: the run-of-128-bands loop around the dot loop (one run for 128 bands), then the k loop's
+    # rounding and saturation.
+    run128 = enclosing(dctf, dct)
+    dctr = outer_rest(dctf, dct) + outer_rest(dctf, run128)
     rows += [
         Row("window", "window: peak scan (OR of magnitudes)", peak, 1, "sample", VALID),
-        Row("window", "window: x = round(pcm * w / 2^r)", win, 1, "sample", VALID),
+        Row("window", "window: x = round(pcm * w / 2^r), 4 samples from the table", win, 4, "sample", VALID // 4),
     ] + fft_rows(funcs, "neon") + [
         Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),
         Row("log", "log: band's table log2, dB, Int16 (mel band loop minus its sum)", log, 1, "band", FRAMES * NMELS),
         Row("DCT", "top_db floor: segment maximum", fmax, 1, "value", FRAMES * NMELS),
-        Row("DCT", "DCT dot product (floored value x coefficient)", dct, 1, "MAC", FRAMES * NMFCC * NMELS),
-        Row("DCT", "DCT coefficient finish (rounding, saturation)", dctr, 1, "coef.", FRAMES * NMFCC),
+        Row("DCT", "DCT dot product (floored value x coefficient, split in 8-bit halves)", dct, 16, "MAC",
+            FRAMES * NMFCC * NMELS // 16),
+        Row("DCT", "DCT coefficient finish (run set-up, rounding, saturation)", dctr, 1, "coef.", FRAMES * NMFCC),
     ]
     return rows
 
 
 def network_rows(funcs):
     """Besides the conv micro-kernels: requantization epilogue, affine, GRU."""
-    run = function(funcs, "15conv2dS8FastRun_5input")
-    epi = pick(innermost_loops(run), lambda l: count(l, "strb") == 1 and count(l, "smaddl") == 1 and count(l, "csel") >= 4,
-               "the conv requantization epilogue")
+    run = function(funcs, "18Conv2dEpilogueNEONO3run")
+    epi = pick(innermost_loops(run), lambda l: count(l, r"smull2?") == 8 and count(l, "srshl") == 8,
+               "the conv requantization epilogue (Conv2dEpilogueNEON: 16 values, 8 smull, 8 srshl)")
     aff = pick(innermost_loops(function(funcs, "12affineS8Fast_5input")),
                lambda l: count(l, "strb") == 1 and count(l, "smaddl") == 1, "the affine (batch norm) loop")
     gru = function(funcs, "5gruS8_5input")
@@ -404,8 +421,8 @@ def network_rows(funcs):
     ncalls = 3 - len(gdots) // 2
     gatecode = gates + gpr * ncalls + sig * 2 + tanh
     return [
-        Row("conv epilogue", "conv requantization epilogue (per pooled output)", epi, 1, "value",
-            sum(o for *_r, o in CONVS)),
+        Row("conv epilogue", "conv requantization epilogue (NEON, 16 pooled outputs)", epi, 16, "value",
+            sum(o for *_r, o in CONVS) // 16),
         Row("affine", "affine (batch norm, per value)", aff, 1, "value", sum(AFFINES)),
         Row("GRU", f"GRU matvec (int8 dot product; {len(dots)} such loops)", per, 1, "MAC", GRU_MACS),
         Row("GRU", f"GRU gates per unit and step (straight code: {len(gates)} of gruS8 + {ncalls} x {len(gpr)} of "
