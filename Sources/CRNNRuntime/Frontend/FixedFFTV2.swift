@@ -253,6 +253,8 @@ struct FixedRealFFTV2: Sendable {
 
 /// A radix-4 stage kernel of `FixedRealFFTV2` (one per variant; every variant gives the same bits).
 protocol FFTRadix4StageKernel {
+    /// The variant's name in reports ("portable", "sse2", "neon").
+    static var name: StaticString { get }
     /// Whether `stage` reads `packed` (else it may point at anything).
     static var readsPackedTwiddles: Bool { get }
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
@@ -261,6 +263,7 @@ protocol FFTRadix4StageKernel {
 
 /// The portable reference: scalar, Int64 products.
 enum FFTRadix4StagePortable: FFTRadix4StageKernel {
+    static var name: StaticString { "portable" }
     static var readsPackedTwiddles: Bool { false }
     /// One radix-4 decimation-in-frequency stage over blocks of `length` complex values: for each block and
     /// j in 0..<L/4, with x_r = z[j + r L/4]: y0 = x0 + x1 + x2 + x3, y1 = (x0 - i x1 - x2 + i x3) W^j,

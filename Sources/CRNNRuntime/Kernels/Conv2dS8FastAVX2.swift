@@ -14,6 +14,7 @@ enum Conv2dMicroKernelAVX2: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 2 }  // the SSE2 variant's layout
+    static var name: StaticString { "avx2" }
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
     @inline(__always) static func pair(_ p: UnsafeRawPointer, _ j: Int) -> __m256i {

@@ -28,6 +28,7 @@ enum Conv2dMicroKernelDotProd: Conv2dMicroKernel {
     @inline(__always) static func groups(_ rowTaps: Int) -> Int { (rowTaps &+ 3) >> 2 }
 
     static var tapGroup: Int { 4 }
+    static var name: StaticString { "dotprod" }
 
     @inline(__always) static func load16(_ p: UnsafeRawPointer) -> int8x16_t { p.loadUnaligned(as: int8x16_t.self) }
     /// The 4 band bytes at `p`, repeated in the 4 lanes.

@@ -19,6 +19,7 @@ enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 1 }
+    static var name: StaticString { "neon" }
 
     @inline(__always) static func load8(_ p: UnsafeRawPointer) -> int16x8_t { p.loadUnaligned(as: int16x8_t.self) }
     @inline(__always) static func load4(_ p: UnsafeRawPointer) -> int16x4_t { p.loadUnaligned(as: int16x4_t.self) }

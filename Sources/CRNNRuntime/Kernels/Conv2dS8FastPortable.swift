@@ -8,6 +8,7 @@ enum Conv2dMicroKernelPortable: Conv2dMicroKernel {
     static var bandElementBytes: Int { 1 }
 
     static var tapGroup: Int { 1 }  // packed[t * Cout + co] = w[co][t], t = (ky * kw + kx) * Cin + ci
+    static var name: StaticString { "portable" }
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {

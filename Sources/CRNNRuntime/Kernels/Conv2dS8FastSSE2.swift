@@ -24,6 +24,7 @@ enum Conv2dMicroKernelSSE2: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 2 }
+    static var name: StaticString { "sse2" }
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m128i { p.loadUnaligned(as: __m128i.self) }
 
