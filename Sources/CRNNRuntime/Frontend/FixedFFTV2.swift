@@ -176,35 +176,38 @@ struct FixedRealFFTV2: Sendable {
         return (2 &* shift, or)
     }
 
+    /// The last stage's loop: `butterfly(p, round)` for each block of `values` complex values (`p` at its first),
+    /// round(v) = (v + 2^(s-1)) >> s: the outputs shifted right by `s` with one rounding (v itself for s = 0).
+    @inline(__always)
+    func lastStage(_ z: UnsafeMutablePointer<Int32>, values: Int, shift s: Int32,
+                   _ butterfly: (UnsafeMutablePointer<Int32>, (Int32) -> Int32) -> Void) {
+        let rnd: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
+        @inline(__always) func round(_ v: Int32) -> Int32 { (v &+ rnd) &>> s }
+        var g = 0
+        while g < half {
+            butterfly(z + 2 &* g, round)
+            g &+= values
+        }
+    }
+
     /// The last radix-4 stage (L = 4, all twiddles 1), outputs shifted right by `s` with one rounding.
     @inline(__always)
     func radix4Last(_ z: UnsafeMutablePointer<Int32>, shift s: Int32) {
-        let rnd: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
-        var g = 0
-        while g < half {
-            let p = z + 2 &* g
+        lastStage(z, values: 4, shift: s) { p, r in
             let x0r = p[0], x0i = p[1], x1r = p[2], x1i = p[3], x2r = p[4], x2i = p[5], x3r = p[6], x3i = p[7]
             let s02r = x0r &+ x2r, s02i = x0i &+ x2i, d02r = x0r &- x2r, d02i = x0i &- x2i
             let s13r = x1r &+ x3r, s13i = x1i &+ x3i, d13r = x1r &- x3r, d13i = x1i &- x3i
-            p[0] = (s02r &+ s13r &+ rnd) &>> s; p[1] = (s02i &+ s13i &+ rnd) &>> s
-            p[2] = (d02r &+ d13i &+ rnd) &>> s; p[3] = (d02i &- d13r &+ rnd) &>> s
-            p[4] = (s02r &- s13r &+ rnd) &>> s; p[5] = (s02i &- s13i &+ rnd) &>> s
-            p[6] = (d02r &- d13i &+ rnd) &>> s; p[7] = (d02i &+ d13r &+ rnd) &>> s
-            g &+= 4
+            p[0] = r(s02r &+ s13r); p[1] = r(s02i &+ s13i); p[2] = r(d02r &+ d13i); p[3] = r(d02i &- d13r)
+            p[4] = r(s02r &- s13r); p[5] = r(s02i &- s13i); p[6] = r(d02r &- d13i); p[7] = r(d02i &+ d13r)
         }
     }
 
     /// The last stage as radix-2 (L = 2): (a + b, a - b), shifted right by `s` with one rounding.
     @inline(__always)
     func radix2Last(_ z: UnsafeMutablePointer<Int32>, shift s: Int32) {
-        let rnd: Int32 = s == 0 ? 0 : Int32(1) << (s &- 1)
-        var g = 0
-        while g < half {
-            let p = z + 2 &* g
+        lastStage(z, values: 2, shift: s) { p, r in
             let ar = p[0], ai = p[1], br = p[2], bi = p[3]
-            p[0] = (ar &+ br &+ rnd) &>> s; p[1] = (ai &+ bi &+ rnd) &>> s
-            p[2] = (ar &- br &+ rnd) &>> s; p[3] = (ai &- bi &+ rnd) &>> s
-            g &+= 2
+            p[0] = r(ar &+ br); p[1] = r(ai &+ bi); p[2] = r(ar &- br); p[3] = r(ai &- bi)
         }
     }
 
