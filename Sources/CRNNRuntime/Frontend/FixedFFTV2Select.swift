@@ -12,4 +12,4 @@ typealias FFTSelectedRadix4Kernel = FFTRadix4StagePortable
 #endif
 
 /// The selected variant's name ("portable", "sse2", "neon"), for reports.
-let fftSelectedRadix4KernelName = FFTSelectedRadix4Kernel.name
+var fftSelectedRadix4KernelName: StaticString { FFTSelectedRadix4Kernel.name }

@@ -25,4 +25,4 @@ typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
 #endif
 
 /// The selected variant's name ("portable", "smlad", "avx2", "sse2", "dotprod", "neon"), for reports.
-let conv2dSelectedMicroKernelName = Conv2dSelectedMicroKernel.name
+var conv2dSelectedMicroKernelName: StaticString { Conv2dSelectedMicroKernel.name }
