@@ -41,8 +41,10 @@ enum Conv2dMicroKernelSSE2: Conv2dMicroKernel {
             a.poolMax(best + Int(column[x])); c.poolMax(best + Int(column[x &+ 1]))
             x &+= 2
         }
-        conv2dSinglePixels(from: x, to: W, bias: acc, best: best, column: column) { a, x in  // an odd W's last pixel
+        if x < W {  // an odd W's last pixel
+            var a = acc
             taps.run(band + x &* pixelBytes) { r0, wp in a.madd(Weights(wp), pair(r0)) }
+            a.poolMax(best + Int(column[x]))
         }
     }
 

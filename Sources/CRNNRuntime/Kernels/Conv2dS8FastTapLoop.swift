@@ -75,14 +75,6 @@ func conv2dRowPixels<A: Conv2dPixelAccumulator>(width: Int, bias: A, best: Unsaf
         a2.poolMax(best + Int(column[x &+ 2])); a3.poolMax(best + Int(column[x &+ 3]))
         x &+= 4
     }
-    conv2dSinglePixels(from: x, to: width, bias: bias, best: best, column: column, one)
-}
-
-/// The pixels x ..< width one at a time (a row's last pixels, after the variant's wider passes).
-@inline(__always)
-func conv2dSinglePixels<A: Conv2dPixelAccumulator>(from x: Int, to width: Int, bias: A, best: UnsafeMutablePointer<Int32>,
-                                                   column: UnsafePointer<Int32>, _ one: (inout A, Int) -> Void) {
-    var x = x
     while x < width {
         var acc = bias
         one(&acc, x)
