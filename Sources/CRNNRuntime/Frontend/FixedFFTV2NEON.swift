@@ -91,5 +91,7 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
         }
         return UInt32(bitPattern: acc[0] | acc[1] | acc[2] | acc[3])
     }
+
+    static var name: StaticString { "neon" }
 }
 #endif

@@ -80,5 +80,7 @@ enum FFTRadix4StageSSE2: FFTRadix4StageKernel {
         acc = _mm_or_si128(acc, _mm_srli_epi64(acc, 32))
         return UInt32(bitPattern: _mm_cvtsi128_si32(acc))
     }
+
+    static var name: StaticString { "sse2" }
 }
 #endif

@@ -3,16 +3,13 @@
 // `-D CRNN_FFT_PORTABLE`. All variants give the same bits (test
 // FixedPointMFCCVersion2Tests.testStageKernelsAgreeBitForBit; NEON under QEMU: tools/conv_variants_qemu.sh).
 
-#if CRNN_FFT_PORTABLE
-typealias FFTSelectedRadix4Kernel = FFTRadix4StagePortable
-let fftSelectedRadix4KernelName: StaticString = "portable"
-#elseif arch(x86_64)
+#if arch(x86_64) && !CRNN_FFT_PORTABLE
 typealias FFTSelectedRadix4Kernel = FFTRadix4StageSSE2
-let fftSelectedRadix4KernelName: StaticString = "sse2"
-#elseif arch(arm64)
+#elseif arch(arm64) && !CRNN_FFT_PORTABLE
 typealias FFTSelectedRadix4Kernel = FFTRadix4StageNEON
-let fftSelectedRadix4KernelName: StaticString = "neon"
 #else
 typealias FFTSelectedRadix4Kernel = FFTRadix4StagePortable
-let fftSelectedRadix4KernelName: StaticString = "portable"
 #endif
+
+/// The selected variant's name ("portable", "sse2", "neon"), for reports.
+var fftSelectedRadix4KernelName: StaticString { FFTSelectedRadix4Kernel.name }

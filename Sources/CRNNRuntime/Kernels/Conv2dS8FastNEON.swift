@@ -21,6 +21,7 @@ enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 1 }
+    static var name: StaticString { "neon" }
 
     @inline(__always) static func load8(_ p: UnsafeRawPointer) -> int16x8_t { p.loadUnaligned(as: int16x8_t.self) }
     @inline(__always) static func load4(_ p: UnsafeRawPointer) -> int16x4_t { p.loadUnaligned(as: int16x4_t.self) }
@@ -28,97 +29,63 @@ enum Conv2dMicroKernelNEON: Conv2dMicroKernel {
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
-        let W = g.width, C = g.channels, K = g.outputChannels, kh = g.kernelHeight
-        let rowTaps = g.kernelWidth &* C, rt4 = rowTaps & ~3
-        let rowBytes = g.bandRowStride &* 2, pixelBytes = C &* 2
-        let tapStride = K &* 2  // bytes from one tap's weights to the next
-        let rowWeights = rowTaps &* tapStride
-        let wBase = packed + cb &* 2
-        let braw = UnsafeRawPointer(bias)
-        let b0 = braw.loadUnaligned(as: int32x4_t.self), b1 = braw.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self)
-        let b2 = braw.loadUnaligned(fromByteOffset: 32, as: int32x4_t.self)
-        let b3 = braw.loadUnaligned(fromByteOffset: 48, as: int32x4_t.self)
-        var x = 0
-        while x &+ 4 <= W {
-            var p00 = b0, p01 = b1, p02 = b2, p03 = b3
-            var p10 = b0, p11 = b1, p12 = b2, p13 = b3
-            var p20 = b0, p21 = b1, p22 = b2, p23 = b3
-            var p30 = b0, p31 = b1, p32 = b2, p33 = b3
-            for ky in 0..<kh {
-                let r0 = band + (ky &* rowBytes &+ x &* pixelBytes)
-                var wp = wBase + ky &* rowWeights
-                var k = 0
-                while k < rt4 {
-                    let x0 = load4(r0 + k &* 2), x1 = load4(r0 + (pixelBytes &+ k &* 2))
-                    let x2 = load4(r0 + (2 &* pixelBytes &+ k &* 2)), x3 = load4(r0 + (3 &* pixelBytes &+ k &* 2))
-                    @inline(__always) func tap(_ i: Int, _ w: UnsafeRawPointer) {
-                        let wa = load8(w), wb = load8(w + 16)
-                        let la = vget_low_s16(wa), lb = vget_low_s16(wb)
-                        p00 = vmlal_n_s16(p00, la, x0[i]); p01 = vmlal_high_n_s16(p01, wa, x0[i])
-                        p02 = vmlal_n_s16(p02, lb, x0[i]); p03 = vmlal_high_n_s16(p03, wb, x0[i])
-                        p10 = vmlal_n_s16(p10, la, x1[i]); p11 = vmlal_high_n_s16(p11, wa, x1[i])
-                        p12 = vmlal_n_s16(p12, lb, x1[i]); p13 = vmlal_high_n_s16(p13, wb, x1[i])
-                        p20 = vmlal_n_s16(p20, la, x2[i]); p21 = vmlal_high_n_s16(p21, wa, x2[i])
-                        p22 = vmlal_n_s16(p22, lb, x2[i]); p23 = vmlal_high_n_s16(p23, wb, x2[i])
-                        p30 = vmlal_n_s16(p30, la, x3[i]); p31 = vmlal_high_n_s16(p31, wa, x3[i])
-                        p32 = vmlal_n_s16(p32, lb, x3[i]); p33 = vmlal_high_n_s16(p33, wb, x3[i])
-                    }
-                    tap(0, wp); tap(1, wp + tapStride); tap(2, wp + 2 &* tapStride); tap(3, wp + 3 &* tapStride)
-                    wp += 4 &* tapStride
-                    k &+= 4
+        let pixelBytes = g.channels &* 2, tapStride = g.outputChannels &* 2  // bytes from one tap's weights to the next
+        let taps = tapLoop(g, packed: packed, cb: cb), (quads, rest) = taps.split(by: 4)
+        conv2dRowPixels(width: g.width, bias: Conv2dAccNEON(bias), best: best, column: column, four: { p0, p1, p2, p3, x in
+            let r = band + x &* pixelBytes
+            quads.run(r) { r0, wp in
+                let x0 = load4(r0), x1 = load4(r0 + pixelBytes)
+                let x2 = load4(r0 + 2 &* pixelBytes), x3 = load4(r0 + 3 &* pixelBytes)
+                @inline(__always) func tap(_ i: Int, _ w: UnsafeRawPointer) {
+                    let wv = Weights(w)
+                    p0.mlal(wv, x0[i]); p1.mlal(wv, x1[i]); p2.mlal(wv, x2[i]); p3.mlal(wv, x3[i])
                 }
-                while k < rowTaps {
-                    let v0 = load1(r0 + k &* 2), v1 = load1(r0 + (pixelBytes &+ k &* 2))
-                    let v2 = load1(r0 + (2 &* pixelBytes &+ k &* 2)), v3 = load1(r0 + (3 &* pixelBytes &+ k &* 2))
-                    let wa = load8(wp), wb = load8(wp + 16)
-                    let la = vget_low_s16(wa), lb = vget_low_s16(wb)
-                    p00 = vmlal_n_s16(p00, la, v0); p01 = vmlal_high_n_s16(p01, wa, v0)
-                    p02 = vmlal_n_s16(p02, lb, v0); p03 = vmlal_high_n_s16(p03, wb, v0)
-                    p10 = vmlal_n_s16(p10, la, v1); p11 = vmlal_high_n_s16(p11, wa, v1)
-                    p12 = vmlal_n_s16(p12, lb, v1); p13 = vmlal_high_n_s16(p13, wb, v1)
-                    p20 = vmlal_n_s16(p20, la, v2); p21 = vmlal_high_n_s16(p21, wa, v2)
-                    p22 = vmlal_n_s16(p22, lb, v2); p23 = vmlal_high_n_s16(p23, wb, v2)
-                    p30 = vmlal_n_s16(p30, la, v3); p31 = vmlal_high_n_s16(p31, wa, v3)
-                    p32 = vmlal_n_s16(p32, lb, v3); p33 = vmlal_high_n_s16(p33, wb, v3)
-                    wp += tapStride
-                    k &+= 1
-                }
+                tap(0, wp); tap(1, wp + tapStride); tap(2, wp + 2 &* tapStride); tap(3, wp + 3 &* tapStride)
             }
-            poolMax4x4(best + Int(column[x]), p00, p01, p02, p03)
-            poolMax4x4(best + Int(column[x &+ 1]), p10, p11, p12, p13)
-            poolMax4x4(best + Int(column[x &+ 2]), p20, p21, p22, p23)
-            poolMax4x4(best + Int(column[x &+ 3]), p30, p31, p32, p33)
-            x &+= 4
-        }
-        while x < W {
-            var p00 = b0, p01 = b1, p02 = b2, p03 = b3
-            for ky in 0..<kh {
-                let r0 = band + (ky &* rowBytes &+ x &* pixelBytes)
-                var wp = wBase + ky &* rowWeights
-                var k = 0
-                while k < rowTaps {  // one tap at a time (only the last W mod 4 pixels of a row come here)
-                    let v0 = load1(r0 + k &* 2)
-                    let wa = load8(wp), wb = load8(wp + 16)
-                    p00 = vmlal_n_s16(p00, vget_low_s16(wa), v0); p01 = vmlal_high_n_s16(p01, wa, v0)
-                    p02 = vmlal_n_s16(p02, vget_low_s16(wb), v0); p03 = vmlal_high_n_s16(p03, wb, v0)
-                    wp += tapStride
-                    k &+= 1
-                }
+            // The last rowTaps mod 4 taps of each kernel row, one at a time, each band value loaded into a lane.
+            rest.run(r) { r0, wp in
+                let wv = Weights(wp)
+                p0.mlal(wv, load1(r0)); p1.mlal(wv, load1(r0 + pixelBytes))
+                p2.mlal(wv, load1(r0 + 2 &* pixelBytes)); p3.mlal(wv, load1(r0 + 3 &* pixelBytes))
             }
-            poolMax4x4(best + Int(column[x]), p00, p01, p02, p03)
-            x &+= 1
-        }
+        }, one: { p0, x in  // the last W mod 4 pixels of a row, one tap at a time
+            taps.run(band + x &* pixelBytes) { r0, wp in p0.mlal(Weights(wp), load1(r0)) }
+        })
     }
 
-    /// best[0..<16] = max(best[...], acc), lane by lane (`smax`), from four 4-lane accumulators.
+    /// One tap's Int16 weights of the 16 channels: channels 0..7 in `a`, 8..15 in `b`.
+    struct Weights {
+        let a: int16x8_t, b: int16x8_t
+        @inline(__always) init(_ p: UnsafeRawPointer) { a = load8(p); b = load8(p + 16) }
+    }
+}
+
+/// The 16 Int32 accumulators of one output pixel (channels 0..3 in c0, ..., 12..15 in c3), shared by the aarch64
+/// variants (NEON, DotProd).
+struct Conv2dAccNEON: Conv2dPixelAccumulator {
+    var c0: int32x4_t, c1: int32x4_t, c2: int32x4_t, c3: int32x4_t
+
+    /// The 16 Int32 at `bias`.
+    @inline(__always) init(_ bias: UnsafePointer<Int32>) {
+        let raw = UnsafeRawPointer(bias)
+        c0 = raw.loadUnaligned(as: int32x4_t.self); c1 = raw.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self)
+        c2 = raw.loadUnaligned(fromByteOffset: 32, as: int32x4_t.self); c3 = raw.loadUnaligned(fromByteOffset: 48, as: int32x4_t.self)
+    }
+
+    /// acc += w * v, channel by channel (`smlal`/`smlal2` by element).
+    @inline(__always) mutating func mlal(_ w: Conv2dMicroKernelNEON.Weights, _ v: Int16) {
+        c0 = vmlal_n_s16(c0, vget_low_s16(w.a), v); c1 = vmlal_high_n_s16(c1, w.a, v)
+        c2 = vmlal_n_s16(c2, vget_low_s16(w.b), v); c3 = vmlal_high_n_s16(c3, w.b, v)
+    }
+
+    /// best[0..<16] = max(best[...], acc), lane by lane (`smax`).
     @inline(__always)
-    static func poolMax4x4(_ best: UnsafeMutablePointer<Int32>, _ a0: int32x4_t, _ a1: int32x4_t, _ a2: int32x4_t,
-                           _ a3: int32x4_t) {
+    func poolMax(_ best: UnsafeMutablePointer<Int32>) {
         let raw = UnsafeMutableRawPointer(best)
-        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(as: int32x4_t.self), a0), as: int32x4_t.self)
-        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self), a1), toByteOffset: 16, as: int32x4_t.self)
-        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(fromByteOffset: 32, as: int32x4_t.self), a2), toByteOffset: 32, as: int32x4_t.self)
-        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(fromByteOffset: 48, as: int32x4_t.self), a3), toByteOffset: 48, as: int32x4_t.self)
+        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(as: int32x4_t.self), c0), as: int32x4_t.self)
+        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self), c1), toByteOffset: 16, as: int32x4_t.self)
+        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(fromByteOffset: 32, as: int32x4_t.self), c2), toByteOffset: 32, as: int32x4_t.self)
+        raw.storeBytes(of: vmaxq_s32(raw.loadUnaligned(fromByteOffset: 48, as: int32x4_t.self), c3), toByteOffset: 48, as: int32x4_t.self)
     }
 }
 #endif

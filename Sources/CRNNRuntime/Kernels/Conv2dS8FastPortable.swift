@@ -8,6 +8,7 @@ enum Conv2dMicroKernelPortable: Conv2dMicroKernel {
     static var bandElementBytes: Int { 1 }
 
     static var tapGroup: Int { 1 }  // packed[t * Cout + co] = w[co][t], t = (ky * kw + kx) * Cin + ci
+    static var name: StaticString { "portable" }
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
@@ -19,44 +20,19 @@ enum Conv2dMicroKernelPortable: Conv2dMicroKernel {
             conv2dFastRow1x3x3(padded, PWC, W, wts, K, bias16, best, column)
             return
         }
-        let rowTaps = g.kernelWidth &* C
-        var x = 0
-        while x &+ 4 <= W {
-            var a0 = bias16, a1 = bias16, a2 = bias16, a3 = bias16
-            for ky in 0..<kh {
-                let row = padded + (ky &* PWC &+ x &* C)
-                let wrow = wts + (ky &* rowTaps) &* K
-                var k = 0
-                while k < rowTaps {
-                    let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
-                    a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
-                    a1 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ C]))
-                    a2 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 2 &* C]))
-                    a3 &+= w &* SIMD16<Int32>(repeating: Int32(row[k &+ 3 &* C]))
-                    k &+= 1
-                }
-            }
-            poolMax(best, column[x], a0)
-            poolMax(best, column[x &+ 1], a1)
-            poolMax(best, column[x &+ 2], a2)
-            poolMax(best, column[x &+ 3], a3)
-            x &+= 4
+        @inline(__always) func wv(_ w: UnsafeRawPointer) -> SIMD16<Int32> { widen16(w.loadUnaligned(as: SIMD16<Int8>.self)) }
+        @inline(__always) func b(_ r: UnsafeRawPointer, _ i: Int) -> SIMD16<Int32> {
+            SIMD16<Int32>(repeating: Int32(r.load(fromByteOffset: i, as: Int8.self)))
         }
-        while x < W {
-            var a0 = bias16
-            for ky in 0..<kh {
-                let row = padded + (ky &* PWC &+ x &* C)
-                let wrow = wts + (ky &* rowTaps) &* K
-                var k = 0
-                while k < rowTaps {
-                    let w = widen16(UnsafeRawPointer(wrow + k &* K).loadUnaligned(as: SIMD16<Int8>.self))
-                    a0 &+= w &* SIMD16<Int32>(repeating: Int32(row[k]))
-                    k &+= 1
-                }
+        let taps = tapLoop(g, packed: packed, cb: cb)
+        conv2dRowPixels(width: W, bias: bias16, best: best, column: column, four: { a0, a1, a2, a3, x in
+            taps.run(band + x &* C) { r, w in  // four pixels share each weight load
+                let wk = wv(w)
+                a0 &+= wk &* b(r, 0); a1 &+= wk &* b(r, C); a2 &+= wk &* b(r, 2 &* C); a3 &+= wk &* b(r, 3 &* C)
             }
-            poolMax(best, column[x], a0)
-            x &+= 1
-        }
+        }, one: { a0, x in
+            taps.run(band + x &* C) { r, w in a0 &+= wv(w) &* b(r, 0) }
+        })
     }
 }
 
@@ -89,4 +65,13 @@ func widen16(_ v: SIMD16<Int8>) -> SIMD16<Int32> {
     var r = SIMD16<Int32>()
     for i in 0..<16 { r[i] = Int32(v[i]) }
     return r
+}
+
+/// The portable variant's accumulators: one SIMD16<Int32>, folded by the driver's `poolMax`.
+extension SIMD16: Conv2dPixelAccumulator where Scalar == Int32 {
+    @inline(__always) func poolMax(_ best: UnsafeMutablePointer<Int32>) { conv2dPoolMax16(best, self) }
+}
+
+@inline(__always) private func conv2dPoolMax16(_ best: UnsafeMutablePointer<Int32>, _ acc: SIMD16<Int32>) {
+    poolMax(best, 0, acc)
 }

@@ -23,6 +23,7 @@ enum Conv2dMicroKernelSMLAD: Conv2dMicroKernel {
     static var bandElementBytes: Int { 1 }
 
     static var tapGroup: Int { 0 }  // no packed copy: `row` reads the OHWI weights in place
+    static var name: StaticString { "smlad" }
 
     /// The two sign-extended int8 of bytes 0 and 2 of `v` as halfwords.
     @inline(__always) static func even(_ v: UInt32) -> Int32 { __sxtb16(Int32(bitPattern: v)) }

@@ -24,71 +24,63 @@ enum Conv2dMicroKernelSSE2: Conv2dMicroKernel {
     static var bandElementBytes: Int { 2 }
 
     static var tapGroup: Int { 2 }
+    static var name: StaticString { "sse2" }
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m128i { p.loadUnaligned(as: __m128i.self) }
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
-        let W = g.width, C = g.channels, K = g.outputChannels, kh = g.kernelHeight
-        let rowTaps = g.kernelWidth &* C, pairs = (rowTaps &+ 1) >> 1
-        let rowBytes = g.bandRowStride &* 2, pixelBytes = C &* 2
-        let pairStride = K &* 4  // bytes from one tap pair's weights to the next
-        let wBase = packed + cb &* 4
-        let b0 = load(bias), b1 = load(bias + 4), b2 = load(bias + 8), b3 = load(bias + 12)
+        let W = g.width, pixelBytes = g.channels &* 2, taps = tapLoop(g, packed: packed, cb: cb), acc = Acc(bias)
         var x = 0
-        while x &+ 2 <= W {
-            var a0 = b0, a1 = b1, a2 = b2, a3 = b3
-            var c0 = b0, c1 = b1, c2 = b2, c3 = b3
-            for ky in 0..<kh {
-                let r0 = band + (ky &* rowBytes &+ x &* pixelBytes), r1 = r0 + pixelBytes
-                var wp = wBase + ky &* pairs &* pairStride
-                var j = 0
-                while j < pairs {
-                    let w0 = load(wp), w1 = load(wp + 16), w2 = load(wp + 32), w3 = load(wp + 48)
-                    let v = _mm_set1_epi32(r0.loadUnaligned(fromByteOffset: j &* 4, as: Int32.self))
-                    let u = _mm_set1_epi32(r1.loadUnaligned(fromByteOffset: j &* 4, as: Int32.self))
-                    a0 = _mm_add_epi32(a0, _mm_madd_epi16(w0, v)); a1 = _mm_add_epi32(a1, _mm_madd_epi16(w1, v))
-                    a2 = _mm_add_epi32(a2, _mm_madd_epi16(w2, v)); a3 = _mm_add_epi32(a3, _mm_madd_epi16(w3, v))
-                    c0 = _mm_add_epi32(c0, _mm_madd_epi16(w0, u)); c1 = _mm_add_epi32(c1, _mm_madd_epi16(w1, u))
-                    c2 = _mm_add_epi32(c2, _mm_madd_epi16(w2, u)); c3 = _mm_add_epi32(c3, _mm_madd_epi16(w3, u))
-                    wp += pairStride
-                    j &+= 1
-                }
+        while x &+ 2 <= W {  // two pixels per pass (8 accumulators, 4 weight registers of the 16 XMM)
+            var a = acc, c = acc
+            taps.run(band + x &* pixelBytes) { r0, wp in
+                let w = Weights(wp)
+                a.madd(w, pair(r0)); c.madd(w, pair(r0 + pixelBytes))
             }
-            poolMax4x4(best + Int(column[x]), a0, a1, a2, a3)
-            poolMax4x4(best + Int(column[x &+ 1]), c0, c1, c2, c3)
+            a.poolMax(best + Int(column[x])); c.poolMax(best + Int(column[x &+ 1]))
             x &+= 2
         }
-        if x < W {
-            var a0 = b0, a1 = b1, a2 = b2, a3 = b3
-            for ky in 0..<kh {
-                let r0 = band + (ky &* rowBytes &+ x &* pixelBytes)
-                var wp = wBase + ky &* pairs &* pairStride
-                var j = 0
-                while j < pairs {
-                    let v = _mm_set1_epi32(r0.loadUnaligned(fromByteOffset: j &* 4, as: Int32.self))
-                    a0 = _mm_add_epi32(a0, _mm_madd_epi16(load(wp), v))
-                    a1 = _mm_add_epi32(a1, _mm_madd_epi16(load(wp + 16), v))
-                    a2 = _mm_add_epi32(a2, _mm_madd_epi16(load(wp + 32), v))
-                    a3 = _mm_add_epi32(a3, _mm_madd_epi16(load(wp + 48), v))
-                    wp += pairStride
-                    j &+= 1
-                }
-            }
-            poolMax4x4(best + Int(column[x]), a0, a1, a2, a3)
+        if x < W {  // an odd W's last pixel
+            var a = acc
+            taps.run(band + x &* pixelBytes) { r0, wp in a.madd(Weights(wp), pair(r0)) }
+            a.poolMax(best + Int(column[x]))
         }
     }
 
-    /// best[0..<16] = max(best[...], acc), lane by lane, from four 4-lane accumulators (SSE2 has no pmaxsd).
-    @inline(__always)
-    static func poolMax4x4(_ best: UnsafeMutablePointer<Int32>, _ a0: __m128i, _ a1: __m128i, _ a2: __m128i, _ a3: __m128i) {
-        @inline(__always) func one(_ p: UnsafeMutablePointer<Int32>, _ a: __m128i) {
-            let raw = UnsafeMutableRawPointer(p)
-            let old = raw.loadUnaligned(as: __m128i.self)
-            let gt = _mm_cmpgt_epi32(a, old)
-            raw.storeBytes(of: _mm_or_si128(_mm_and_si128(gt, a), _mm_andnot_si128(gt, old)), as: __m128i.self)
+    /// The tap pair at `p` (two Int16 band values as one Int32), repeated in the 4 lanes.
+    @inline(__always) static func pair(_ p: UnsafeRawPointer) -> __m128i { _mm_set1_epi32(p.loadUnaligned(as: Int32.self)) }
+
+    /// One tap pair's Int16 weights of the 16 channels: channels 4i..4i+3 in `w[i]`.
+    struct Weights {
+        let w0: __m128i, w1: __m128i, w2: __m128i, w3: __m128i
+        @inline(__always) init(_ p: UnsafeRawPointer) { w0 = load(p); w1 = load(p + 16); w2 = load(p + 32); w3 = load(p + 48) }
+    }
+
+    /// The 16 Int32 accumulators of one output pixel (channels 4i..4i+3 in `c[i]`).
+    struct Acc: Conv2dPixelAccumulator {
+        var c0: __m128i, c1: __m128i, c2: __m128i, c3: __m128i
+        @inline(__always) init(_ bias: UnsafePointer<Int32>) {
+            c0 = load(bias); c1 = load(bias + 4); c2 = load(bias + 8); c3 = load(bias + 12)
         }
-        one(best, a0); one(best + 4, a1); one(best + 8, a2); one(best + 12, a3)
+
+        /// acc += the pair sums of `w` times the tap pair `v` (`pmaddwd`).
+        @inline(__always) mutating func madd(_ w: Weights, _ v: __m128i) {
+            c0 = _mm_add_epi32(c0, _mm_madd_epi16(w.w0, v)); c1 = _mm_add_epi32(c1, _mm_madd_epi16(w.w1, v))
+            c2 = _mm_add_epi32(c2, _mm_madd_epi16(w.w2, v)); c3 = _mm_add_epi32(c3, _mm_madd_epi16(w.w3, v))
+        }
+
+        /// best[0..<16] = max(best[...], acc), lane by lane (SSE2 has no pmaxsd).
+        @inline(__always)
+        func poolMax(_ best: UnsafeMutablePointer<Int32>) {
+            @inline(__always) func one(_ p: UnsafeMutablePointer<Int32>, _ a: __m128i) {
+                let raw = UnsafeMutableRawPointer(p)
+                let old = raw.loadUnaligned(as: __m128i.self)
+                let gt = _mm_cmpgt_epi32(a, old)
+                raw.storeBytes(of: _mm_or_si128(_mm_and_si128(gt, a), _mm_andnot_si128(gt, old)), as: __m128i.self)
+            }
+            one(best, c0); one(best + 4, c1); one(best + 8, c2); one(best + 12, c3)
+        }
     }
 }
 #endif

@@ -10,23 +10,19 @@
 
 #if CRNN_CONV_PORTABLE
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
-let conv2dSelectedMicroKernelName: StaticString = "portable"
 #elseif CRNN_CONV_SMLAD && arch(arm)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelSMLAD
-let conv2dSelectedMicroKernelName: StaticString = "smlad"
 #elseif CRNN_CONV_AVX2 && arch(x86_64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelAVX2
-let conv2dSelectedMicroKernelName: StaticString = "avx2"
 #elseif arch(x86_64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelSSE2
-let conv2dSelectedMicroKernelName: StaticString = "sse2"
 #elseif CRNN_CONV_DOTPROD && arch(arm64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelDotProd
-let conv2dSelectedMicroKernelName: StaticString = "dotprod"
 #elseif arch(arm64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelNEON
-let conv2dSelectedMicroKernelName: StaticString = "neon"
 #else
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
-let conv2dSelectedMicroKernelName: StaticString = "portable"
 #endif
+
+/// The selected variant's name ("portable", "smlad", "avx2", "sse2", "dotprod", "neon"), for reports.
+var conv2dSelectedMicroKernelName: StaticString { Conv2dSelectedMicroKernel.name }
