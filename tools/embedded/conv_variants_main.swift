@@ -1,6 +1,6 @@
 // Embedded bit-exactness battery of the conv micro-kernels (tools/conv_variants_qemu.sh): random shapes, data,
 // zero points, clamps, pools and requantization parameters; every micro-kernel the target has (portable, plus
-// NEON on aarch64) and the dispatching `conv2dS8Fast` against the reference `conv2dS8`. Embedded Swift, no imports.
+// NEON / dot product on aarch64, SSE2 / AVX2 / VNNI on x86-64 as built) against the reference `conv2dS8`. Embedded Swift, no imports.
 
 struct BatteryRNG {
     var s: UInt64
@@ -72,20 +72,21 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             } } }
             var outs = [batteryRun(p, x, w, b, rq, Conv2dMicroKernelPortable.self),
                         batteryRun(p, x, w, b, rq, Conv2dSelectedMicroKernel.self)]
+            // Every micro-kernel of the target (the selected one again among them).
+            func add<MK: Conv2dMicroKernel>(_ k: MK.Type) { outs.append(batteryRun(p, x, w, b, rq, k)) }
             #if arch(arm64)
-            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelNEON.self))
+            add(Conv2dMicroKernelNEON.self)
+            #if CRNN_CONV_DOTPROD
+            add(Conv2dMicroKernelDotProd.self)
             #endif
-            #if CRNN_CONV_DOTPROD && arch(arm64)
-            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelDotProd.self))
+            #elseif arch(x86_64)
+            add(Conv2dMicroKernelSSE2.self)
+            #if CRNN_CONV_AVX2
+            add(Conv2dMicroKernelAVX2.self)
             #endif
-            #if arch(x86_64)
-            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelSSE2.self))
+            #if CRNN_CONV_VNNI && CRNN_CONV_AVX2
+            add(Conv2dMicroKernelVNNI.self)
             #endif
-            #if CRNN_CONV_AVX2 && arch(x86_64)
-            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelAVX2.self))
-            #endif
-            #if CRNN_CONV_VNNI && CRNN_CONV_AVX2 && arch(x86_64)
-            outs.append(batteryRun(p, x, w, b, rq, Conv2dMicroKernelVNNI.self))
             #endif
             for o in outs {
                 n += 1

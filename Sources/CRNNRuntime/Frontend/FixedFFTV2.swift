@@ -259,6 +259,8 @@ struct FixedRealFFTV2: Sendable {
 protocol FFTRadix4StageKernel {
     /// Whether `stage` reads `packed` (else it may point at anything).
     static var readsPackedTwiddles: Bool { get }
+    /// The variant's name in reports ("portable", "sse2", "neon").
+    static var name: StaticString { get }
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift: Int32) -> UInt32
 }
@@ -266,6 +268,7 @@ protocol FFTRadix4StageKernel {
 /// The portable reference: scalar, Int64 products.
 enum FFTRadix4StagePortable: FFTRadix4StageKernel {
     static var readsPackedTwiddles: Bool { false }
+    static var name: StaticString { "portable" }
     /// One radix-4 decimation-in-frequency stage over blocks of `length` complex values: for each block and
     /// j in 0..<L/4, with x_r = z[j + r L/4]: y0 = x0 + x1 + x2 + x3, y1 = (x0 - i x1 - x2 + i x3) W^j,
     /// y2 = (x0 - x1 + x2 - x3) W^2j, y3 = (x0 + i x1 - x2 - i x3) W^3j (W = e^(-2 pi i / L)), each output
