@@ -18,9 +18,10 @@
 // (`convBandsByDefault`); `Interpreter(model:bandConvs:)` picks either plan.
 
 /// Every build plans conv bands by default: one plan on every target (the tests run the Cortex-M's), and the
-/// arena stays within the speed issue's bound (host x86-64: 70,176 bytes with the batch norms' lookup tables;
-/// whole tensors would take 87,280). They cost ~5 % of the network's time on x86-64 (tools/runtime_bench.sh:
-/// 0.444 vs 0.421 ms for the paper cnn-gru; not call overhead: 87 empty row calls take 0.006 ms);
+/// arena stays within the speed issue's bound (host x86-64: 70,944 bytes with the batch norms' lookup tables and
+/// the SSE2 epilogue's scales; whole tensors would take 88,048). They cost 3-5 % of the network's time on x86-64
+/// (tools/runtime_bench.sh: 0.396 vs 0.383 ms for the paper cnn-gru; not call overhead: 87 empty row calls take
+/// 0.006 ms);
 /// `Interpreter(model:bandConvs: false)` runs whole tensors.
 let convBandsByDefault = true
 
