@@ -10,7 +10,7 @@ set -euo pipefail
 flags=(-target-cpu native)
 case "$(uname -m)" in
   x86_64)
-    if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then flags+=(-DCRNN_CONV_AVX2); fi
+    if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then flags+=(-DCRNN_CONV_AVX2 -DCRNN_FFT_AVX2); fi
     # AVX-VNNI (vpdpbusd on 256-bit registers): the VNNI micro-kernel, which also uses the AVX2 one's pool step.
     if grep -qw avx_vnni /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo; then flags+=(-DCRNN_CONV_VNNI); fi ;;
   aarch64|arm64)  # NEON is the baseline; the sdot micro-kernel needs the dot product extension (asimddp)

@@ -3,7 +3,7 @@
 // 1. Stages: for every n in 16...16384 (powers of two), every radix-4 stage with twiddles of that n, every shift
 //    s in 0...7 (the FFT uses s = significantBits(bound) - 25 <= 4 for inputs |x| <= 2^28; 7 is the most a 32-bit
 //    bound gives) and four kinds of input within the kernels' contract |x| <= 2^28 (uniform, +-2^28 extremes, small,
-//    a mix): the selected kernel (and NEON on aarch64) against FFTRadix4StagePortable, the whole work memory and the
+//    a mix): the selected kernel (and NEON on aarch64, SSE2 on x86-64) against FFTRadix4StagePortable, the whole work memory and the
 //    returned OR.
 // 2. Whole transform: `FixedRealFFTV2.powerSpectrum` (the selected kernel) against the same steps driven with the
 //    portable kernel (`batteryPowerSpectrum` below), and the same steps with the selected kernel against
@@ -55,8 +55,8 @@ func batteryStage<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ input: [Int3
     return (z, acc)
 }
 
-#if arch(x86_64) && !CRNN_FFT_PORTABLE
-/// The largest positive stage input: the SSE2 kernel's contract is [-2^28, 2^28 - 1] (FixedFFTV2SSE2.swift; the
+#if arch(x86_64)
+/// The largest positive stage input: the SSE2 (and AVX2) kernel's contract is [-2^28, 2^28 - 1] (FixedFFTV2SSE2.swift; the
 /// window's outputs and every stage's outputs stay below 2^28, docs/fixed-point-mfcc.md §12), the others' +-2^28.
 let batteryFFTTop = (1 << 28) - 1
 #else
@@ -100,6 +100,9 @@ public func crnnFFTStageVariants(_ frames: Int32, _ compared: UnsafeMutablePoint
                     #if arch(arm64)
                     let neon = batteryStage(fft, input, length: l, t: t, p: p, shift: s, FFTRadix4StageNEON.self)
                     check(neon.0 == ref.0 && neon.1 == ref.1)
+                    #elseif arch(x86_64)
+                    let sse2 = batteryStage(fft, input, length: l, t: t, p: p, shift: s, FFTRadix4StageSSE2.self)
+                    check(sse2.0 == ref.0 && sse2.1 == ref.1)
                     #endif
                 }
             }
