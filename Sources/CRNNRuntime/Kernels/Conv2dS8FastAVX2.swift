@@ -22,15 +22,24 @@ enum Conv2dMicroKernelAVX2: Conv2dMicroKernel {
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
-        let pixelBytes = g.channels &* 2, taps = tapLoop(g, packed: packed, cb: cb)
-        conv2dRowPixels(width: g.width, bias: Acc(bias), best: best, column: column, four: { a, c, d, e, x in
+        rowPasses(g, band: band, taps: tapLoop(g, packed: packed, cb: cb), pixelBytes: g.channels &* 2, start: Acc(bias),
+                  best: best, column: column) { a, w0, w1, r in a.madd(w0, w1, pair(r)) }
+    }
+
+    /// The pixel passes of a 256-bit micro-kernel (this one and VNNI's): per tap group, the 16 channels' weights
+    /// (two registers) and `step(&acc, w0, w1, band)` for each pixel's band group; `start` holds the bias.
+    @inline(__always)
+    static func rowPasses(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, taps: Conv2dTapLoop, pixelBytes: Int,
+                          start: Acc, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>,
+                          _ step: (inout Acc, __m256i, __m256i, UnsafeRawPointer) -> Void) {
+        conv2dRowPixels(width: g.width, bias: start, best: best, column: column, four: { a, c, d, e, x in
             taps.run(band + x &* pixelBytes) { r0, wp in
                 let w0 = load(wp), w1 = load(wp + 32)
-                a.madd(w0, w1, pair(r0)); c.madd(w0, w1, pair(r0 + pixelBytes))
-                d.madd(w0, w1, pair(r0 + 2 &* pixelBytes)); e.madd(w0, w1, pair(r0 + 3 &* pixelBytes))
+                step(&a, w0, w1, r0); step(&c, w0, w1, r0 + pixelBytes)
+                step(&d, w0, w1, r0 + 2 &* pixelBytes); step(&e, w0, w1, r0 + 3 &* pixelBytes)
             }
         }, one: { a, x in
-            taps.run(band + x &* pixelBytes) { r0, wp in a.madd(load(wp), load(wp + 32), pair(r0)) }
+            taps.run(band + x &* pixelBytes) { r0, wp in step(&a, load(wp), load(wp + 32), r0) }
         })
     }
 

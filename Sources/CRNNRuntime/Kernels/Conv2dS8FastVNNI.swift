@@ -41,19 +41,10 @@ enum Conv2dMicroKernelVNNI: Conv2dMicroKernel {
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
-        let pixelBytes = g.channels, taps = tapLoop(g, packed: packed, cb: cb)
-        // 128 * sum w of channels cb ..< cb + 16, after the packed weights.
-        let corr = packed + (packedTapBytes(g) &+ cb &* 4)
-        let start = Conv2dMicroKernelAVX2.Acc(bias, minus: corr)
-        conv2dRowPixels(width: g.width, bias: start, best: best, column: column, four: { a, c, d, e, x in
-            taps.run(band + x &* pixelBytes) { r0, wp in
-                let w0 = load(wp), w1 = load(wp + 32)
-                a.dot(w0, w1, quad(r0)); c.dot(w0, w1, quad(r0 + pixelBytes))
-                d.dot(w0, w1, quad(r0 + 2 &* pixelBytes)); e.dot(w0, w1, quad(r0 + 3 &* pixelBytes))
-            }
-        }, one: { a, x in
-            taps.run(band + x &* pixelBytes) { r0, wp in a.dot(load(wp), load(wp + 32), quad(r0)) }
-        })
+        // The AVX2 kernel's passes; the start subtracts 128 * sum w of channels cb ..< cb + 16 (after the weights).
+        let start = Conv2dMicroKernelAVX2.Acc(bias, minus: packed + (packedTapBytes(g) &+ cb &* 4))
+        Conv2dMicroKernelAVX2.rowPasses(g, band: band, taps: tapLoop(g, packed: packed, cb: cb), pixelBytes: g.channels,
+                                        start: start, best: best, column: column) { a, w0, w1, r in a.dot(w0, w1, quad(r)) }
     }
 
     /// Bytes of the packed tap quads of a layer with geometry `g` (where the channel constants start).
