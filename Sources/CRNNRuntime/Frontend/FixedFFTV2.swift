@@ -131,7 +131,7 @@ struct FixedRealFFTV2: Sendable {
     /// The periodic Hann window `w_j = (2^30 - cos(2 pi j / n) + 1) >> 1` (Q1.30, j in 0..<n) from `splitTwiddles`
     /// (cos(2 pi j / n) = cos(2 pi (n - j) / n) = -cos(2 pi (n/2 - j) / n)): the values of version 1's window
     /// table (`FixedPointMFCC.window`, from the same integer twiddles), with no table of their own.
-    /// `FixedPointMFCC.windowFrame` walks the same four quarters.
+    /// `windowFromTwiddles` (FrameLogMel.swift) walks the same four quarters.
     func hannQ30(_ j: Int) -> Int32 {
         let k = j <= half ? j : n - j
         let c = k <= n / 4 ? Int64(splitTwiddles[2 * k]) : -Int64(splitTwiddles[2 * (half - k)])

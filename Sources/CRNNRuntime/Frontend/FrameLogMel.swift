@@ -152,58 +152,21 @@ extension FixedPointMFCC {
         var peak: UInt32 = 0
         for i in 0..<(hi - lo) { peak |= magnitudeBits(Int32(src[i])) }
         var r = significantBits(peak) &+ 2
-        if fromTable && !frameV2!.window.isEmpty {
-            return frameV2!.window.withUnsafeBufferPointer { wb -> (Int32, UInt32)? in
+        let v2 = frameV2!
+        let useTable = fromTable && !v2.window.isEmpty
+        return v2.window.withUnsafeBufferPointer { wb in
+            v2.fft.splitTwiddles.withUnsafeBufferPointer { tb -> (Int32, UInt32)? in
+                let src0 = src - lo  // src0[j] is frame sample j
                 var bound: UInt32 = 0
                 while true {
-                    bound = windowFromTable(src - lo, wb.baseAddress!, x, from: lo, to: hi, shift: r)
+                    bound = useTable ? windowFromTable(src0, wb.baseAddress!, x, from: lo, to: hi, shift: r)
+                        : windowFromTwiddles(src0, tb.baseAddress!, x, n: nFFT, from: lo, to: hi, shift: r)
                     let bits = significantBits(bound)
                     if bits > 24 || r == 0 { break }
                     r = max(0, r &- (28 &- bits))
                 }
                 return bound == 0 ? nil : (r, bound)
             }
-        }
-        // The window from the split twiddles (`FixedRealFFTV2.hannQ30`), quarter by quarter: w_j = (2^30 + 1 -
-        // sign * split[idx]) >> 1, idx moving by step. (quarter end, idx(j) = a + b j, step = b, sign)
-        let nf = nFFT, quarter = nf / 4, half = nf / 2
-        @inline(__always) func quarterOf(_ q: Int) -> (end: Int, a: Int, b: Int, sign: Int64) {
-            switch q {
-            case 0: return (quarter + 1, 0, 2, 1)
-            case 1: return (half + 1, nf, -2, -1)
-            case 2: return (3 * quarter, -nf, 2, -1)
-            default: return (nf, 2 * nf, -2, 1)
-            }
-        }
-        let one: Int64 = (1 << 30) + 1
-        return frameV2!.fft.splitTwiddles.withUnsafeBufferPointer { tb -> (Int32, UInt32)? in
-            let tw = tb.baseAddress!
-            let src0 = src - lo  // src0[j] is frame sample j
-            var bound: UInt32 = 0
-            while true {
-                let rnd: Int64 = r == 0 ? 0 : Int64(1) << Int64(r &- 1)
-                let rr = Int64(r)
-                bound = 0
-                var j = lo
-                for qi in 0..<4 {
-                    let q = quarterOf(qi)
-                    if j >= hi || j >= q.end { continue }
-                    let end = min(hi, q.end), step = q.b, sign = q.sign
-                    var idx = q.a &+ q.b &* j
-                    while j < end {
-                        let w = (one &- sign &* Int64(tw[idx])) &>> 1
-                        let v = Int32(truncatingIfNeeded: (Int64(src0[j]) &* w &+ rnd) &>> rr)
-                        x[j] = v
-                        bound |= magnitudeBits(v)
-                        idx &+= step
-                        j &+= 1
-                    }
-                }
-                let bits = significantBits(bound)
-                if bits > 24 || r == 0 { break }
-                r = max(0, r &- (28 &- bits))
-            }
-            return bound == 0 ? nil : (r, bound)
         }
     }
 
@@ -222,6 +185,46 @@ extension FixedPointMFCC {
             out[m] = saturatingInt16(roundingShiftRight(db, shift))
         }
     }
+}
+
+/// `x[j] = round(pcm[j] * w_j / 2^r)` for j in lo..<hi (the frame's samples `pcm`) with the Q1.30 Hann window of an
+/// `n`-sample frame taken from the split twiddles `tw` (`FixedRealFFTV2.hannQ30`), quarter by quarter:
+/// w_j = (2^30 + 1 - sign * tw[idx]) >> 1, idx moving by step; 64-bit products. Returns the OR of the results'
+/// `magnitudeBits`. The windowing of builds without the window table (`speedTables` false), and the reference of
+/// `windowFromTable`.
+@inline(__always)
+func windowFromTwiddles(_ pcm: UnsafePointer<Int16>, _ tw: UnsafePointer<Int32>, _ x: UnsafeMutablePointer<Int32>,
+                        n nf: Int, from lo: Int, to hi: Int, shift r: Int32) -> UInt32 {
+    let quarter = nf / 4, half = nf / 2
+    // (quarter end, idx(j) = a + b j, step = b, sign)
+    @inline(__always) func quarterOf(_ q: Int) -> (end: Int, a: Int, b: Int, sign: Int64) {
+        switch q {
+        case 0: return (quarter + 1, 0, 2, 1)
+        case 1: return (half + 1, nf, -2, -1)
+        case 2: return (3 * quarter, -nf, 2, -1)
+        default: return (nf, 2 * nf, -2, 1)
+        }
+    }
+    let one: Int64 = (1 << 30) + 1
+    let rnd: Int64 = r == 0 ? 0 : Int64(1) << Int64(r &- 1)
+    let rr = Int64(r)
+    var bound: UInt32 = 0
+    var j = lo
+    for qi in 0..<4 {
+        let q = quarterOf(qi)
+        if j >= hi || j >= q.end { continue }
+        let end = min(hi, q.end), step = q.b, sign = q.sign
+        var idx = q.a &+ q.b &* j
+        while j < end {
+            let w = (one &- sign &* Int64(tw[idx])) &>> 1
+            let v = Int32(truncatingIfNeeded: (Int64(pcm[j]) &* w &+ rnd) &>> rr)
+            x[j] = v
+            bound |= magnitudeBits(v)
+            idx &+= step
+            j &+= 1
+        }
+    }
+    return bound
 }
 
 /// `x[j] = round(pcm[j] * w[j] / 2^r)` for j in lo..<hi (the frame's samples `pcm`, the Q1.30 window `w`), four at a

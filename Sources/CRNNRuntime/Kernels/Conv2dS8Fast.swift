@@ -242,17 +242,18 @@ func conv2dS8FastPrepare<MK: Conv2dMicroKernel>(
     let adjBias = (base + layout.packedBytes).assumingMemoryBound(to: Int32.self)
     let status = (base + layout.statusOffset).assumingMemoryBound(to: Int32.self)
     let wts = weights.baseAddress!, zi = p.inputZeroPoint
-    for co in 0..<K {
-        adjBias[co] = bias[co] &- zi &* conv2dFastWeightSums(wts + co &* taps, taps).sum
-    }
-    status[0] = conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant) ? 1 : 0
     // The vector epilogue's exactness needs a bound on every accumulator the run can make: the adjusted bias plus
     // 128 * sum |w| (the band holds raw int8 values, |x| <= 128), capped at 2^31 (an Int32 accumulator).
     var bounds = [Int64](repeating: 0, count: MK.Epilogue.preparedBytes(channels: K) > 0 ? K : 0)
-    for co in 0..<bounds.count {
-        let b = Int64(adjBias[co]), sumAbs = Int64(conv2dFastWeightSums(wts + co &* taps, taps).sumAbs)
-        bounds[co] = min((b < 0 ? -b : b) &+ 128 &* sumAbs, Int64(1) << 31)
+    for co in 0..<K {
+        let sums = conv2dFastWeightSums(wts + co &* taps, taps)
+        adjBias[co] = bias[co] &- zi &* sums.sum
+        if co < bounds.count {
+            let b = Int64(adjBias[co])
+            bounds[co] = min((b < 0 ? -b : b) &+ 128 &* Int64(sums.sumAbs), Int64(1) << 31)
+        }
     }
+    status[0] = conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant) ? 1 : 0
     status[1] = bounds.withUnsafeBufferPointer {
         MK.Epilogue.prepare(requant: requant, channels: K, accumulatorBounds: $0,
                             into: base + layout.epilogueOffset) ? 1 : 0
