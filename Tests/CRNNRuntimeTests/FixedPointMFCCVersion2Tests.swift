@@ -170,6 +170,51 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
+    /// The split + power four k at a time (the 64-bit-lane `splitPowerFourLanes` the AVX2 kernel takes, and the
+    /// selected kernel's path: NEON on aarch64) writes the same powers and OR as one k at a time, on random
+    /// components, components all at +-2^28 (the contract's extremes) and small ones, for every n the tests use.
+    func testSplitPowerPathsAgreeBitForBit() {
+        enum Lanes: FFTRadix4StageKernel {
+            static var readsPackedTwiddles: Bool { false }
+            static var name: StaticString { "lanes" }
+            static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
+                              packed: UnsafePointer<Int16>, shift: Int32) -> UInt32 { 0 }
+            static var vectorSplit: Bool { true }
+            static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                       _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64> {
+                fft.splitPowerFourLanes(z, tw, pos, k: k)
+            }
+        }
+        func split<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ input: [Int32], _: K.Type) -> ([Int32], UInt64) {
+            var z = input
+            let or = z.withUnsafeMutableBufferPointer { fft.splitPower($0.baseAddress!, kernel: K.self) }
+            return (z, or)
+        }
+        var g = SplitMix64(seed: 33)
+        print("FFT split paths tested: one k at a time, lanes, selected (\(fftSelectedRadix4KernelName), vector: \(FFTSelectedRadix4Kernel.vectorSplit))")
+        for n in [16, 32, 64, 256, 2048, 16384] {
+            let fft = FixedRealFFTV2(n: n)
+            for kind in 0..<3 {
+                var input = [Int32](repeating: 0, count: FixedRealFFTV2.workCount(n: n))
+                for i in 0..<n {
+                    switch kind {
+                    case 0: input[i] = Int32(g.int(-(1 << 28), 1 << 28))
+                    case 1: input[i] = g.next() % 2 == 0 ? -(1 << 28) : 1 << 28
+                    default: input[i] = Int32(g.int(-40000, 40000))
+                    }
+                }
+                let one = split(fft, input, FFTRadix4StagePortable.self)
+                let lanes = split(fft, input, Lanes.self)
+                let selected = split(fft, input, FFTSelectedRadix4Kernel.self)
+                XCTAssertEqual(lanes.0, one.0, "n \(n) kind \(kind)")
+                XCTAssertEqual(lanes.1, one.1, "n \(n) kind \(kind)")
+                XCTAssertEqual(selected.0, one.0, "n \(n) kind \(kind)")
+                XCTAssertEqual(selected.1, one.1, "n \(n) kind \(kind)")
+                XCTAssertNotEqual(one.0, input, "the split wrote its powers")
+            }
+        }
+    }
+
     /// The DCT's split sum (`dctDot16`: Int32 halves over runs of 128 bands) equals the plain 64-bit sum of
     /// c * max(v, floor) on random and extreme rows (every value and coefficient at Int16.min / Int16.max), every
     /// band count 1...512 the format allows.

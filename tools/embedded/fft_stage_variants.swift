@@ -8,7 +8,10 @@
 // 2. Whole transform: `FixedRealFFTV2.powerSpectrum` (the selected kernel) against the same steps driven with the
 //    portable kernel (`batteryPowerSpectrum` below), and the same steps with the selected kernel against
 //    `powerSpectrum` (so that the copy of the driver is checked too): every n, `frames` random frames of six kinds;
-//    the work memory after the transform (every power), the exponent and the OR.
+//    the work memory after the transform (every power), the exponent and the OR. The portable driver's split runs
+//    one k at a time, so this also checks the selected kernel's vector split (AVX2, NEON).
+// 3. The split + power alone, `frames` work memories per n with components in [-2^28, 2^28]: the selected
+//    kernel's split against one k at a time.
 
 /// FixedRealFFTV2.powerSpectrum's steps with the radix-4 stage kernel `K` (FixedFFTV2.swift).
 func batteryPowerSpectrum<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ work: UnsafeMutablePointer<Int32>,
@@ -36,7 +39,7 @@ func batteryPowerSpectrum<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ work
         shift &+= s
         fft.radix4Last(work, shift: s)
     }
-    let or = fft.splitPower(work)
+    let or = fft.splitPower(work, kernel: K.self)
     return (2 &* shift, or)
 }
 
@@ -136,6 +139,16 @@ public func crnnFFTStageVariants(_ frames: Int32, _ compared: UnsafeMutablePoint
             }
             check(a == b && ra.exponent == rb.exponent && ra.or == rb.or)
             check(c == a && rc.exponent == ra.exponent && rc.or == ra.or)
+        }
+        // 3. The split + power alone on the last stage's output range, |components| <= 2^28 (kinds 0-3, which
+        //    reach the extremes in every lane): the selected kernel's split path against one k at a time.
+        for f in 0..<Int(frames) {
+            var input = [Int32](repeating: 0, count: FixedRealFFTV2.workCount(n: size))
+            for i in 0..<size { input[i] = f % 4 == 1 ? Int32([-(1 << 28), 1 << 28][rng.int(0, 1)]) : batteryFFTValue(&rng, f % 4) }
+            var a = input, b = input
+            let oa = a.withUnsafeMutableBufferPointer { fft.splitPower($0.baseAddress!, kernel: FFTSelectedRadix4Kernel.self) }
+            let ob = b.withUnsafeMutableBufferPointer { fft.splitPower($0.baseAddress!, kernel: FFTRadix4StagePortable.self) }
+            check(a == b && oa == ob)
         }
         size *= 2
     }

@@ -217,41 +217,102 @@ struct FixedRealFFTV2: Sendable {
     /// X_k = (A + T) / 2 and X_{n/2-k} = conj(A - T) / 2, each component rounded once (`>> 31`, ties toward
     /// +infinity) and below 2^29.5; the powers re^2 + im^2 < 2^59 overwrite the two complex values read
     /// (bin n/2's power goes to slot n/2; for k = n/4 only X_k is made). Returns the OR of the powers.
+    /// The stage kernel may take four k at a time (`FFTRadix4StageKernel.splitPowerFour`, where it has a vector
+    /// path: AVX2, NEON); the ends, and every k with the others, go one at a time (`splitPowerOne`, the
+    /// reference). The same integers either way.
     @inline(__always)
-    func splitPower(_ z: UnsafeMutablePointer<Int32>) -> UInt64 {
-        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: UInt64.self)
-        let rnd = Int64(1) << 30
-        var orAll: UInt64 = 0
+    func splitPower(_ z: UnsafeMutablePointer<Int32>) -> UInt64 { splitPower(z, kernel: FFTSelectedRadix4Kernel.self) }
+
+    /// `splitPower` with the split path of stage kernel `K`.
+    @inline(__always)
+    func splitPower<K: FFTRadix4StageKernel>(_ z: UnsafeMutablePointer<Int32>, kernel: K.Type) -> UInt64 {
         splitTwiddles.withUnsafeBufferPointer { tb in
             position.withUnsafeBufferPointer { pb in
                 let tw = tb.baseAddress!, pos = pb.baseAddress!
                 let quarter = half / 2
-                var k = 0
-                while k <= quarter {
-                    let ia = Int(pos[k]), ib = k == 0 ? 0 : Int(pos[half &- k])
-                    let zr = Int64(z[2 &* ia]), zi = Int64(z[2 &* ia &+ 1])
-                    let mr = Int64(z[2 &* ib]), mi = Int64(z[2 &* ib &+ 1])
-                    let ar = (zr &+ mr) << 30, ai = (zi &- mi) << 30, br = zr &- mr, bi = zi &+ mi
-                    let c = Int64(tw[2 &* k]), s = Int64(tw[2 &* k &+ 1])
-                    // T = (c - i s)(bi - i br) = (c bi - s br) + i (-c br - s bi)
-                    let tr = c &* bi &- s &* br, ti = 0 &- c &* br &- s &* bi
-                    let xr = (ar &+ tr &+ rnd) &>> 31, xi = (ai &+ ti &+ rnd) &>> 31
-                    let pk = UInt64(bitPattern: xr &* xr &+ xi &* xi)
-                    if k == quarter {
-                        power[ia] = pk
-                        orAll |= pk
-                    } else {
-                        let yr = (ar &- tr &+ rnd) &>> 31, yi = (ai &- ti &+ rnd) &>> 31
-                        let pm = UInt64(bitPattern: yr &* yr &+ yi &* yi)
-                        power[ia] = pk
-                        power[k == 0 ? half : ib] = pm
-                        orAll |= pk | pm
+                var orAll = splitPowerOne(z, tw, pos, k: 0) | splitPowerOne(z, tw, pos, k: quarter)
+                var k = 1
+                if K.vectorSplit {
+                    var acc = SIMD4<UInt64>()
+                    while k &+ 4 <= quarter {
+                        acc |= K.splitPowerFour(self, z, tw, pos, k: k)
+                        k &+= 4
                     }
+                    orAll |= acc[0] | acc[1] | acc[2] | acc[3]
+                }
+                while k < quarter {
+                    orAll |= splitPowerOne(z, tw, pos, k: k)
                     k &+= 1
                 }
+                return orAll
             }
         }
-        return orAll
+    }
+
+    /// The split and power of one k in 0...n/4 (`splitPower`); returns the OR of the powers it wrote.
+    @inline(__always)
+    func splitPowerOne(_ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>, _ pos: UnsafePointer<UInt16>,
+                       k: Int) -> UInt64 {
+        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: UInt64.self)
+        let rnd = Int64(1) << 30
+        let quarter = half / 2
+        let ia = Int(pos[k]), ib = k == 0 ? 0 : Int(pos[half &- k])
+        let zr = Int64(z[2 &* ia]), zi = Int64(z[2 &* ia &+ 1])
+        let mr = Int64(z[2 &* ib]), mi = Int64(z[2 &* ib &+ 1])
+        let ar = (zr &+ mr) << 30, ai = (zi &- mi) << 30, br = zr &- mr, bi = zi &+ mi
+        let c = Int64(tw[2 &* k]), s = Int64(tw[2 &* k &+ 1])
+        // T = (c - i s)(bi - i br) = (c bi - s br) + i (-c br - s bi)
+        let tr = c &* bi &- s &* br, ti = 0 &- c &* br &- s &* bi
+        let xr = (ar &+ tr &+ rnd) &>> 31, xi = (ai &+ ti &+ rnd) &>> 31
+        let pk = UInt64(bitPattern: xr &* xr &+ xi &* xi)
+        if k == quarter {
+            power[ia] = pk
+            return pk
+        }
+        let yr = (ar &- tr &+ rnd) &>> 31, yi = (ai &- ti &+ rnd) &>> 31
+        let pm = UInt64(bitPattern: yr &* yr &+ yi &* yi)
+        power[ia] = pk
+        power[k == 0 ? half : ib] = pm
+        return pk | pm
+    }
+
+    /// `splitPowerOne` for k ..< k + 4 (1 <= k, k + 3 < n/4) in 64-bit Swift SIMD lanes (LLVM makes `vpmuldq` of
+    /// them for AVX2; SSE2 has no signed 32 x 32 -> 64 multiply and aarch64 gets scalar `mul`s, slower than the
+    /// one-at-a-time loop, so only the AVX2 kernel takes this; any build can test it): the eight complex values are read
+    /// before any power is written (each slot belongs to one k), then the same sums and products. The components
+    /// (`>> 31` of sums < 2^61) fit in Int32, so they are truncated to 32-bit lanes (the shift's low 32 bits are
+    /// the same arithmetic or logical) and squared as sign-extended 32-bit values (`pmuldq`, `smull`).
+    @inline(__always)
+    func splitPowerFourLanes(_ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>, _ pos: UnsafePointer<UInt16>,
+                             k: Int) -> SIMD4<UInt64> {
+        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: UInt64.self)
+        let raw = UnsafeRawPointer(z)
+        let ia = SIMD4<Int>(Int(pos[k]), Int(pos[k &+ 1]), Int(pos[k &+ 2]), Int(pos[k &+ 3]))
+        let ib = SIMD4<Int>(Int(pos[half &- k]), Int(pos[half &- k &- 1]), Int(pos[half &- k &- 2]), Int(pos[half &- k &- 3]))
+        @inline(__always) func pair(_ slot: Int) -> SIMD2<Int32> { raw.loadUnaligned(fromByteOffset: 8 &* slot, as: SIMD2<Int32>.self) }
+        let a0 = pair(ia[0]), a1 = pair(ia[1]), a2 = pair(ia[2]), a3 = pair(ia[3])
+        let b0 = pair(ib[0]), b1 = pair(ib[1]), b2 = pair(ib[2]), b3 = pair(ib[3])
+        let zr = SIMD4(a0[0], a1[0], a2[0], a3[0]), zi = SIMD4(a0[1], a1[1], a2[1], a3[1])
+        let mr = SIMD4(b0[0], b1[0], b2[0], b3[0]), mi = SIMD4(b0[1], b1[1], b2[1], b3[1])
+        let cs = UnsafeRawPointer(tw + 2 &* k).loadUnaligned(as: SIMD8<Int32>.self)
+        let c = SIMD4<Int64>(truncatingIfNeeded: cs.evenHalf), s = SIMD4<Int64>(truncatingIfNeeded: cs.oddHalf)
+        // |zr +- mr| <= 2^29: exact in Int32 before widening.
+        let ar = SIMD4<Int64>(truncatingIfNeeded: zr &+ mr) &<< 30, ai = SIMD4<Int64>(truncatingIfNeeded: zi &- mi) &<< 30
+        let br = SIMD4<Int64>(truncatingIfNeeded: zr &- mr), bi = SIMD4<Int64>(truncatingIfNeeded: zi &+ mi)
+        let tr = c &* bi &- s &* br, ti = (0 &- c) &* br &- s &* bi
+        let rnd = SIMD4<Int64>(repeating: 1 << 30)
+        @inline(__always) func round31(_ v: SIMD4<Int64>) -> SIMD4<Int64> {
+            SIMD4<Int64>(truncatingIfNeeded: SIMD4<Int32>(truncatingIfNeeded: SIMD4<UInt64>(truncatingIfNeeded: v) &>> 31))
+        }
+        let xr = round31(ar &+ tr &+ rnd), xi = round31(ai &+ ti &+ rnd)
+        let yr = round31(ar &- tr &+ rnd), yi = round31(ai &- ti &+ rnd)
+        let pk = SIMD4<UInt64>(truncatingIfNeeded: xr &* xr &+ xi &* xi)
+        let pm = SIMD4<UInt64>(truncatingIfNeeded: yr &* yr &+ yi &* yi)
+        for t in 0..<4 {
+            power[ia[t]] = pk[t]
+            power[ib[t]] = pm[t]
+        }
+        return pk | pm
     }
 }
 
@@ -263,6 +324,22 @@ protocol FFTRadix4StageKernel {
     static var name: StaticString { get }
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift: Int32) -> UInt32
+    /// Whether `FixedRealFFTV2.splitPower` takes four k at a time through `splitPowerFour` (default false).
+    static var vectorSplit: Bool { get }
+    /// The split and power of k ..< k + 4 (1 <= k, k + 3 < n/4), the same integers as `splitPowerOne` of each k
+    /// (default: those four calls); returns the OR of the eight powers lane by lane.
+    static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                               _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64>
+}
+
+extension FFTRadix4StageKernel {
+    static var vectorSplit: Bool { false }
+    @inline(__always)
+    static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                               _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64> {
+        SIMD4(fft.splitPowerOne(z, tw, pos, k: k), fft.splitPowerOne(z, tw, pos, k: k &+ 1),
+              fft.splitPowerOne(z, tw, pos, k: k &+ 2), fft.splitPowerOne(z, tw, pos, k: k &+ 3))
+    }
 }
 
 /// The portable reference: scalar, Int64 products.

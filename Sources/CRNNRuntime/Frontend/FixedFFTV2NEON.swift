@@ -93,5 +93,59 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
     }
 
     static var name: StaticString { "neon" }
+
+    /// The split + power (`FixedRealFFTV2.splitPowerOne`) four k at a time, 64-bit products by `smull`/`smlal`:
+    /// - Z_k, Z_{n/2-k} of the four k gathered as (re, im) pairs and unzipped (`uzp1`, `uzp2`) to zr, zi, mr, mi;
+    ///   c, s unzipped from the split twiddle table (c_k, s_k, c_k+1, ...).
+    /// - zr + mr, zi - mi, zr - mr, zi + mi: Int32 lanes, exact (|components| <= 2^28, sums <= 2^29).
+    /// - Doubled, as the stage kernel does: 2 A 2^30 (A = zr + mr) by `sqdmull` with 2^30, 2 tr = 2 (c bi - s br)
+    ///   by `sqdmull`, `sqdmlsl`, 2 ti = 2 ((-c) br - s bi) likewise (|A| <= 2^29, |c|, |s| <= 2^30, |b| <= 2^29:
+    ///   every term below 2^61, sums below 2^62, so nothing saturates and the Int64 values are exact).
+    /// - xr = (A 2^30 + tr + 2^30) >> 31 = floor((2 (A 2^30 + tr) + 2^31) / 2^32): `addhn` with 2^31 keeps the high
+    ///   32 bits of the sum, whose true value is below 2^29.5 in magnitude (an Int32); yr from A 2^30 - tr, and
+    ///   xi, yi the same way.
+    /// - Powers xr^2 + xi^2 by `smull`, `smlal` (< 2^59, exact), stored lane by lane to the slots read.
+    static var vectorSplit: Bool { true }
+    @inline(__always)
+    static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                               _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64> {
+        let half = fft.half
+        let raw = UnsafeRawPointer(z)
+        let ia0 = Int(pos[k]), ia1 = Int(pos[k &+ 1]), ia2 = Int(pos[k &+ 2]), ia3 = Int(pos[k &+ 3])
+        let ib0 = Int(pos[half &- k]), ib1 = Int(pos[half &- k &- 1]), ib2 = Int(pos[half &- k &- 2])
+        let ib3 = Int(pos[half &- k &- 3])
+        @inline(__always) func pair(_ slot: Int) -> int32x2_t { raw.loadUnaligned(fromByteOffset: 8 &* slot, as: int32x2_t.self) }
+        let a01 = vcombine_s32(pair(ia0), pair(ia1)), a23 = vcombine_s32(pair(ia2), pair(ia3))
+        let b01 = vcombine_s32(pair(ib0), pair(ib1)), b23 = vcombine_s32(pair(ib2), pair(ib3))
+        let zr = vuzp1q_s32(a01, a23), zi = vuzp2q_s32(a01, a23)
+        let mr = vuzp1q_s32(b01, b23), mi = vuzp2q_s32(b01, b23)
+        let t = UnsafeRawPointer(tw + 2 &* k)
+        let w0 = t.loadUnaligned(as: int32x4_t.self), w1 = t.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self)
+        let c = vuzp1q_s32(w0, w1), s = vuzp2q_s32(w0, w1), nc = vnegq_s32(c)
+        let a = vaddq_s32(zr, mr), ai = vsubq_s32(zi, mi), br = vsubq_s32(zr, mr), bi = vaddq_s32(zi, mi)
+        // Doubled (the stage kernel's `sqdmull` trick): 2 A 2^30 and 2 tr, 2 ti, exact (< 2^62: nothing saturates).
+        let q30 = vdupq_n_s32(1 << 30)
+        let arLo = vqdmull_s32(vget_low_s32(a), vget_low_s32(q30)), arHi = vqdmull_high_s32(a, q30)
+        let aiLo = vqdmull_s32(vget_low_s32(ai), vget_low_s32(q30)), aiHi = vqdmull_high_s32(ai, q30)
+        let trLo = vqdmlsl_s32(vqdmull_s32(vget_low_s32(c), vget_low_s32(bi)), vget_low_s32(s), vget_low_s32(br))
+        let trHi = vqdmlsl_high_s32(vqdmull_high_s32(c, bi), s, br)
+        let tiLo = vqdmlsl_s32(vqdmull_s32(vget_low_s32(nc), vget_low_s32(br)), vget_low_s32(s), vget_low_s32(bi))
+        let tiHi = vqdmlsl_high_s32(vqdmull_high_s32(nc, br), s, bi)
+        // floor((2 v + 2^31) / 2^32) = floor((v + 2^30) / 2^31): `addhn` keeps the high 32 bits of the sum.
+        let r = vdupq_n_s64(Int64(1) << 31)
+        let xr = vaddhn_high_s64(vaddhn_s64(vaddq_s64(arLo, trLo), r), vaddq_s64(arHi, trHi), r)
+        let xi = vaddhn_high_s64(vaddhn_s64(vaddq_s64(aiLo, tiLo), r), vaddq_s64(aiHi, tiHi), r)
+        let yr = vaddhn_high_s64(vaddhn_s64(vsubq_s64(arLo, trLo), r), vsubq_s64(arHi, trHi), r)
+        let yi = vaddhn_high_s64(vaddhn_s64(vsubq_s64(aiLo, tiLo), r), vsubq_s64(aiHi, tiHi), r)
+        let pkLo = vmlal_s32(vmull_s32(vget_low_s32(xr), vget_low_s32(xr)), vget_low_s32(xi), vget_low_s32(xi))
+        let pkHi = vmlal_high_s32(vmull_high_s32(xr, xr), xi, xi)
+        let pmLo = vmlal_s32(vmull_s32(vget_low_s32(yr), vget_low_s32(yr)), vget_low_s32(yi), vget_low_s32(yi))
+        let pmHi = vmlal_high_s32(vmull_high_s32(yr, yr), yi, yi)
+        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: Int64.self)
+        power[ia0] = pkLo[0]; power[ia1] = pkLo[1]; power[ia2] = pkHi[0]; power[ia3] = pkHi[1]
+        power[ib0] = pmLo[0]; power[ib1] = pmLo[1]; power[ib2] = pmHi[0]; power[ib3] = pmHi[1]
+        let lo = vorrq_s64(pkLo, pmLo), hi = vorrq_s64(pkHi, pmHi)
+        return SIMD4<UInt64>(truncatingIfNeeded: SIMD4<Int64>(lo[0], lo[1], hi[0], hi[1]))
+    }
 }
 #endif
