@@ -66,6 +66,9 @@ final class Conv2dS8FastTests: XCTestCase {
         #if CRNN_CONV_VNNI && CRNN_CONV_AVX2 && arch(x86_64)
         r.append(("vnni", variant(c, Conv2dMicroKernelVNNI.self)))
         #endif
+        #if CRNN_CONV_AVX512 && arch(x86_64)
+        r.append(("avx512vnni", variant(c, Conv2dMicroKernelVNNI512.self)))
+        #endif
         #if CRNN_CONV_DOTPROD && arch(arm64)
         r.append(("dotprod", variant(c, Conv2dMicroKernelDotProd.self)))
         #endif

@@ -37,6 +37,19 @@ final class ConvBandTests: XCTestCase {
         print("paper cnn-gru arena: banded \(banded.arenaBytes) B, whole tensors \(whole.arenaBytes) B")
     }
 
+    /// The default plan: whole tensors where they fit in `convBandsWholeTensorBudget` in a build with speed tables
+    /// (the int8-band conv kernels: VNNI), bands otherwise (Int16-band kernels: SSE2, NEON; low-RAM builds).
+    func testDefaultPlanKeepsWholeTensorsOnlyWithinTheBudget() throws {
+        let (s, banded, whole, _) = try interpreters(buildPaperModel(recurrent: .gru))
+        _ = s
+        let d = try Interpreter(model: banded.model)
+        let expectWhole = speedTables && whole.arenaBytes <= convBandsWholeTensorBudget
+        XCTAssertEqual(d.plan.bands.chains.isEmpty, expectWhole)
+        XCTAssertEqual(d.arenaBytes, expectWhole ? whole.arenaBytes : banded.arenaBytes)
+        XCTAssertLessThanOrEqual(d.arenaBytes, max(convBandsWholeTensorBudget, banded.arenaBytes))
+        print("paper cnn-gru default plan (\(conv2dSelectedMicroKernelName)): \(expectWhole ? "whole tensors" : "bands"), arena \(d.arenaBytes) B")
+    }
+
     /// Same logits with bands, without them and with every activation kept; the chain's last output (whole in
     /// both plans) is equal byte for byte. Paper-shaped models and smaller ones with odd heights, other pools and
     /// heights below a band's, all with channel counts the fast driver takes.

@@ -87,6 +87,9 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             #if CRNN_CONV_VNNI && CRNN_CONV_AVX2
             add(Conv2dMicroKernelVNNI.self)
             #endif
+            #if CRNN_CONV_AVX512
+            add(Conv2dMicroKernelVNNI512.self)
+            #endif
             #endif
             for o in outs {
                 n += 1

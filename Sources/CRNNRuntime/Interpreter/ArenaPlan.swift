@@ -22,7 +22,17 @@ public struct ArenaPlan {
     let bands: ConvBandPlan
 
     /// Plans the arena of `model` (validated). With `keepAllActivations` every activation gets its own buffer.
+    /// Otherwise conv chains run in row bands (`convBandsByDefault`) unless the build keeps speed tables and the
+    /// whole-tensor plan fits in `convBandsWholeTensorBudget` bytes: then whole tensors, which skip the bands'
+    /// per-row calls (the builds whose conv kernel keeps an int8 band, e.g. VNNI: 67,376 bytes).
     public init(model: ModelFile, keepAllActivations: Bool = false) {
+        if !keepAllActivations && convBandsByDefault && speedTables {
+            let whole = ArenaPlan(model: model, keepAllActivations: false, bandConvs: false)
+            if whole.arenaBytes <= convBandsWholeTensorBudget {
+                self = whole
+                return
+            }
+        }
         self.init(model: model, keepAllActivations: keepAllActivations, bandConvs: convBandsByDefault)
     }
 

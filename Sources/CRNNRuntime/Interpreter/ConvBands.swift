@@ -15,15 +15,23 @@
 // output, and so on; every conv on the fast path with its pooled-maximum shortcut exact (the planner checks what
 // the prepare step will record). The last conv writes its whole output tensor. Every buffer a chain touches
 // lives for the whole chain (ArenaPlan), since its operators run interleaved. Every build plans bands by default
-// (`convBandsByDefault`); `Interpreter(model:bandConvs:)` picks either plan.
+// (`convBandsByDefault`) unless its whole-tensor plan fits in `convBandsWholeTensorBudget`;
+// `Interpreter(model:bandConvs:)` picks either plan.
 
-/// Every build plans conv bands by default: one plan on every target (the tests run the Cortex-M's), and the
+/// Builds plan conv bands by default (the portable builds' tests run the Cortex-M's plan), and the
 /// arena stays within the speed issue's bound (host x86-64: 70,944 bytes with the batch norms' lookup tables and
 /// the SSE2 epilogue's scales; whole tensors would take 88,048). They cost 3-5 % of the network's time on x86-64
 /// (tools/runtime_bench.sh: 0.396 vs 0.383 ms for the paper cnn-gru; not call overhead: 87 empty row calls take
 /// 0.006 ms);
 /// `Interpreter(model:bandConvs: false)` runs whole tensors.
 let convBandsByDefault = true
+
+/// Arena bytes up to which a whole-tensor plan is kept instead of bands in builds with speed tables
+/// (`ArenaPlan.init(model:keepAllActivations:)`): 72 KiB, the speed issue's arena bound (within 10 % of 69 KB).
+/// Bands cost 10-13 % of the network's time in the AVX-512 VNNI build (tools/runtime_bench.sh: 0.1347 vs 0.1191 ms
+/// for the paper cnn-gru), whose whole tensors take 67,376 bytes; builds with an Int16 band (SSE2, NEON) need
+/// 88,048 for whole tensors and keep bands; low-RAM builds (Cortex-M) always band.
+let convBandsWholeTensorBudget = 72 * 1024
 
 /// One conv of a chain, with the in-place affines that run on each of its output rows.
 struct ConvBandStage {

@@ -34,7 +34,8 @@ public final class Interpreter {
     }
 
     /// With `bandConvs` true, conv chains run in row bands (Interpreter/ConvBands.swift: less arena, same bits);
-    /// false: every conv over whole tensors. `init(model:)` takes the default (`convBandsByDefault`: bands).
+    /// false: every conv over whole tensors. `init(model:)` takes the default (`ArenaPlan(model:)`: bands, or whole
+    /// tensors where they fit in `convBandsWholeTensorBudget`).
     package convenience init(model: ModelFile, bandConvs: Bool) throws(ModelError) {
         let plan = ArenaPlan(model: model, keepAllActivations: false, bandConvs: bandConvs)
         let arena = UnsafeMutableRawBufferPointer.allocate(byteCount: max(plan.arenaBytes, 16), alignment: 16)

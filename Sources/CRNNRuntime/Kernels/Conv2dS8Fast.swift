@@ -92,6 +92,9 @@ protocol Conv2dMicroKernel {
     associatedtype Epilogue: Conv2dRequantEpilogue = Conv2dEpilogueScalar
     /// 1: the band holds the int8 input; 2: the band holds it sign-extended to Int16 (for `pmaddwd`/`smlal`).
     static var bandElementBytes: Int { get }
+    /// Whether the int8 band holds x + 128 as unsigned bytes (x ^ 0x80, padding z_in ^ 0x80 too) rather than x:
+    /// for `vpdpbusd`, whose band operand is unsigned (default false).
+    static var bandFlip: Bool { get }
     /// Bytes after the band the micro-kernel may read (never use: they meet zero weights); zeroed per call.
     /// Default: 16 for Int16 bands, 0 for int8 bands.
     static var bandSlackBytes: Int { get }
@@ -115,6 +118,7 @@ protocol Conv2dMicroKernel {
 
 extension Conv2dMicroKernel {
     static var bandSlackBytes: Int { bandElementBytes == 1 ? 0 : 16 }
+    static var bandFlip: Bool { false }
     static var packedChannelBytes: Int { 0 }
     static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {}
 
@@ -396,6 +400,9 @@ func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
             if eb == 2 {
                 conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int16.self) + r &* paddedRow, src, W &* C, left &* C,
                                       paddedRow, Int16(truncatingIfNeeded: zi))
+            } else if MK.bandFlip {
+                conv2dFastFillBandRowFlipped(padded.assumingMemoryBound(to: Int8.self) + r &* paddedRow, src, W &* C,
+                                             left &* C, paddedRow, Int8(truncatingIfNeeded: zi))
             } else {
                 conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int8.self) + r &* paddedRow, src, W &* C, left &* C,
                                       paddedRow, Int8(truncatingIfNeeded: zi))
@@ -455,6 +462,32 @@ func conv2dFastFillBandRow<E: FixedWidthInteger & SignedInteger>(
     while j < count { mid[j] = E(truncatingIfNeeded: src[j]); j &+= 1 }
     j = left &+ count
     while j < rowElements { dst[j] = zi; j &+= 1 }
+}
+
+/// `conv2dFastFillBandRow` of an int8 band that holds every value xor 0x80 (x + 128 as an unsigned byte,
+/// `Conv2dMicroKernel.bandFlip`), sixteen bytes at a time where it can.
+@inline(__always)
+func conv2dFastFillBandRowFlipped(_ dst: UnsafeMutablePointer<Int8>, _ src: UnsafePointer<Int8>?, _ count: Int,
+                                  _ left: Int, _ rowElements: Int, _ zi: Int8) {
+    let flip: Int8 = -128, zf = zi ^ flip
+    guard let src else {
+        var j = 0
+        while j < rowElements { dst[j] = zf; j &+= 1 }
+        return
+    }
+    var j = 0
+    while j < left { dst[j] = zf; j &+= 1 }
+    let mid = dst + left
+    let flip16 = SIMD16<Int8>(repeating: flip)
+    j = 0
+    while j &+ 16 <= count {
+        UnsafeMutableRawPointer(mid + j).storeBytes(of: UnsafeRawPointer(src + j).loadUnaligned(as: SIMD16<Int8>.self) ^ flip16,
+                                                    as: SIMD16<Int8>.self)
+        j &+= 16
+    }
+    while j < count { mid[j] = src[j] ^ flip; j &+= 1 }
+    j = left &+ count
+    while j < rowElements { dst[j] = zf; j &+= 1 }
 }
 
 /// Whether z_out &+ requant(acc) is non-decreasing over every accumulator channel c can reach,

@@ -2,7 +2,8 @@
 // takes the baseline variant of its architecture, which every CPU of that architecture has (x86-64: SSE2;
 // aarch64: NEON); anything else gets the portable Swift one. `-D CRNN_CONV_PORTABLE` forces the portable one
 // (for comparisons); `-D CRNN_CONV_AVX2` (with a target CPU that has AVX2) picks the AVX2 one on x86-64, and with
-// `-D CRNN_CONV_VNNI` too (a CPU with AVX-VNNI) the `vpdpbusd` one;
+// `-D CRNN_CONV_VNNI` too (a CPU with AVX-VNNI) the `vpdpbusd` one; `-D CRNN_CONV_AVX512` (a CPU with AVX-512 VNNI)
+// the 512-bit `vpdpbusd` one;
 // `-D CRNN_CONV_DOTPROD` (with a target CPU that has the dot product extension, e.g. cortex-a76) the `sdot` one on
 // aarch64.
 // `-D CRNN_CONV_SMLAD` picks the Armv7E-M DSP one (Cortex-M4/M7) on 32-bit Arm.
@@ -13,6 +14,8 @@
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
 #elseif CRNN_CONV_SMLAD && arch(arm)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelSMLAD
+#elseif CRNN_CONV_AVX512 && arch(x86_64)
+typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelVNNI512
 #elseif CRNN_CONV_VNNI && CRNN_CONV_AVX2 && arch(x86_64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelVNNI
 #elseif CRNN_CONV_AVX2 && arch(x86_64)
@@ -27,5 +30,5 @@ typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelNEON
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
 #endif
 
-/// The selected variant's name ("portable", "smlad", "vnni", "avx2", "sse2", "dotprod", "neon"), for reports.
+/// The selected variant's name ("portable", "smlad", "avx512vnni", "vnni", "avx2", "sse2", "dotprod", "neon"), for reports.
 var conv2dSelectedMicroKernelName: StaticString { Conv2dSelectedMicroKernel.name }

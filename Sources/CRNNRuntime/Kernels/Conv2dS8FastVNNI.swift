@@ -3,9 +3,9 @@
 // summed in groups of 4 into 8 Int32 lanes, one instruction), the structure of XNNPACK's qs8 `avxvnni` kernels and of
 // the dot-product micro-kernel (Conv2dS8FastDotProd.swift), whose packing it shares:
 //     packed[ky][g][co][t] = w[co, ky, tap 4g + t]   (t = 0..3; 0 where 4g + t >= kw * Cin), int8
-// The band is the raw int8 input; `vpdpbusd` wants one unsigned operand, so each broadcast quad of band bytes is
-// flipped to x + 128 (xor 0x80) and the kernel subtracts 128 * sum_taps w[co] per channel, a constant packed after
-// the weights (`packedChannelBytes`). 16 channels (two 8-lane registers) x 4 pixels per pass.
+// `vpdpbusd` wants one unsigned operand, so the band holds the int8 input flipped to x + 128 (xor 0x80, done once
+// when the driver fills it: `bandFlip`) and the kernel subtracts 128 * sum_taps w[co] per channel, a constant packed
+// after the weights (`packedChannelBytes`). 16 channels (two 8-lane registers) x 4 pixels per pass.
 //
 // Exactness: each group of 4 products is at most 4 * 255 * 128 < 2^17 and the non-saturating `vpdpbusd` adds it
 // with a wrapping Int32 add; sum (x + 128) w - 128 sum w = sum x w as integers, so the wrapping Int32 sums are the
@@ -34,10 +34,10 @@ enum Conv2dMicroKernelVNNI: Conv2dMicroKernel {
     static var name: StaticString { "vnni" }
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
-    /// The 4 band bytes at `p` plus 128 (as unsigned bytes), repeated in the 8 lanes.
-    @inline(__always) static func quad(_ p: UnsafeRawPointer) -> __m256i {
-        _mm256_xor_si256(_mm256_set1_epi32(p.loadUnaligned(as: Int32.self)), _mm256_set1_epi32(Int32(bitPattern: 0x8080_8080)))
-    }
+    /// The band holds x + 128 (x ^ 0x80, made when the driver fills it): `vpdpbusd`'s unsigned operand as is.
+    static var bandFlip: Bool { true }
+    /// The 4 (flipped) band bytes at `p`, repeated in the 8 lanes (`vpbroadcastd`).
+    @inline(__always) static func quad(_ p: UnsafeRawPointer) -> __m256i { _mm256_set1_epi32(p.loadUnaligned(as: Int32.self)) }
 
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
