@@ -400,12 +400,9 @@ func conv2dS8FastRunRows<MK: Conv2dMicroKernel>(
             if eb == 2 {
                 conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int16.self) + r &* paddedRow, src, W &* C, left &* C,
                                       paddedRow, Int16(truncatingIfNeeded: zi))
-            } else if MK.bandFlip {
-                conv2dFastFillBandRowFlipped(padded.assumingMemoryBound(to: Int8.self) + r &* paddedRow, src, W &* C,
-                                             left &* C, paddedRow, Int8(truncatingIfNeeded: zi))
             } else {
                 conv2dFastFillBandRow(padded.assumingMemoryBound(to: Int8.self) + r &* paddedRow, src, W &* C, left &* C,
-                                      paddedRow, Int8(truncatingIfNeeded: zi))
+                                      paddedRow, Int8(truncatingIfNeeded: zi), flip: MK.bandFlip ? -128 : 0)
             }
         }
         for py in 0..<ph {
@@ -445,31 +442,14 @@ func conv2dS8FastInputRows(_ p: Conv2dS8Params, outputRow oy: Int) -> Range<Int>
 func conv2dS8FastBandRows(_ p: Conv2dS8Params) -> Int { p.poolHeight &+ p.kernelHeight &- 1 }
 
 /// One band row: `left` cells of z_in, the `count` input values of `src` (all z_in when `src` is nil: a row
-/// outside the image), z_in up to `rowElements`. `E` is Int8 or Int16 (sign extension).
+/// outside the image), z_in up to `rowElements`, every cell xor `flip` (0, or 0x80 for an int8 band that holds
+/// x + 128 as unsigned bytes: `Conv2dMicroKernel.bandFlip`). `E` is Int8 or Int16 (sign extension).
 @inline(__always)
 func conv2dFastFillBandRow<E: FixedWidthInteger & SignedInteger>(
-    _ dst: UnsafeMutablePointer<E>, _ src: UnsafePointer<Int8>?, _ count: Int, _ left: Int, _ rowElements: Int, _ zi: E
+    _ dst: UnsafeMutablePointer<E>, _ src: UnsafePointer<Int8>?, _ count: Int, _ left: Int, _ rowElements: Int, _ zi: E,
+    flip: E = 0
 ) {
-    guard let src else {
-        var j = 0
-        while j < rowElements { dst[j] = zi; j &+= 1 }
-        return
-    }
-    var j = 0
-    while j < left { dst[j] = zi; j &+= 1 }
-    let mid = dst + left
-    j = 0
-    while j < count { mid[j] = E(truncatingIfNeeded: src[j]); j &+= 1 }
-    j = left &+ count
-    while j < rowElements { dst[j] = zi; j &+= 1 }
-}
-
-/// `conv2dFastFillBandRow` of an int8 band that holds every value xor 0x80 (x + 128 as an unsigned byte,
-/// `Conv2dMicroKernel.bandFlip`), sixteen bytes at a time where it can.
-@inline(__always)
-func conv2dFastFillBandRowFlipped(_ dst: UnsafeMutablePointer<Int8>, _ src: UnsafePointer<Int8>?, _ count: Int,
-                                  _ left: Int, _ rowElements: Int, _ zi: Int8) {
-    let flip: Int8 = -128, zf = zi ^ flip
+    let zf = zi ^ flip
     guard let src else {
         var j = 0
         while j < rowElements { dst[j] = zf; j &+= 1 }
@@ -478,14 +458,8 @@ func conv2dFastFillBandRowFlipped(_ dst: UnsafeMutablePointer<Int8>, _ src: Unsa
     var j = 0
     while j < left { dst[j] = zf; j &+= 1 }
     let mid = dst + left
-    let flip16 = SIMD16<Int8>(repeating: flip)
     j = 0
-    while j &+ 16 <= count {
-        UnsafeMutableRawPointer(mid + j).storeBytes(of: UnsafeRawPointer(src + j).loadUnaligned(as: SIMD16<Int8>.self) ^ flip16,
-                                                    as: SIMD16<Int8>.self)
-        j &+= 16
-    }
-    while j < count { mid[j] = src[j] ^ flip; j &+= 1 }
+    while j < count { mid[j] = E(truncatingIfNeeded: src[j]) ^ flip; j &+= 1 }
     j = left &+ count
     while j < rowElements { dst[j] = zf; j &+= 1 }
 }
