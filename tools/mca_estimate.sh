@@ -369,8 +369,9 @@ def frontend_rows(funcs):
     rows = []
     frame = function(funcs, "FixedPointMFCCV11frameLogMel6source")
     ml = innermost_loops(frame)
-    peak = pick(ml, lambda l: len(l) <= 8 and count(l, "ldrsh") == 1 and count(l, "orr") == 1 and count(l, MUL64) == 0,
-                "the window's peak scan")
+    # orOfMagnitudes16: eight samples per pass (v ^ (v >> 15), OR); the <= 7 samples left per frame are not counted.
+    peak = pick(ml, lambda l: len(l) <= 10 and count(l, r"sshr|cmlt") == 1 and count(l, "eor") == 1
+                and count(l, "orr") == 1 and count(l, MUL64) == 0, "the window's peak scan (8 samples: sshr, eor, orr)")
     win = pick(ml, lambda l: count(l, "sshll") == 1 and count(l, "smlal") == 1 and count(l, "str") == 1,
                "the window from its table (4 samples: sshll, mul, smlal, str)")
     mel = pick(ml, lambda l: count(l, "ldrh") == 2 and count(l, MUL64) == 1, "the mel sum (2 ldrh, 1 multiply)")
@@ -387,7 +388,7 @@ def frontend_rows(funcs):
     run128 = enclosing(dctf, dct)
     dctr = outer_rest(dctf, dct) + outer_rest(dctf, run128)
     rows += [
-        Row("window", "window: peak scan (OR of magnitudes)", peak, 1, "sample", VALID),
+        Row("window", "window: peak scan (OR of magnitudes), 8 samples", peak, 8, "sample", VALID // 8),
         Row("window", "window: x = round(pcm * w / 2^r), 4 samples from the table", win, 4, "sample", VALID // 4),
     ] + fft_rows(funcs, "neon") + [
         Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),

@@ -215,6 +215,27 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
+    /// The frame peak eight samples at a time (`orOfMagnitudes16`) equals the scalar OR of Int32 magnitude bits, for
+    /// every length 0...40 and random, extreme (Int16.min, Int16.max, -1, 0) and small samples.
+    func testPeakScanEqualsTheScalarOR() {
+        var g = SplitMix64(seed: 41)
+        for count in 0...40 {
+            for kind in 0..<3 {
+                let x: [Int16] = (0..<count).map { _ in
+                    switch kind {
+                    case 0: return Int16(truncatingIfNeeded: g.next())
+                    case 1: return [Int16.min, Int16.max, -1, 0][g.int(0, 3)]
+                    default: return Int16(g.int(-300, 300))
+                    }
+                }
+                var want: UInt32 = 0
+                for v in x { want |= magnitudeBits(Int32(v)) }
+                XCTAssertEqual(x.withUnsafeBufferPointer { orOfMagnitudes16($0.baseAddress ?? UnsafePointer(bitPattern: 16)!, count) },
+                               want, "count \(count) kind \(kind)")
+            }
+        }
+    }
+
     /// The DCT's split sum (`dctDot16`: Int32 halves over runs of 128 bands) equals the plain 64-bit sum of
     /// c * max(v, floor) on random and extreme rows (every value and coefficient at Int16.min / Int16.max), every
     /// band count 1...512 the format allows.

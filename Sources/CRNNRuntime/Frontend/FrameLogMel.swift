@@ -149,9 +149,7 @@ extension FixedPointMFCC {
         while j < nFFT { x[j] = 0; j &+= 1 }
         if lo == hi { return nil }
         let src = source.baseAddress! + (start + lo)
-        var peak: UInt32 = 0
-        for i in 0..<(hi - lo) { peak |= magnitudeBits(Int32(src[i])) }
-        var r = significantBits(peak) &+ 2
+        var r = significantBits(orOfMagnitudes16(src, hi - lo)) &+ 2
         let v2 = frameV2!
         let useTable = fromTable && !v2.window.isEmpty
         return v2.window.withUnsafeBufferPointer { wb in
@@ -185,6 +183,27 @@ extension FixedPointMFCC {
             out[m] = saturatingInt16(roundingShiftRight(db, shift))
         }
     }
+}
+
+/// The OR of `magnitudeBits(Int32(p[i]))` for i in 0..<count (the frame's peak for `windowFrame`), eight samples at
+/// a time: for an Int16 v, v ^ (v >> 15) is the same non-negative value (<= 32767) as the Int32 magnitude bits, so
+/// the OR of the Int16 lanes, widened, is the same UInt32. Explicit SIMD because board builds are -Osize, which
+/// does not vectorise the scalar loop (llvm-mca, Cortex-A72: 2 cycles per sample, 0.30 ms per segment).
+@inline(__always)
+func orOfMagnitudes16(_ p: UnsafePointer<Int16>, _ count: Int) -> UInt32 {
+    var acc = SIMD8<Int16>()
+    var i = 0
+    while i &+ 8 <= count {
+        let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Int16>.self)
+        acc |= v ^ (v &>> 15)
+        i &+= 8
+    }
+    var peak = UInt32(truncatingIfNeeded: UInt16(bitPattern: acc[0] | acc[1] | acc[2] | acc[3] | acc[4] | acc[5] | acc[6] | acc[7]))
+    while i < count {
+        peak |= magnitudeBits(Int32(p[i]))
+        i &+= 1
+    }
+    return peak
 }
 
 /// `x[j] = round(pcm[j] * w_j / 2^r)` for j in lo..<hi (the frame's samples `pcm`) with the Q1.30 Hann window of an
