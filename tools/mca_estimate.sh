@@ -64,15 +64,16 @@ grep -q CRNN_CONV_DOTPROD Sources/CRNNRuntime/Kernels/Conv2dS8FastSelect.swift |
 grep -q "= FFTRadix4StageNEON" Sources/CRNNRuntime/Frontend/FixedFFTV2Select.swift ||
     { echo "mca_estimate: FixedFFTV2Select.swift does not select FFTRadix4StageNEON: update this script's FFT rows" >&2; exit 1; }
 FLAGS=(-module-name CRNNRuntime -I Sources/CLibc -suppress-warnings -Xcc -I/usr/aarch64-linux-gnu/include)
-# Pi 4 = dist.sh's crnn-infer-pi4 (NEON smlal micro-kernel); Pi 5 = crnn-infer-pi5 (sdot micro-kernel: dist.sh's
-# cpu_flags pi5); the others are the comparison rows.
-for obj in cortex-a72:neon cortex-a72:portable cortex-a76:dotprod cortex-a76:neon cortex-a76:portable; do
+# Pi 4 = dist.sh's crnn-infer-pi4 (NEON mull micro-kernel, the aarch64 default); Pi 5 = crnn-infer-pi5 (sdot
+# micro-kernel: dist.sh's cpu_flags pi5); the others are the comparison rows (smlal: the by-element NEON kernel).
+for obj in cortex-a72:neon cortex-a72:smlal cortex-a72:portable cortex-a76:dotprod cortex-a76:smlal cortex-a76:portable; do
     cpu=${obj%%:*} v=${obj#*:}
     o="$WORK/$cpu-$v.o"
     [ -s "$o.s" ] && continue
     extra=()
     [ $v = portable ] && extra=(-DCRNN_CONV_PORTABLE -DCRNN_FFT_PORTABLE)
     [ $v = dotprod ] && extra=(-DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod)
+    [ $v = smlal ] && extra=(-DCRNN_CONV_NEON_SMLAL)
     echo "mca_estimate: compiling $o (-target-cpu $cpu ${extra[*]})" >&2
     tools/swiftc.sh embedded aarch64 "$o" "${FLAGS[@]}" -target-cpu $cpu "${extra[@]}" "${SRC[@]}"
     $OBJDUMP -d --no-show-raw-insn "$o" > "$o.s"
@@ -154,6 +155,19 @@ def neon_trips():
         t["4tap"] += H * blocks * passes * kh * (taps // 4)
         t["1tap"] += H * blocks * passes * kh * (taps % 4)
         t["1px"] += H * blocks * rem * kh * taps
+    return t
+
+
+def mull_trips():
+    """Iterations of the NEON mull row's four innermost loops (Conv2dS8FastNEONMull.swift): 2 px or 1 px x 16 ch x a
+    pair of tap quads (smull + smlal + sadalp) or one quad alone; a row's kw * Cin taps padded up to quads."""
+    t = {"pair2": 0, "one2": 0, "pair1": 0, "one1": 0}
+    for H, W, C, K, kh, kw, _o in CONVS:
+        blocks, G = K // 16, (kw * C + 3) // 4
+        t["pair2"] += H * blocks * (W // 2) * kh * (G // 2)
+        t["one2"] += H * blocks * (W // 2) * kh * (G % 2)
+        t["pair1"] += H * blocks * (W % 2) * kh * (G // 2)
+        t["one1"] += H * blocks * (W % 2) * kh * (G % 2)
     return t
 
 
@@ -442,7 +456,18 @@ def network_rows(funcs):
 
 def conv_rows(v, funcs):
     rows = []
-    if v == "neon":
+    if v == "mull":
+        loops = innermost_loops(function(funcs, "Conv2dMicroKernelNEONMullO3row"))
+        sm, sl, sp = (lambda l: count(l, r"smull2?")), (lambda l: count(l, r"smlal2?")), (lambda l: count(l, "sadalp"))  # noqa: E731
+        tr = mull_trips()
+        for key, n_mul, n_mla, work, what in (("pair2", 16, 16, 256, "2 quads x 2 px x 16 ch"), ("one2", 16, 0, 128, "1 quad x 2 px x 16 ch"),
+                                              ("pair1", 8, 8, 128, "2 quads x 1 px x 16 ch"), ("one1", 8, 0, 64, "1 quad x 1 px x 16 ch")):
+            if tr[key] == 0:
+                continue
+            code = pick(loops, lambda l, a=n_mul, b=n_mla: sm(l) == a and sl(l) == b and sp(l) == a,
+                        f"{n_mul} smull, {n_mla} smlal, {n_mul} sadalp")
+            rows.append(Row("conv", f"conv NEON mull, {what}", code, work, "MAC", tr[key]))
+    elif v == "neon":
         loops = innermost_loops(function(funcs, "Conv2dMicroKernelNEONO3row"))
         sm = lambda l: count(l, r"smlal2?")  # noqa: E731
         tr = neon_trips()
@@ -469,7 +494,7 @@ def conv_rows(v, funcs):
 
 
 objs = {}
-for o in ("cortex-a72-neon", "cortex-a72-portable", "cortex-a76-dotprod", "cortex-a76-neon", "cortex-a76-portable"):
+for o in ("cortex-a72-neon", "cortex-a72-smlal", "cortex-a72-portable", "cortex-a76-dotprod", "cortex-a76-smlal", "cortex-a76-portable"):
     objs[o] = parse(f"{work}/{o}.o.s")
 
 GHZ4, GHZ5 = 1.8, 2.4
@@ -507,10 +532,11 @@ def evaluate(r4, r5, show):
 P4, P5 = objs["cortex-a72-neon"], objs["cortex-a76-dotprod"]
 # (Pi 4 row, Pi 5 row, group); groups ending in "*" are comparisons, not in the totals.
 ENTRIES = [(a, b_, a.group) for a, b_ in zip(frontend_rows(P4), frontend_rows(P5))]
-ENTRIES += [(a, None, "conv") for a in conv_rows("neon", P4)] + [(None, b_, "conv") for b_ in conv_rows("dotprod", P5)]
+ENTRIES += [(a, None, "conv") for a in conv_rows("mull", P4)] + [(None, b_, "conv") for b_ in conv_rows("dotprod", P5)]
 ENTRIES += [(a, b_, a.group) for a, b_ in zip(network_rows(P4), network_rows(P5))]
 ENTRIES.append("*comparison: code not shipped for that board*")
-ENTRIES += [(None, b_, "conv NEON smlal on a Pi 5*") for b_ in conv_rows("neon", objs["cortex-a76-neon"])]
+ENTRIES += [(a, b_, "conv NEON smlal*") for a, b_ in zip(conv_rows("neon", objs["cortex-a72-smlal"]),
+                                                         conv_rows("neon", objs["cortex-a76-smlal"]))]
 ENTRIES += [(a, b_, "conv portable*") for a, b_ in zip(conv_rows("portable", objs["cortex-a72-portable"]),
                                                        conv_rows("portable", objs["cortex-a76-portable"]))]
 ENTRIES += [(a, b_, "FFT portable*") for a, b_ in zip(fft_rows(objs["cortex-a72-portable"], "portable"),
@@ -533,7 +559,7 @@ def run(show):
 
 
 print(f"llvm-mca: {llvmv}; code: {swiftv}, Embedded aarch64 recipe of tools/swiftc.sh (-Osize).")
-print(f"Pi 4 columns: the crnn-infer-pi4 code (-target-cpu cortex-a72: NEON smlal conv), llvm-mca -mcpu={CPU4} "
+print(f"Pi 4 columns: the crnn-infer-pi4 code (-target-cpu cortex-a72: NEON mull conv), llvm-mca -mcpu={CPU4} "
       f"(LLVM 19 schedules it with its {M4} model), {GHZ4} GHz.")
 print(f"Pi 5 columns: the crnn-infer-pi5 code (-target-cpu cortex-a76 -DCRNN_CONV_DOTPROD -Xcc -march=armv8.2-a+dotprod: "
       f"sdot conv), llvm-mca -mcpu={CPU5} ({M5} model) / -mcpu={CPU5B} ({M5B} model), {GHZ5} GHz.")
@@ -571,7 +597,7 @@ FRONT = ["window", "FFT", "mel", "log", "DCT"]
 NET = ["conv", "conv epilogue", "affine", "GRU"]
 labels = {"window": "window (peak scan + multiply)", "FFT": "FFT (radix-4 stages, last stage, split + power)",
           "mel": "mel sums", "log": "log (table log2, dB, per band)", "DCT": "top_db floor + DCT",
-          "conv": "conv micro-kernel as shipped (Pi 4: NEON smlal; Pi 5: dotprod sdot)",
+          "conv": "conv micro-kernel as shipped (Pi 4: NEON mull; Pi 5: dotprod sdot)",
           "conv epilogue": "conv requantization epilogue", "affine": "affine (batch norm)", "GRU": "GRU (matvec + gates)"}
 for g in FRONT:
     line(labels[g], G[g])
@@ -581,7 +607,7 @@ for g in NET:
 line("network", total(G, NET), CONV_MACS + GRU_MACS, bold=True)
 line("per segment: front end + network", total(G, FRONT + NET), bold=True)
 line("(the same without splitting the writeback off loads and stores)", total(G0, FRONT + NET))
-line("comparison: conv NEON smlal micro-kernel on a Pi 5", G["conv NEON smlal on a Pi 5*"], CONV_MACS)
+line("comparison: conv NEON smlal (by-element) micro-kernel", G["conv NEON smlal*"], CONV_MACS)
 line("comparison: conv portable micro-kernel", G["conv portable*"], CONV_MACS)
 line("comparison: FFT with the portable stage kernel (-DCRNN_FFT_PORTABLE)", G["FFT portable*"])
 lo, hi = CONV_MACS / 4.6e9 * 1e3, CONV_MACS / 3.5e9 * 1e3

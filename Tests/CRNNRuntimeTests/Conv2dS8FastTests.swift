@@ -59,6 +59,7 @@ final class Conv2dS8FastTests: XCTestCase {
         #endif
         #if arch(arm64)
         r.append(("neon", variant(c, Conv2dMicroKernelNEON.self)))
+        r.append(("neon-mull", variant(c, Conv2dMicroKernelNEONMull.self)))
         #endif
         #if CRNN_CONV_AVX2
         r.append(("avx2", variant(c, Conv2dMicroKernelAVX2.self)))

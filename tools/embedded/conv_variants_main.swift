@@ -55,7 +55,10 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             extreme ? (rng.int(0, 1) == 0 ? -128 : 127) : Int8(truncatingIfNeeded: rng.int(-128, 127))
         }
         let x = (0..<(h * wd * cin)).map { _ in data() }
-        let w = (0..<(cout * kh * kw * cin)).map { _ in data() }
+        // Weights of symmetric quantizers (-127...127) in three cases of four, so that the kernels with
+        // `weightMin` -127 (NEON mull) run their fast path; any int8 in the fourth (they must fall back).
+        let anyWeight = rng.int(0, 3) == 0
+        let w = (0..<(cout * kh * kw * cin)).map { _ in anyWeight ? data() : max(-127, data()) }
         let b = (0..<cout).map { _ in Int32(rng.int(-30000, 30000)) }
         var bits = 0
         while (1 << bits) < kh * kw * cin * 64 * 128 { bits += 1 }
@@ -76,6 +79,7 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             func add<MK: Conv2dMicroKernel>(_ k: MK.Type) { outs.append(batteryRun(p, x, w, b, rq, k)) }
             #if arch(arm64)
             add(Conv2dMicroKernelNEON.self)
+            add(Conv2dMicroKernelNEONMull.self)
             #if CRNN_CONV_DOTPROD
             add(Conv2dMicroKernelDotProd.self)
             #endif

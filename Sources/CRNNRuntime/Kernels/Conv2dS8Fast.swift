@@ -92,6 +92,10 @@ protocol Conv2dMicroKernel {
     associatedtype Epilogue: Conv2dRequantEpilogue = Conv2dEpilogueScalar
     /// 1: the band holds the int8 input; 2: the band holds it sign-extended to Int16 (for `pmaddwd`/`smlal`).
     static var bandElementBytes: Int { get }
+    /// The least weight the micro-kernel's arithmetic takes (default -128: any int8). A layer with a smaller one
+    /// runs the reference (its prepare step records the fast path as off), e.g. -127 for the `smull` + `smlal`
+    /// int16 pair sums of Conv2dMicroKernelNEONMull.
+    static var weightMin: Int32 { get }
     /// Whether the int8 band holds x + 128 as unsigned bytes (x ^ 0x80, padding z_in ^ 0x80 too) rather than x:
     /// for `vpdpbusd`, whose band operand is unsigned (default false).
     static var bandFlip: Bool { get }
@@ -119,6 +123,7 @@ protocol Conv2dMicroKernel {
 extension Conv2dMicroKernel {
     static var bandSlackBytes: Int { bandElementBytes == 1 ? 0 : 16 }
     static var bandFlip: Bool { false }
+    static var weightMin: Int32 { -128 }
     static var packedChannelBytes: Int { 0 }
     static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {}
 
@@ -257,7 +262,7 @@ func conv2dS8FastPrepare<MK: Conv2dMicroKernel>(
             bounds[co] = min((b < 0 ? -b : b) &+ 128 &* Int64(sums.sumAbs), Int64(1) << 31)
         }
     }
-    status[0] = conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant) ? 1 : 0
+    status[0] = conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant, kernel: MK.self) ? 1 : 0
     status[1] = bounds.withUnsafeBufferPointer {
         MK.Epilogue.prepare(requant: requant, channels: K, accumulatorBounds: $0,
                             into: base + layout.epilogueOffset) ? 1 : 0
@@ -268,8 +273,18 @@ func conv2dS8FastPrepare<MK: Conv2dMicroKernel>(
 /// `conv2dS8FastPrepare` records. The interpreter's planner asks it before it runs a conv in row bands.
 func conv2dS8FastIsExact(_ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>, bias: UnsafeBufferPointer<Int32>,
                          requant: ChannelRequant) -> Bool {
+    conv2dS8FastIsExact(p, weights: weights, bias: bias, requant: requant, kernel: Conv2dSelectedMicroKernel.self)
+}
+
+/// `conv2dS8FastIsExact` for micro-kernel `MK`: also false when a weight is below `MK.weightMin`.
+func conv2dS8FastIsExact<MK: Conv2dMicroKernel>(_ p: Conv2dS8Params, weights: UnsafeBufferPointer<Int8>,
+                                                bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
+                                                kernel: MK.Type) -> Bool {
     let K = p.outputChannels, taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
     precondition(weights.count >= K * taps && bias.count >= K && requant.multipliers.count >= K && requant.shifts.count >= K)
+    if MK.weightMin > -128 {
+        for i in 0..<(K &* taps) where Int32(weights[i]) < MK.weightMin { return false }
+    }
     for co in 0..<K {
         let sumAbs = conv2dFastWeightSums(weights.baseAddress! + co &* taps, taps).sumAbs
         if !conv2dFastPoolMaxIsExact(bias: bias[co], weightAbsSum: sumAbs, multiplier: requant.multipliers[co],

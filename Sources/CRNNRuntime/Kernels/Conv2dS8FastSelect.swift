@@ -1,6 +1,7 @@
 // The one place that picks the fast convolution's micro-kernel, at compile time. The portable build (no flags)
 // takes the baseline variant of its architecture, which every CPU of that architecture has (x86-64: SSE2;
-// aarch64: NEON); anything else gets the portable Swift one. `-D CRNN_CONV_PORTABLE` forces the portable one
+// aarch64: NEON, the int8 `smull` + `sadalp` one; `-D CRNN_CONV_NEON_SMLAL` the `smlal` by-element one); anything
+// else gets the portable Swift one. `-D CRNN_CONV_PORTABLE` forces the portable one
 // (for comparisons); `-D CRNN_CONV_AVX2` (with a target CPU that has AVX2) picks the AVX2 one on x86-64, and with
 // `-D CRNN_CONV_VNNI` too (a CPU with AVX-VNNI) the `vpdpbusd` one; `-D CRNN_CONV_AVX512` (a CPU with AVX-512 VNNI)
 // the 512-bit `vpdpbusd` one;
@@ -24,11 +25,13 @@ typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelAVX2
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelSSE2
 #elseif CRNN_CONV_DOTPROD && arch(arm64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelDotProd
-#elseif arch(arm64)
+#elseif CRNN_CONV_NEON_SMLAL && arch(arm64)
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelNEON
+#elseif arch(arm64)
+typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelNEONMull
 #else
 typealias Conv2dSelectedMicroKernel = Conv2dMicroKernelPortable
 #endif
 
-/// The selected variant's name ("portable", "smlad", "avx512vnni", "vnni", "avx2", "sse2", "dotprod", "neon"), for reports.
+/// The selected variant's name ("portable", "smlad", "avx512vnni", "vnni", "avx2", "neon-mull", "sse2", "dotprod", "neon"), for reports.
 var conv2dSelectedMicroKernelName: StaticString { Conv2dSelectedMicroKernel.name }
