@@ -348,13 +348,14 @@ def fft_rows(funcs, kernel):
         st = pick(innermost_loops(nf), lambda l: count(l, r"sqdmull2?|sqdmlal2?") == 12 and count(l, "addhn2?") == 6,
                   "the NEON radix-4 pass (12 sqdmull/sqdmlal, 6 addhn)")
         setup = outer_rest(nf, st)
-        if count(setup, r"trn[12]") < 3:
-            stop("the NEON stage's j loop has fewer than 3 trn: not the twiddle set-up")
+        # The pair's six doubled twiddle vectors come from the packed table (`packTwiddlePair`): 96 bytes of loads.
+        if sum(2 if mn == "ldp" else 1 for _a, mn, ops, _t in setup if re.fullmatch(r"ldp|ldr|ldur", mn) and re.match(r"q", ops)) < 6:
+            stop("the NEON stage's j loop loads fewer than 6 q registers: not the packed twiddle set-up")
         if any(count(l, MUL64) == 12 for l in fl):
             stop("powerSpectrum still has a 12-multiply loop: the portable stage kernel is inlined")
         rows = [Row("FFT", f"FFT NEON radix-4 pass with twiddles, 2 butterflies ({R4_STAGES} stages)", st, 2,
                     "butterfly", FRAMES * R4_STAGES * HALF // 8),
-                Row("FFT", "FFT NEON twiddle set-up per pair of butterflies (j loop outside its pass loop)", setup, 1,
+                Row("FFT", "FFT NEON twiddle loads per pair of butterflies (j loop outside its pass loop)", setup, 1,
                     "pair", FRAMES * R4_PAIRS)]
     else:
         st = pick(fl, lambda l: count(l, MUL64) == 12, "the radix-4 twiddle butterfly (12 multiplies)")

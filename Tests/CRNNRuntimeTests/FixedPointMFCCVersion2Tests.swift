@@ -165,7 +165,7 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
                     }
                 }
                 t += 6 * (l / 4)
-                p += 48 * (l / 4)
+                p += FFTSelectedRadix4Kernel.packedPerButterfly * (l / 4)
             }
         }
     }

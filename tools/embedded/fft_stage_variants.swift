@@ -26,7 +26,7 @@ func batteryPowerSpectrum<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ work
                 shift &+= s
                 acc = K.stage(work, half: fft.half, length: l, twiddles: t, packed: p, shift: s)
                 t += 6 &* (l / 4)
-                p += 48 &* (l / 4)
+                p += FFTSelectedRadix4Kernel.packedPerButterfly &* (l / 4)
             }
         }
     }
@@ -110,7 +110,7 @@ public func crnnFFTStageVariants(_ frames: Int32, _ compared: UnsafeMutablePoint
                 }
             }
             t += 6 * (l / 4)
-            p += 48 * (l / 4)
+            p += FFTSelectedRadix4Kernel.packedPerButterfly * (l / 4)
         }
         // 2. Whole power spectra: kinds 0-3 above, 4 a sinusoid-like ramp, 5 one impulse.
         for f in 0..<Int(frames) {

@@ -33,8 +33,9 @@ struct FixedRealFFTV2: Sendable {
     /// Per twiddle stage, per butterfly j in 0..<L/4: cos, sin of 2 pi j r / L for r = 1, 2, 3, Q1.30
     /// clamped to +-(2^30 - 1) (W^{jr} = cos - i sin); stages concatenated in `stageLengths` order.
     let stageTwiddles: [Int32]
-    /// The same twiddles split in Int16 halves in the vector kernels' layout (96 per pair of butterflies); a single
-    /// 0 when the selected kernel does not read them (`readsPackedTwiddles`).
+    /// The same twiddles in the selected vector kernel's layout (`packTwiddlePair`: SSE2/AVX2 Int16 halves, 96 Int16
+    /// per pair of butterflies; NEON doubled Int32 vectors, 48); a single 0 when the selected kernel does not read
+    /// them (`readsPackedTwiddles`).
     let packedTwiddles: [Int16]
     /// The last stage: a radix-4 without twiddles (L = 4) or a radix-2 (L = 2).
     let lastIsRadix2: Bool
@@ -68,10 +69,7 @@ struct FixedRealFFTV2: Sendable {
             return k <= n / 2 ? (tw.cos[k], tw.sin[k]) : (tw.cos[n - k], -tw.sin[n - k])
         }
         // The radix-4 twiddles: Q1.30 clamped to +-(2^30 - 1), so that the high half c >> 15 is an Int16.
-        func q30(_ v: Int32) -> Int32 { max(-(1 << 30) + 1, min((1 << 30) - 1, v)) }
-        func halves(_ v: Int32) -> (Int16, Int16) {
-            (Int16(truncatingIfNeeded: q30(v) >> 15), Int16(truncatingIfNeeded: q30(v) & 0x7fff))
-        }
+        func q30(_ v: Int32) -> Int32 { fftV2ClampQ30(v) }
         var lengths: [Int] = [], table: [Int32] = [], packed: [Int16] = []
         // Exact capacities: growing by appends would leave freed blocks behind (a microcontroller's heap keeps them).
         var twiddleCount = 0, lc = n / 2
@@ -87,19 +85,13 @@ struct FixedRealFFTV2: Sendable {
                     table.append(q30(c)); table.append(q30(s))
                 }
             }
-            // The vector kernels' layout: per pair of butterflies (j, j + 1) and r = 1, 2, 3, four vectors of
-            // 8 Int16 (hi = v >> 15, lo = v & 0x7fff of the Q1.30 values):
-            //   (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
-            //   and the same two with (-s, c) in place of (c, s). Not made at all when no kernel reads it (the
-            //   32 KB would count in a microcontroller's heap high-water mark even if freed at once).
+            // The selected vector kernel's layout (`FFTRadix4StageKernel.packTwiddlePair`), per pair of butterflies
+            // (j, j + 1) and r = 1, 2, 3. Not made at all when no kernel reads it (the table would count in a
+            // microcontroller's heap high-water mark even if freed at once).
             for j in stride(from: 0, to: FFTSelectedRadix4Kernel.readsPackedTwiddles ? q : 0, by: 2) {
                 for r in 1...3 {
                     let (c0, s0) = cs(j * r * step), (c1, s1) = cs((j + 1) * r * step)
-                    for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-q30(s0), c0, -q30(s1), c1)] {
-                        let (a0h, a0l) = halves(a0), (b0h, b0l) = halves(b0), (a1h, a1l) = halves(a1), (b1h, b1l) = halves(b1)
-                        packed += [a0h, b0h, a1h, b1h, a0l, b0l, a1l, b1l]
-                        packed += [a0l, b0l, a1l, b1l, a0h, b0h, a1h, b1h]
-                    }
+                    FFTSelectedRadix4Kernel.packTwiddlePair(q30(c0), q30(s0), q30(c1), q30(s1), into: &packed)
                 }
             }
             l /= 4
@@ -159,7 +151,7 @@ struct FixedRealFFTV2: Sendable {
                     shift &+= s
                     acc = FFTSelectedRadix4Kernel.stage(work, half: half, length: l, twiddles: t, packed: p, shift: s)
                     t += 6 &* (l / 4)
-                    p += 48 &* (l / 4)
+                    p += FFTSelectedRadix4Kernel.packedPerButterfly &* (l / 4)
                 }
             }
         }
@@ -316,6 +308,10 @@ struct FixedRealFFTV2: Sendable {
     }
 }
 
+/// Q1.30 clamped to +-(2^30 - 1): the radix-4 twiddles' range (the SSE2 halves' high part is then an Int16, and a
+/// doubled value an Int32).
+@inline(__always) func fftV2ClampQ30(_ v: Int32) -> Int32 { max(-(1 << 30) + 1, min((1 << 30) - 1, v)) }
+
 /// A radix-4 stage kernel of `FixedRealFFTV2` (one per variant; every variant gives the same bits).
 protocol FFTRadix4StageKernel {
     /// Whether `stage` reads `packed` (else it may point at anything).
@@ -324,6 +320,14 @@ protocol FFTRadix4StageKernel {
     static var name: StaticString { get }
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift: Int32) -> UInt32
+    /// Int16 elements of the packed table per butterfly, the stride from one stage's part to the next (default
+    /// 48: the SSE2 layout).
+    static var packedPerButterfly: Int { get }
+    /// Appends the packed twiddles of butterflies (j, j + 1) for one r: (c0, s0) and (c1, s1), Q1.30 clamped to
+    /// +-(2^30 - 1) (default: the SSE2 layout, four vectors of 8 Int16, hi = v >> 15, lo = v & 0x7fff:
+    /// (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
+    /// and the same two with (-s, c) in place of (c, s)).
+    static func packTwiddlePair(_ c0: Int32, _ s0: Int32, _ c1: Int32, _ s1: Int32, into: inout [Int16])
     /// Whether `FixedRealFFTV2.splitPower` takes four k at a time through `splitPowerFour` (default false).
     static var vectorSplit: Bool { get }
     /// The split and power of k ..< k + 4 (1 <= k, k + 3 < n/4), the same integers as `splitPowerOne` of each k
@@ -333,6 +337,15 @@ protocol FFTRadix4StageKernel {
 }
 
 extension FFTRadix4StageKernel {
+    static var packedPerButterfly: Int { 48 }
+    static func packTwiddlePair(_ c0: Int32, _ s0: Int32, _ c1: Int32, _ s1: Int32, into packed: inout [Int16]) {
+        func halves(_ v: Int32) -> (Int16, Int16) { (Int16(truncatingIfNeeded: v >> 15), Int16(truncatingIfNeeded: v & 0x7fff)) }
+        for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-s0, c0, -s1, c1)] {
+            let (a0h, a0l) = halves(a0), (b0h, b0l) = halves(b0), (a1h, a1l) = halves(a1), (b1h, b1l) = halves(b1)
+            packed += [a0h, b0h, a1h, b1h, a0l, b0l, a1l, b1l]
+            packed += [a0l, b0l, a1l, b1l, a0h, b0h, a1h, b1h]
+        }
+    }
     static var vectorSplit: Bool { false }
     @inline(__always)
     static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,

@@ -1,10 +1,11 @@
 // FFTRadix4StageNEON: the radix-4 stage of FixedRealFFTV2 for aarch64 (NEON is in every aarch64 CPU: Pi 3/4/5),
-// two butterflies (j, j + 1) per pass: one 128-bit register holds two complex Int32 values (re, im, re, im). It
-// reads the Int32 table `twiddles` (not the SSE2 kernel's Int16 halves, which are then not built).
+// two butterflies (j, j + 1) per pass: one 128-bit register holds two complex Int32 values (re, im, re, im).
 //
-// Loop order: j outer (pairs of butterflies), block g inner, so that each pair's twiddle vectors are made once per
-// stage, doubled: c2 = 2 (c_j, c_j, c_j+1, c_j+1) and s2 = 2 (s_j, -s_j, s_j+1, -s_j+1) for r = 1, 2, 3 (|2c|,
-// |2s| <= 2^31 - 2: Int32).
+// Loop order: j outer (pairs of butterflies), block g inner; each pair's twiddle vectors, doubled,
+// c2 = 2 (c_j, c_j, c_j+1, c_j+1) and s2 = 2 (s_j, -s_j, s_j+1, -s_j+1) for r = 1, 2, 3 (|2c|, |2s| <= 2^31 - 2:
+// Int32), come made from the packed table (`packTwiddlePair`, 16 KB for n = 2048, built at init): six loads per
+// pair instead of 41 instructions that made them (llvm-mca, Cortex-A72: 18 cycles per pair, 0.22 ms per segment,
+// as much as the first stage's passes, which run once per pair).
 //
 // Exactness (the same bits as FFTRadix4StagePortable's Int64 arithmetic for stage inputs |x| <= 2^28, the
 // kernels' contract; tools/conv_variants_qemu.sh checks it under QEMU, shifts 0...7):
@@ -28,23 +29,18 @@
 import _Builtin_intrinsics.arm.neon
 
 enum FFTRadix4StageNEON: FFTRadix4StageKernel {
-    static var readsPackedTwiddles: Bool { false }
+    static var readsPackedTwiddles: Bool { true }
+    static var packedPerButterfly: Int { 24 }
+    /// Per pair of butterflies and r: 2 (c, c, c', c') and 2 (s, -s, s', -s') as Int32 (each the Int16 pair of its
+    /// little-endian halves in `packed`): 96 bytes per pair for r = 1, 2, 3, loaded as they are by `stage`.
+    static func packTwiddlePair(_ c0: Int32, _ s0: Int32, _ c1: Int32, _ s1: Int32, into packed: inout [Int16]) {
+        for v in [2 &* c0, 2 &* c0, 2 &* c1, 2 &* c1, 2 &* s0, 0 &- 2 &* s0, 2 &* s1, 0 &- 2 &* s1] {
+            packed.append(Int16(truncatingIfNeeded: v)); packed.append(Int16(truncatingIfNeeded: v >> 16))
+        }
+    }
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> int32x4_t { p.loadUnaligned(as: int32x4_t.self) }
     @inline(__always) static func store(_ p: UnsafeMutableRawPointer, _ v: int32x4_t) { p.storeBytes(of: v, as: int32x4_t.self) }
     @inline(__always) static func magnitude(_ v: int32x4_t) -> int32x4_t { veorq_s32(v, v &>> 31) }
-
-    /// (c_j, s_j, c_j+1, s_j+1) of one r from the Int32 table (`w` at butterfly j's six values, `o` = 2 (r - 1)).
-    @inline(__always) static func pair(_ w: UnsafePointer<Int32>, _ o: Int) -> int32x4_t {
-        vcombine_s32(UnsafeRawPointer(w + o).loadUnaligned(as: int32x2_t.self),
-                     UnsafeRawPointer(w + (6 &+ o)).loadUnaligned(as: int32x2_t.self))
-    }
-
-    /// 2 (c_j, c_j, c_j+1, c_j+1) and 2 (s_j, -s_j, s_j+1, -s_j+1) from w = (c_j, s_j, c_j+1, s_j+1).
-    @inline(__always) static func doubledCos(_ w: int32x4_t) -> int32x4_t { let c = vtrn1q_s32(w, w); return vaddq_s32(c, c) }
-    @inline(__always) static func doubledSin(_ w: int32x4_t) -> int32x4_t {
-        let s = vtrn2q_s32(w, vnegq_s32(w))
-        return vaddq_s32(s, s)
-    }
 
     /// (t c + u s, u c - t s) for the two complex values (t, u) of `x` (re, im, re, im), with c2 = 2 (c, c, c', c'),
     /// s2 = 2 (s, -s, s', -s'), rounded right by 30 + s (`r4` = 2^(31+s) in both lanes, `sh` = -s in all four).
@@ -65,11 +61,10 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
         let rowBytes = 8 &* q, blockBytes = 8 &* l
         let end = UnsafeMutableRawPointer(z + 2 &* half)
         var j = 0
+        var w = UnsafeRawPointer(packed)  // this pair's doubled twiddles (`packTwiddlePair`)
         while j < q {
-            let tw = twiddles + 6 &* j
-            let w1 = pair(tw, 0), w2 = pair(tw, 2), w3 = pair(tw, 4)
-            let c1 = doubledCos(w1), c2 = doubledCos(w2), c3 = doubledCos(w3)
-            let s1 = doubledSin(w1), s2 = doubledSin(w2), s3 = doubledSin(w3)
+            let c1 = load(w), s1 = load(w + 16), c2 = load(w + 32), s2 = load(w + 48), c3 = load(w + 64), s3 = load(w + 80)
+            w += 96
             var p0 = UnsafeMutableRawPointer(z + 2 &* j)
             while p0 < end {
                 let x0 = load(p0), x1 = load(p0 + rowBytes), x2 = load(p0 + 2 &* rowBytes), x3 = load(p0 + 3 &* rowBytes)
