@@ -86,7 +86,7 @@ let tests: [Target] = [
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"],
                 resources: [.copy("Fixtures")]),
-    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO", "TestSupport"],
+    .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Training", "Features", "AudioIO", "TestSupport", "SplitMix"],
                 resources: [.copy("Fixtures")]),
     .testTarget(name: "CLITests", dependencies: ["crnn-train", "crnn-quantize", "crnn-infer", "CRNNRuntime", "AudioIO", "Features", "Quantization", "TestSupport"]),
 ]

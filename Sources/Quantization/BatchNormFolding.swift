@@ -85,14 +85,20 @@ public struct AffineS8Constants: Sendable {
     public var requant: [QuantizedMultiplier]
 
     /// `Sw[c] = |a_c| / 32767` (so `w = +-32767`); if `|bias|` would reach 2^30 the weight is halved (and
-    /// `Sw` doubled) until it fits. `bias = round(b_c / (Sx * Sw))`, `M = Sx * Sw / Sy`.
+    /// `Sw` doubled) until it fits. `bias = round(b_c / (Sx * Sw))`, `M = Sx * Sw / Sy`. A dead channel (a_c = 0,
+    /// w = 0) outputs its bias alone, so its `Sw` gives the bias the finest step that fits: |bias| = 2^29, or
+    /// M = 2^-30 for a bias that small (Sw = 1 would round b_c to a multiple of Sx, up to Sx / (2 Sy) output steps
+    /// off before the output's own rounding).
     public init(_ bn: BatchNormAffine, input: ActivationQuantization, output: ActivationQuantization) throws(QuantizationError) {
         var w: [Int16] = [], bias: [Int32] = [], rq: [QuantizedMultiplier] = []
         for c in 0..<bn.channels {
             let a = bn.a[c]
             var code = 32767.0
             var sw = abs(a) / code
-            if a == 0 { code = 0; sw = 1 }
+            if a == 0 {
+                code = 0
+                sw = max(abs(bn.b[c]) / (input.scale * 0x1p29), output.scale * 0x1p-30 / input.scale)
+            }
             while code > 1 && abs(bn.b[c] / (input.scale * sw)) >= 0x1p30 - 1 {
                 code = (code / 2).rounded(.down)
                 sw = abs(a) / code

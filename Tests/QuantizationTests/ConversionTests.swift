@@ -1,5 +1,6 @@
 import CRNNRuntime
 import Foundation
+import SplitMix
 import XCTest
 @testable import Quantization
 
@@ -118,7 +119,14 @@ final class ConversionTests: XCTestCase {
 
     // MARK: Batch norm
 
-    func randomBN(_ n: Int, _ g: inout SystemRandomNumberGenerator) -> BatchNormAffine {
+    /// SplitMix64 as a `RandomNumberGenerator` (the same draws on every machine).
+    struct SeededGenerator: RandomNumberGenerator {
+        var s: SplitMix64
+        init(_ s: SplitMix64) { self.s = s }
+        mutating func next() -> UInt64 { s.next() }
+    }
+
+    func randomBN<G: RandomNumberGenerator>(_ n: Int, _ g: inout G) -> BatchNormAffine {
         BatchNormAffine(gamma: (0..<n).map { _ in Float.random(in: -2...2, using: &g) },
                         beta: (0..<n).map { _ in Float.random(in: -1...1, using: &g) },
                         movingMean: (0..<n).map { _ in Float.random(in: -3...3, using: &g) },
@@ -150,9 +158,15 @@ final class ConversionTests: XCTestCase {
     }
 
     /// affineS8 with the host's constants (run by the runtime's kernel) against the float batch norm: within
-    /// 0.51 LSB of the output wherever the result is not clamped.
+    /// 0.51 LSB of the output wherever the result is not clamped, for 64 seeded random batch norms with a dead
+    /// channel and a tiny-a, large-b one each. (It drew from the system generator before and failed about one
+    /// run in two: the dead channel's bias was rounded to a multiple of the input scale, up to 0.154 LSB more.)
     func testAffineConstantsAgainstFloatBatchNorm() throws {
-        var g = SystemRandomNumberGenerator()
+        for seed in UInt64(1)...64 { try affineConstantsAgainstFloatBatchNorm(seed: seed) }
+    }
+
+    func affineConstantsAgainstFloatBatchNorm(seed: UInt64) throws {
+        var g = SeededGenerator(SplitMix64(seed: seed))
         let C = 16
         var bn = randomBN(C, &g)
         bn.a[3] = 0           // a dead channel
@@ -181,7 +195,7 @@ final class ConversionTests: XCTestCase {
             if exact <= -128 || exact >= 127 { continue }
             worst = max(worst, abs(Double(out[i]) - exact))
         }
-        XCTAssertLessThanOrEqual(worst, 0.51)
+        XCTAssertLessThanOrEqual(worst, 0.51, "seed \(seed)")
     }
 
     /// Input standardisation fused with the int8 cast (section 5) against (x - mean) / std quantized in float.
