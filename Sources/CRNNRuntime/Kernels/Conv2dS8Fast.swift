@@ -108,10 +108,12 @@ protocol Conv2dMicroKernel {
     /// consecutive channels (portable, NEON `smlal`); 2: tap pairs (`pmaddwd`); 4: tap quads (`sdot`). 0: no packed
     /// copy, `row` reads the OHWI int8 weights in place (the driver passes them as `packed`; `smlad`, for RAM).
     static var tapGroup: Int { get }
-    /// Bytes per output channel of the micro-kernel's own constants, stored after the packed weights (default 0;
-    /// the VNNI kernel keeps 128 * sum w there, the correction of its unsigned band).
+    /// Bytes per output channel of the micro-kernel's own constants, stored after the packed weights (default: 4
+    /// for a flipped band, 0 otherwise).
     static var packedChannelBytes: Int { get }
-    /// Writes those constants (`packedChannelBytes` per channel) at `into` (default: nothing).
+    /// Writes those constants (`packedChannelBytes` per channel) at `into` (default: for a flipped band,
+    /// 128 * sum of the channel's weights as Int32, the correction sum (x + 128) w - 128 sum w = sum x w that the
+    /// `vpdpbusd` kernels subtract at the start; nothing otherwise).
     static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer)
     /// One pre-pool row, output channels cb ..< cb + 16. `band` points at the band row of kernel row 0 (element
     /// type per `bandElementBytes`), `bias` at the adjusted bias of channel cb, `best` at the pool maximum of
@@ -124,8 +126,21 @@ extension Conv2dMicroKernel {
     static var bandSlackBytes: Int { bandElementBytes == 1 ? 0 : 16 }
     static var bandFlip: Bool { false }
     static var weightMin: Int32 { -128 }
-    static var packedChannelBytes: Int { 0 }
-    static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {}
+    static var packedChannelBytes: Int { bandFlip ? 4 : 0 }
+    static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {
+        if !bandFlip { return }
+        let taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
+        let corr = into.bindMemory(to: Int32.self, capacity: p.outputChannels)
+        for co in 0..<p.outputChannels { corr[co] = 128 &* conv2dFastWeightSums(weights + co &* taps, taps).sum }
+    }
+
+    /// The channel constants of channels cb ..< cb + 16 in the packed buffer (after the packed weights) of a layer
+    /// with geometry `g`.
+    @inline(__always)
+    static func channelConstants(_ g: Conv2dRowGeometry, packed: UnsafeRawPointer, cb: Int) -> UnsafeRawPointer {
+        let groups = (g.kernelWidth &* g.channels &+ tapGroup &- 1) / tapGroup
+        return packed + (g.kernelHeight &* groups &* tapGroup &* g.outputChannels &* bandElementBytes &+ cb &* packedChannelBytes)
+    }
 
     /// Bytes of the packed weights in `tapGroup` layout (`packedWeightBytes` without the channel constants).
     static func packedTapBytes(_ p: Conv2dS8Params) -> Int {

@@ -5,7 +5,7 @@
 //     packed[ky][g][co][t] = w[co, ky, tap 4g + t]   (t = 0..3; 0 where 4g + t >= kw * Cin), int8
 // `vpdpbusd` wants one unsigned operand, so the band holds the int8 input flipped to x + 128 (xor 0x80, done once
 // when the driver fills it: `bandFlip`) and the kernel subtracts 128 * sum_taps w[co] per channel, a constant packed
-// after the weights (`packedChannelBytes`). 16 channels (two 8-lane registers) x 4 pixels per pass.
+// after the weights (the driver's default `packChannelConstants` for a flipped band). 16 channels (two 8-lane registers) x 4 pixels per pass.
 //
 // Exactness: each group of 4 products is at most 4 * 255 * 128 < 2^17 and the non-saturating `vpdpbusd` adds it
 // with a wrapping Int32 add; sum (x + 128) w - 128 sum w = sum x w as integers, so the wrapping Int32 sums are the
@@ -22,15 +22,6 @@ enum Conv2dMicroKernelVNNI: Conv2dMicroKernel {
     static var bandElementBytes: Int { 1 }
     static var bandSlackBytes: Int { 16 }
     static var tapGroup: Int { 4 }
-    static var packedChannelBytes: Int { 4 }
-
-    /// 128 * sum of channel co's weights, Int32, per channel.
-    static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {
-        let taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
-        let corr = into.bindMemory(to: Int32.self, capacity: p.outputChannels)
-        for co in 0..<p.outputChannels { corr[co] = 128 &* conv2dFastWeightSums(weights + co &* taps, taps).sum }
-    }
-
     static var name: StaticString { "vnni" }
 
     @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m256i { p.loadUnaligned(as: __m256i.self) }
@@ -42,14 +33,9 @@ enum Conv2dMicroKernelVNNI: Conv2dMicroKernel {
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
         // The AVX2 kernel's passes; the start subtracts 128 * sum w of channels cb ..< cb + 16 (after the weights).
-        let start = Conv2dMicroKernelAVX2.Acc(bias, minus: packed + (packedTapBytes(g) &+ cb &* 4))
+        let start = Conv2dMicroKernelAVX2.Acc(bias, minus: channelConstants(g, packed: packed, cb: cb))
         Conv2dMicroKernelAVX2.rowPasses(g, band: band, taps: tapLoop(g, packed: packed, cb: cb), pixelBytes: g.channels,
                                         start: start, best: best, column: column) { a, w0, w1, r in a.dot(w0, w1, quad(r)) }
-    }
-
-    /// Bytes of the packed tap quads of a layer with geometry `g` (where the channel constants start).
-    @inline(__always) static func packedTapBytes(_ g: Conv2dRowGeometry) -> Int {
-        g.kernelHeight &* ((g.kernelWidth &* g.channels &+ 3) >> 2) &* 4 &* g.outputChannels
     }
 }
 

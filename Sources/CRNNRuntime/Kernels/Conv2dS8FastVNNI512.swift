@@ -20,20 +20,7 @@ enum Conv2dMicroKernelVNNI512: Conv2dMicroKernel {
     static var bandSlackBytes: Int { 16 }
     static var bandFlip: Bool { true }
     static var tapGroup: Int { 4 }
-    static var packedChannelBytes: Int { 4 }
     static var name: StaticString { "avx512vnni" }
-
-    /// 128 * sum of channel co's weights, Int32, per channel (the VNNI kernel's constants).
-    static func packChannelConstants(_ p: Conv2dS8Params, weights: UnsafePointer<Int8>, into: UnsafeMutableRawPointer) {
-        let taps = p.kernelHeight &* p.kernelWidth &* p.inputChannels
-        let corr = into.bindMemory(to: Int32.self, capacity: p.outputChannels)
-        for co in 0..<p.outputChannels { corr[co] = 128 &* conv2dFastWeightSums(weights + co &* taps, taps).sum }
-    }
-
-    /// Bytes of the packed tap quads of a layer with geometry `g` (where the channel constants start).
-    @inline(__always) static func packedTapBytes(_ g: Conv2dRowGeometry) -> Int {
-        g.kernelHeight &* ((g.kernelWidth &* g.channels &+ 3) >> 2) &* 4 &* g.outputChannels
-    }
 
     /// The 4 flipped band bytes at `p`, repeated in the 16 lanes.
     @inline(__always) static func quad(_ p: UnsafeRawPointer) -> __m512i { _mm512_set1_epi32(p.loadUnaligned(as: Int32.self)) }
@@ -49,7 +36,7 @@ enum Conv2dMicroKernelVNNI512: Conv2dMicroKernel {
     static func row(_ g: Conv2dRowGeometry, band: UnsafeRawPointer, packed: UnsafeRawPointer, cb: Int,
                     bias: UnsafePointer<Int32>, best: UnsafeMutablePointer<Int32>, column: UnsafePointer<Int32>) {
         let taps = tapLoop(g, packed: packed, cb: cb)
-        let corr = (packed + (packedTapBytes(g) &+ cb &* 4)).loadUnaligned(as: __m512i.self)
+        let corr = channelConstants(g, packed: packed, cb: cb).loadUnaligned(as: __m512i.self)
         let start = _mm512_sub_epi32(UnsafeRawPointer(bias).loadUnaligned(as: __m512i.self), corr)
         let px = g.channels, width = g.width
         var x = 0
