@@ -21,7 +21,7 @@
 #    besides it); FixedFFTV2.swift FixedRealFFTV2.powerSpectrum: the last radix-4 stage, the fused split + power, and
 #    in the portable comparison objects the inlined portable radix-4 butterfly; LogMel16.swift floor16 and
 #    dctRow16: top_db maximum, DCT dot product and coefficient finish) and of the network (conv micro-kernels' `row`,
-#    the conv requantization epilogue, affineS8Fast, gruS8/gateParts dot products; GRU gates = the gruS8 code per unit
+#    the conv requantization epilogue, affineS8Lookup (the table the Pi builds run), gruS8/gateParts dot products; GRU gates = the gruS8 code per unit
 #    and step outside its dot loops + gateParts' + 2 sigmoidQ15 + tanhQ15, as straight code). The script stops with a
 #    message if a loop it expects is missing (the code changed: update its signature and trip count).
 # 3. llvm-mca-19 -mtriple=aarch64 -iterations=400 on each loop body (cycles per iteration = Total Cycles / 400):
@@ -387,8 +387,8 @@ def frontend_rows(funcs):
     # orOfMagnitudes16: eight samples per pass (v ^ (v >> 15), OR); the <= 7 samples left per frame are not counted.
     peak = pick(ml, lambda l: len(l) <= 10 and count(l, r"sshr|cmlt") == 1 and count(l, "eor") == 1
                 and count(l, "orr") == 1 and count(l, MUL64) == 0, "the window's peak scan (8 samples: sshr, eor, orr)")
-    win = pick(ml, lambda l: count(l, "sshll") == 1 and count(l, "smlal") == 1 and count(l, "str") == 1,
-               "the window from its table (4 samples: sshll, mul, smlal, str)")
+    win = pick(ml, lambda l: count(l, r"smull2?") == 2 and count(l, r"smlal2?") == 2 and count(l, r"stp|str") >= 1,
+               "the window from its table (8 samples: smull, smull2, smlal, smlal2 with the rounding, stores)")
     mel = pick(ml, lambda l: count(l, "ldrh") == 2 and count(l, MUL64) == 1, "the mel sum (2 ldrh, 1 multiply)")
     log = outer_rest(frame, mel)
     if count(log, "clz") < 1:
@@ -404,7 +404,7 @@ def frontend_rows(funcs):
     dctr = outer_rest(dctf, dct) + outer_rest(dctf, run128)
     rows += [
         Row("window", "window: peak scan (OR of magnitudes), 8 samples", peak, 8, "sample", VALID // 8),
-        Row("window", "window: x = round(pcm * w / 2^r), 4 samples from the table", win, 4, "sample", VALID // 4),
+        Row("window", "window: x = round(pcm * w / 2^r), 8 samples from the table", win, 8, "sample", VALID // 8),
     ] + fft_rows(funcs, "neon") + [
         Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),
         Row("log", "log: band's table log2, dB, Int16 (mel band loop minus its sum)", log, 1, "band", FRAMES * NMELS),
@@ -421,8 +421,10 @@ def network_rows(funcs):
     run = function(funcs, "18Conv2dEpilogueNEONO3run")
     epi = pick(innermost_loops(run), lambda l: count(l, r"smull2?") == 8 and count(l, "srshl") == 8,
                "the conv requantization epilogue (Conv2dEpilogueNEON: 16 values, 8 smull, 8 srshl)")
-    aff = pick(innermost_loops(function(funcs, "12affineS8Fast_5input")),
-               lambda l: count(l, "strb") == 1 and count(l, "smaddl") == 1, "the affine (batch norm) loop")
+    # The Pi builds keep speed tables (only CRNN_LOW_RAM builds do not), so the affine runs by table lookup.
+    aff = pick(innermost_loops(function(funcs, "14affineS8Lookup_5input")),
+               lambda l: count(l, "ldrsb") == 1 and count(l, "ldrb") == 1 and count(l, "strb") == 1,
+               "the affine (batch norm) table lookup loop (ldrsb, ldrb, strb)")
     gru = function(funcs, "5gruS8_5input")
     # RecurrentS8Weights.gateParts (KernelSupport.swift) is @inline(__always) since the de-duplication (d5eca44):
     # then gruS8 holds all 6 dot loops; a gateParts function, if one is emitted, must have 2.
@@ -448,7 +450,7 @@ def network_rows(funcs):
     return [
         Row("conv epilogue", "conv requantization epilogue (NEON, 16 pooled outputs)", epi, 16, "value",
             sum(o for *_r, o in CONVS) // 16),
-        Row("affine", "affine (batch norm, per value)", aff, 1, "value", sum(AFFINES)),
+        Row("affine", "affine (batch norm, table lookup per value)", aff, 1, "value", sum(AFFINES)),
         Row("GRU", f"GRU matvec (int8 dot product; {len(dots)} such loops)", per, 1, "MAC", GRU_MACS),
         Row("GRU", f"GRU gates per unit and step (straight code: {len(gates)} of gruS8 + {ncalls} x {len(gpr)} of "
             f"gateParts + 2 sigmoid + tanh)", gatecode, 1, "unit-step", sum(T * U for T, _i, U in GRUS)),

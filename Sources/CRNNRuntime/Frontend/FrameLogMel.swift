@@ -17,9 +17,11 @@ struct FrameLogMelTables: Sendable {
     let log2Table: [Int32]
     /// amin and ref as dB * 2^7 (exact: 10 dB per decade * exponent * 128).
     let aminQ7: Int32, refQ7: Int32
-    /// The Q1.30 Hann window in natural order (`fft.hannQ30(j)`, 4 n bytes) where the build keeps speed tables
-    /// (`speedTables`): `windowFrame` then windows four samples at a time. Empty in low-RAM builds.
-    let window: [Int32]
+    /// The Q1.30 Hann window in natural order as two Int16 pieces (4 n bytes) where the build keeps speed tables
+    /// (`speedTables`): entries 0..<n are `wh = (w_j + 2^15) >> 16` (0...2^14), entries n..<2n are `w_j - 2^16 wh`
+    /// (-2^15..<2^15), w_j = `fft.hannQ30(j)`; `windowFrame` then windows eight samples at a time with 16 x 16-bit
+    /// products (`windowFromTable`). Empty in low-RAM builds.
+    let window: [Int16]
 
     init(nFFT: Int, bandFirst: [UInt16], bandCount: [UInt16], aminExponent: Int32, refExponent: Int32) {
         fft = FixedRealFFTV2(n: nFFT)
@@ -27,7 +29,9 @@ struct FrameLogMelTables: Sendable {
         aminQ7 = aminExponent &* 1280
         refQ7 = max(refExponent, aminExponent) &* 1280
         let f = fft
-        window = speedTables ? (0..<nFFT).map { f.hannQ30($0) } : []
+        let high = speedTables ? (0..<nFFT).map { (f.hannQ30($0) &+ (1 << 15)) &>> 16 } : []
+        window = high.map { Int16(truncatingIfNeeded: $0) }
+            + high.indices.map { Int16(truncatingIfNeeded: f.hannQ30($0) &- (high[$0] &<< 16)) }
     }
 }
 
@@ -157,7 +161,7 @@ extension FixedPointMFCC {
                 let src0 = src - lo  // src0[j] is frame sample j
                 var bound: UInt32 = 0
                 while true {
-                    bound = useTable ? windowFromTable(src0, wb.baseAddress!, x, from: lo, to: hi, shift: r)
+                    bound = useTable ? windowFromTable(src0, wb.baseAddress!, wb.baseAddress! + nFFT, x, from: lo, to: hi, shift: r)
                         : windowFromTwiddles(src0, tb.baseAddress!, x, n: nFFT, from: lo, to: hi, shift: r)
                     let bits = significantBits(bound)
                     if bits > 24 || r == 0 { break }
@@ -246,39 +250,45 @@ func windowFromTwiddles(_ pcm: UnsafePointer<Int16>, _ tw: UnsafePointer<Int32>,
     return bound
 }
 
-/// `x[j] = round(pcm[j] * w[j] / 2^r)` for j in lo..<hi (the frame's samples `pcm`, the Q1.30 window `w`), four at a
-/// time in 32-bit lanes; returns the OR of the results' `magnitudeBits`. The same integers as the 64-bit product of
-/// the quarter walk: with w = 2^15 wh + wl (wh = w >> 15 <= 2^15, wl < 2^15), A = pcm wh and B = pcm wl are exact
-/// in Int32 (|pcm| <= 2^15), and
-///     floor((pcm w + 2^(r-1)) / 2^r) = A 2^(15-r) + floor((B + 2^(r-1)) / 2^r)        (r <= 15)
-///                                    = floor((A + floor((B + 2^(r-1)) / 2^15)) / 2^(r-15))   (r > 15),
-/// each true value within Int32 (the caller's r keeps |x| <= 2^28; wrapping intermediate sums end there too).
+/// `x[j] = round(pcm[j] * w_j / 2^r)` for j in lo..<hi (the frame's samples `pcm`, the Q1.30 window w_j given as the
+/// Int16 pieces `wh[j] = (w_j + 2^15) >> 16` (0...2^14) and `wl[j] = w_j - 2^16 wh[j]` (-2^15..<2^15)), eight at a
+/// time; returns the OR of the results' `magnitudeBits`. The same integers as the 64-bit product of the quarter walk:
+/// A = pcm wh and B = pcm wl are exact in Int32 (|pcm| <= 2^15: |A| <= 2^29, |B| <= 2^30), pcm w = A 2^16 + B, and
+///     floor((pcm w + 2^(r-1)) / 2^r) = A 2^(16-r) + floor((B + 2^(r-1)) / 2^r)        (r <= 16)
+///                                    = floor((A + floor((B + 2^(r-1)) / 2^16)) / 2^(r-16))   (r > 16)
+/// (the second: B + 2^(r-1) = q 2^16 + m with 0 <= m < 2^16, and m cannot reach the next multiple of 2^r), each
+/// true value within Int32 (the caller's r <= 17 keeps |x| <= 2^28; wrapping intermediate sums end there too).
+/// Both products are Int16 x Int16 -> Int32 of sign-extended lanes, which LLVM makes `pmullw` + `pmulhw` (SSE2: no
+/// 32-bit lane multiply there) and `smull` / `smull2` (NEON).
 @inline(__always)
-func windowFromTable(_ pcm: UnsafePointer<Int16>, _ w: UnsafePointer<Int32>, _ x: UnsafeMutablePointer<Int32>,
-                     from lo: Int, to hi: Int, shift r: Int32) -> UInt32 {
+func windowFromTable(_ pcm: UnsafePointer<Int16>, _ wh: UnsafePointer<Int16>, _ wl: UnsafePointer<Int16>,
+                     _ x: UnsafeMutablePointer<Int32>, from lo: Int, to hi: Int, shift r: Int32) -> UInt32 {
     let rnd: Int32 = r == 0 ? 0 : Int32(1) << (r &- 1)
-    let small = r <= 15
-    let first = small ? 15 &- r : 0, second = small ? r : 15, last = small ? 0 : r &- 15
-    @inline(__always) func one(_ p: Int32, _ wj: Int32) -> Int32 {
-        let a = p &* (wj &>> 15), b = p &* (wj & 0x7fff)
+    let small = r <= 16
+    let first = small ? 16 &- r : 0, second = small ? r : 16, last = small ? 0 : r &- 16
+    @inline(__always) func one(_ p: Int32, _ h: Int32, _ l: Int32) -> Int32 {
+        let a = p &* h, b = p &* l
         return ((a &<< first) &+ ((b &+ rnd) &>> second)) &>> last
     }
-    let up = SIMD4<Int32>(repeating: first), down = SIMD4<Int32>(repeating: second), out = SIMD4<Int32>(repeating: last)
-    let rv = SIMD4<Int32>(repeating: rnd), low15 = SIMD4<Int32>(repeating: 0x7fff)
-    var acc = SIMD4<Int32>(repeating: 0)
+    let up = SIMD8<Int32>(repeating: first), down = SIMD8<Int32>(repeating: second), out = SIMD8<Int32>(repeating: last)
+    let rv = SIMD8<Int32>(repeating: rnd)
+    var acc = SIMD8<Int32>(repeating: 0)
     var j = lo
-    while j &+ 4 <= hi {
-        let p = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(pcm + j).loadUnaligned(as: SIMD4<Int16>.self))
-        let wj = UnsafeRawPointer(w + j).loadUnaligned(as: SIMD4<Int32>.self)
-        let a = p &* (wj &>> 15), b = p &* (wj & low15)
+    while j &+ 8 <= hi {
+        let p16 = UnsafeRawPointer(pcm + j).loadUnaligned(as: SIMD8<Int16>.self)
+        let p = SIMD8<Int32>(truncatingIfNeeded: p16)
+        let h = SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(wh + j).loadUnaligned(as: SIMD8<Int16>.self))
+        let l = SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(wl + j).loadUnaligned(as: SIMD8<Int16>.self))
+        let a = p &* h, b = p &* l
         let v = ((a &<< up) &+ ((b &+ rv) &>> down)) &>> out
-        UnsafeMutableRawPointer(x + j).storeBytes(of: v, as: SIMD4<Int32>.self)
+        UnsafeMutableRawPointer(x + j).storeBytes(of: v, as: SIMD8<Int32>.self)
         acc |= v ^ (v &>> 31)
-        j &+= 4
+        j &+= 8
     }
-    var bound = UInt32(bitPattern: acc[0] | acc[1] | acc[2] | acc[3])
+    let a4 = acc.lowHalf | acc.highHalf
+    var bound = UInt32(bitPattern: a4[0] | a4[1] | a4[2] | a4[3])
     while j < hi {
-        let v = one(Int32(pcm[j]), w[j])
+        let v = one(Int32(pcm[j]), Int32(wh[j]), Int32(wl[j]))
         x[j] = v
         bound |= magnitudeBits(v)
         j &+= 1
