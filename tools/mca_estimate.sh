@@ -382,17 +382,22 @@ def fft_rows(funcs, kernel):
 def frontend_rows(funcs):
     """The version-2 front end's hot loops (FrameLogMel.swift, FixedFFTV2*.swift, LogMel16.swift)."""
     rows = []
-    frame = function(funcs, "FixedPointMFCCV11frameLogMel6source")
-    ml = innermost_loops(frame)
+    # frameLogMel and the closures -Osize outlines from it (the mel sums and logs run in the one that gets the
+    # stack buffer of band sums).
+    parts = [funcs[n] for n in funcs if "FixedPointMFCCV11frameLogMel6source" in n]
+    if not parts:
+        stop("no frameLogMel function")
+    ml = [l for f in parts for l in innermost_loops(f)]
     # orOfMagnitudes16: eight samples per pass (v ^ (v >> 15), OR); the <= 7 samples left per frame are not counted.
     peak = pick(ml, lambda l: len(l) <= 10 and count(l, r"sshr|cmlt") == 1 and count(l, "eor") == 1
                 and count(l, "orr") == 1 and count(l, MUL64) == 0, "the window's peak scan (8 samples: sshr, eor, orr)")
     win = pick(ml, lambda l: count(l, r"smull2?") == 2 and count(l, r"smlal2?") == 2 and count(l, r"stp|str") >= 1,
                "the window from its table (8 samples: smull, smull2, smlal, smlal2 with the rounding, stores)")
     mel = pick(ml, lambda l: count(l, "ldrh") == 2 and count(l, MUL64) == 1, "the mel sum (2 ldrh, 1 multiply)")
-    log = outer_rest(frame, mel)
-    if count(log, "clz") < 1:
-        stop("the mel band loop has no clz: not the table log2")
+    melf = next(f for f in parts if mel[0] in f)
+    # Per band: the band loop around the sum (set-up, store of the sum), then the separate loop of table logs.
+    logl = pick(ml, lambda l: count(l, "clz") == 1 and count(l, "strh") == 1, "the band log loop (clz, strh)")
+    log = outer_rest(melf, mel) + logl
     flo = innermost_loops(function(funcs, "FixedPointMFCCV7floor16"))
     fmax = pick(flo, lambda l: count(l, "ldrsh") == 1 and count(l, "csel") == 1, "the top_db maximum")
     dctf = function(funcs, "FixedPointMFCCV8dctRow16_5floor4into")
@@ -407,7 +412,7 @@ def frontend_rows(funcs):
         Row("window", "window: x = round(pcm * w / 2^r), 8 samples from the table", win, 8, "sample", VALID // 8),
     ] + fft_rows(funcs, "neon") + [
         Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),
-        Row("log", "log: band's table log2, dB, Int16 (mel band loop minus its sum)", log, 1, "band", FRAMES * NMELS),
+        Row("log", "log: band's table log2, dB, Int16 (its loop + the band loop around the sum)", log, 1, "band", FRAMES * NMELS),
         Row("DCT", "top_db floor: segment maximum", fmax, 1, "value", FRAMES * NMELS),
         Row("DCT", "DCT dot product (floored value x coefficient, split in 8-bit halves)", dct, 16, "MAC",
             FRAMES * NMFCC * NMELS // 16),

@@ -113,21 +113,31 @@ extension FixedPointMFCC {
                   bandFirst.withUnsafeBufferPointer { fb in
                     v2.log2Table.withUnsafeBufferPointer { lb in
                         let slot = sb.baseAddress!, table = lb.baseAddress!
-                        var i = 0
-                        for m in 0..<nMels {
-                            let end = i &+ Int(cb[m])
-                            var acc: UInt64 = 0
-                            var s = slot + Int(fb[m])  // bin k's power is at UInt64 slot position[k]
-                            while i < end {
-                                acc &+= UInt64(w[i]) &* ((power[Int(s[0])] &+ rndP) &>> shP)
-                                s += 1
-                                i &+= 1
+                        // Two passes: every band's sum, then every band's log. Apart, the log's long dependency
+                        // chain of one band overlaps the next bands' (the loop has no data-dependent branch), and
+                        // the sums' loop exits are not interleaved with it.
+                        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: nMels) { sums in
+                            let sum = sums.baseAddress!
+                            var i = 0
+                            for m in 0..<nMels {
+                                let end = i &+ Int(cb[m])
+                                var acc: UInt64 = 0
+                                var s = slot + Int(fb[m])  // bin k's power is at UInt64 slot position[k]
+                                while i < end {
+                                    acc &+= UInt64(w[i]) &* ((power[Int(s[0])] &+ rndP) &>> shP)
+                                    s += 1
+                                    i &+= 1
+                                }
+                                sum[m] = acc
                             }
-                            if acc == 0 { out[m] = silent; continue }
-                            // dB * 2^7 = log2 * 2^20 * 10 log10(2) * 2^31 / 2^44, rounded.
-                            let l = log2Q20Table(acc, table) &+ eQ20
-                            let db = Int32(truncatingIfNeeded: (l &* tenLog10TwoQ31 &+ (Int64(1) << 43)) &>> 44)
-                            out[m] = saturatingInt16(max(db, aminQ7) &- refQ7)
+                            for m in 0..<nMels {
+                                let acc = sum[m]
+                                // dB * 2^7 = log2 * 2^20 * 10 log10(2) * 2^31 / 2^44, rounded.
+                                let l = log2Q20Table(max(acc, 1), table) &+ eQ20  // (acc 0: any value, not used)
+                                let db = Int32(truncatingIfNeeded: (l &* tenLog10TwoQ31 &+ (Int64(1) << 43)) &>> 44)
+                                let v = saturatingInt16(max(db, aminQ7) &- refQ7)
+                                out[m] = acc == 0 ? silent : v
+                            }
                         }
                     }
                   }
