@@ -46,10 +46,8 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel {
         let hh = _mm256_unpacklo_epi64(p, pi), ll = _mm256_unpackhi_epi64(p, pi)
         let m1 = _mm256_unpacklo_epi64(q, qi), m2 = _mm256_unpackhi_epi64(q, qi)
         let ar = _mm256_add_epi32(_mm256_srai_epi32(ll, 15), r)
-        let rem = _mm256_add_epi32(_mm256_add_epi32(_mm256_and_si256(m1, m), _mm256_and_si256(m2, m)),
-                                   _mm256_and_si256(ar, m))
-        var v = _mm256_add_epi32(hh, _mm256_add_epi32(_mm256_srai_epi32(m1, 15), _mm256_srai_epi32(m2, 15)))
-        v = _mm256_add_epi32(v, _mm256_add_epi32(_mm256_srai_epi32(ar, 15), _mm256_srai_epi32(rem, 15)))
+        let low = _mm256_add_epi32(_mm256_add_epi32(_mm256_and_si256(m1, m), m2), ar)  // < 2^31 (SSE2 file comment)
+        var v = _mm256_add_epi32(_mm256_add_epi32(hh, _mm256_srai_epi32(m1, 15)), _mm256_srai_epi32(low, 15))
         v = _mm256_sra_epi32(v, cnt)
         return _mm256_unpacklo_epi32(v, _mm256_unpackhi_epi64(v, v))
     }

@@ -10,9 +10,11 @@
 // each one `pmaddwd` (`_mm_madd_epi16`) and exact in Int32 (Cauchy-Schwarz: |HH|, |M2| < 2^30.6, |M1|, LL < 2^31).
 // Then with R = 2^(14+s) (the rounding 2^(29+s) = R 2^15) and floor divisions by arithmetic shifts:
 //   floor((t c + u s + 2^(29+s)) / 2^(30+s))
-//     = (HH + (M1 >> 15) + (M2 >> 15) + (((LL >> 15) + R) >> 15)
-//        + (((M1 & m) + (M2 & m) + (((LL >> 15) + R) & m)) >> 15)) >> s,   m = 0x7fff
-// (the remainders below 2^15 of each inner division cannot carry into the outer one), every term in Int32.
+//     = (HH + (M1 >> 15) + (((M1 & m) + M2 + (LL >> 15) + R) >> 15)) >> s,   m = 0x7fff
+// (nested floor divisions: t c + u s + R 2^15 = (HH 2^15 + M1 + M2 + (LL >> 15) + R) 2^15 + (LL & m), and
+// M1 = (M1 >> 15) 2^15 + (M1 & m), each remainder below the divisor), every term in Int32: the inner sum is below
+// 2^30.6 + 2^15 + 2^16 + 2^27 < 2^31 (|M2| < 2^30.6, M1 & m < 2^15, |LL >> 15| < 2^16, R <= 2^27 for any s <= 13;
+// a stage shifts by at most 4).
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
@@ -34,9 +36,8 @@ enum FFTRadix4StageSSE2: FFTRadix4StageKernel {
         let hh = _mm_unpacklo_epi64(p, pi), ll = _mm_unpackhi_epi64(p, pi)
         let m1 = _mm_unpacklo_epi64(q, qi), m2 = _mm_unpackhi_epi64(q, qi)
         let ar = _mm_add_epi32(_mm_srai_epi32(ll, 15), r)
-        let rem = _mm_add_epi32(_mm_add_epi32(_mm_and_si128(m1, m), _mm_and_si128(m2, m)), _mm_and_si128(ar, m))
-        var v = _mm_add_epi32(hh, _mm_add_epi32(_mm_srai_epi32(m1, 15), _mm_srai_epi32(m2, 15)))
-        v = _mm_add_epi32(v, _mm_add_epi32(_mm_srai_epi32(ar, 15), _mm_srai_epi32(rem, 15)))
+        let low = _mm_add_epi32(_mm_add_epi32(_mm_and_si128(m1, m), m2), ar)  // < 2^31: no wrap (file comment)
+        var v = _mm_add_epi32(_mm_add_epi32(hh, _mm_srai_epi32(m1, 15)), _mm_srai_epi32(low, 15))
         v = _mm_sra_epi32(v, cnt)                      // re0, re1, im0, im1
         return _mm_unpacklo_epi32(v, _mm_unpackhi_epi64(v, v))  // re0, im0, re1, im1
     }
