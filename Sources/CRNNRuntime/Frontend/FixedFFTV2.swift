@@ -33,7 +33,7 @@ struct FixedRealFFTV2: Sendable {
     /// Per twiddle stage, per butterfly j in 0..<L/4: cos, sin of 2 pi j r / L for r = 1, 2, 3, Q1.30
     /// clamped to +-(2^30 - 1) (W^{jr} = cos - i sin); stages concatenated in `stageLengths` order.
     let stageTwiddles: [Int32]
-    /// The same twiddles in the selected vector kernel's layout (`packTwiddlePair`: SSE2/AVX2 Int16 halves, 96 Int16
+    /// The same twiddles in the selected vector kernel's layout (`packTwiddlePair`: SSE2/AVX2 Int16 halves, 48 Int16
     /// per pair of butterflies; NEON doubled Int32 vectors, 48); a single 0 when the selected kernel does not read
     /// them (`readsPackedTwiddles`).
     let packedTwiddles: [Int16]
@@ -98,7 +98,7 @@ struct FixedRealFFTV2: Sendable {
         }
         stageLengths = lengths
         stageTwiddles = table
-        // Only a vector kernel reads the packed table (32 KB for n = 2048): the portable build keeps one element.
+        // Only a vector kernel reads the packed table (16 KB for n = 2048): the portable build keeps one element.
         packedTwiddles = FFTSelectedRadix4Kernel.readsPackedTwiddles ? packed : [0]
         lastIsRadix2 = l == 2
         var split: [Int32] = []
@@ -321,12 +321,12 @@ protocol FFTRadix4StageKernel {
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift: Int32) -> UInt32
     /// Int16 elements of the packed table per butterfly, the stride from one stage's part to the next (default
-    /// 48: the SSE2 layout).
+    /// 24: the SSE2 layout).
     static var packedPerButterfly: Int { get }
     /// Appends the packed twiddles of butterflies (j, j + 1) for one r: (c0, s0) and (c1, s1), Q1.30 clamped to
-    /// +-(2^30 - 1) (default: the SSE2 layout, four vectors of 8 Int16, hi = v >> 15, lo = v & 0x7fff:
-    /// (c_hi, s_hi, c'_hi, s'_hi, c_lo, s_lo, c'_lo, s'_lo), (c_lo, s_lo, c'_lo, s'_lo, c_hi, s_hi, c'_hi, s'_hi)
-    /// and the same two with (-s, c) in place of (c, s)).
+    /// +-(2^30 - 1) (default: the SSE2 layout, two vectors of 8 Int16, hi = v >> 15, lo = v & 0x7fff:
+    /// (c_hi, s_hi, (-s)_hi, c_hi, c'_hi, s'_hi, (-s')_hi, c'_hi) and the same of the lo parts: one `pmaddwd` of a
+    /// complex value's (t, u) pieces, repeated, by one of them gives (t c + u s, u c - t s) pieces for both).
     static func packTwiddlePair(_ c0: Int32, _ s0: Int32, _ c1: Int32, _ s1: Int32, into: inout [Int16])
     /// Whether `FixedRealFFTV2.splitPower` takes four k at a time through `splitPowerFour` (default false).
     static var vectorSplit: Bool { get }
@@ -337,14 +337,12 @@ protocol FFTRadix4StageKernel {
 }
 
 extension FFTRadix4StageKernel {
-    static var packedPerButterfly: Int { 48 }
+    static var packedPerButterfly: Int { 24 }
     static func packTwiddlePair(_ c0: Int32, _ s0: Int32, _ c1: Int32, _ s1: Int32, into packed: inout [Int16]) {
-        func halves(_ v: Int32) -> (Int16, Int16) { (Int16(truncatingIfNeeded: v >> 15), Int16(truncatingIfNeeded: v & 0x7fff)) }
-        for (a0, b0, a1, b1) in [(c0, s0, c1, s1), (-s0, c0, -s1, c1)] {
-            let (a0h, a0l) = halves(a0), (b0h, b0l) = halves(b0), (a1h, a1l) = halves(a1), (b1h, b1l) = halves(b1)
-            packed += [a0h, b0h, a1h, b1h, a0l, b0l, a1l, b1l]
-            packed += [a0l, b0l, a1l, b1l, a0h, b0h, a1h, b1h]
-        }
+        func hi(_ v: Int32) -> Int16 { Int16(truncatingIfNeeded: v >> 15) }
+        func lo(_ v: Int32) -> Int16 { Int16(truncatingIfNeeded: v & 0x7fff) }
+        packed += [hi(c0), hi(s0), hi(-s0), hi(c0), hi(c1), hi(s1), hi(-s1), hi(c1)]
+        packed += [lo(c0), lo(s0), lo(-s0), lo(c0), lo(c1), lo(s1), lo(-s1), lo(c1)]
     }
     static var vectorSplit: Bool { false }
     @inline(__always)

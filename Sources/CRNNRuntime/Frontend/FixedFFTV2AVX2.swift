@@ -30,9 +30,9 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel {
     @inline(__always) static func store(_ p: UnsafeMutableRawPointer, _ v: __m256i) { p.storeBytes(of: v, as: __m256i.self) }
     @inline(__always) static func magnitude(_ v: __m256i) -> __m256i { _mm256_xor_si256(v, _mm256_srai_epi32(v, 31)) }
     /// Twiddle vector k of this r for the four butterflies: the SSE2 layout's vector k of pair block `w` (low half)
-    /// and of the next pair block, 192 bytes on (high half).
+    /// and of the next pair block, 96 bytes on (high half).
     @inline(__always) static func twiddles(_ w: UnsafeRawPointer, _ k: Int) -> __m256i {
-        _mm256_set_m128i(w.loadUnaligned(fromByteOffset: 192 &+ k, as: __m128i.self),
+        _mm256_set_m128i(w.loadUnaligned(fromByteOffset: 96 &+ k, as: __m128i.self),
                          w.loadUnaligned(fromByteOffset: k, as: __m128i.self))
     }
 
@@ -41,15 +41,14 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel {
     static func twiddle(_ t: __m256i, _ w: UnsafeRawPointer, _ r: __m256i, _ cnt: __m128i) -> __m256i {
         let m = _mm256_set1_epi32(0x7fff)
         let halves = _mm256_packs_epi32(_mm256_srai_epi32(t, 15), _mm256_and_si256(t, m))
-        let p = _mm256_madd_epi16(halves, twiddles(w, 0)), q = _mm256_madd_epi16(halves, twiddles(w, 16))
-        let pi = _mm256_madd_epi16(halves, twiddles(w, 32)), qi = _mm256_madd_epi16(halves, twiddles(w, 48))
-        let hh = _mm256_unpacklo_epi64(p, pi), ll = _mm256_unpackhi_epi64(p, pi)
-        let m1 = _mm256_unpacklo_epi64(q, qi), m2 = _mm256_unpackhi_epi64(q, qi)
+        let hi = _mm256_unpacklo_epi32(halves, halves), lo = _mm256_unpackhi_epi32(halves, halves)
+        let wh = twiddles(w, 0), wl = twiddles(w, 16)
+        let hh = _mm256_madd_epi16(hi, wh), m1 = _mm256_madd_epi16(hi, wl)
+        let m2 = _mm256_madd_epi16(lo, wh), ll = _mm256_madd_epi16(lo, wl)
         let ar = _mm256_add_epi32(_mm256_srai_epi32(ll, 15), r)
         let low = _mm256_add_epi32(_mm256_add_epi32(_mm256_and_si256(m1, m), m2), ar)  // < 2^31 (SSE2 file comment)
-        var v = _mm256_add_epi32(_mm256_add_epi32(hh, _mm256_srai_epi32(m1, 15)), _mm256_srai_epi32(low, 15))
-        v = _mm256_sra_epi32(v, cnt)
-        return _mm256_unpacklo_epi32(v, _mm256_unpackhi_epi64(v, v))
+        let v = _mm256_add_epi32(_mm256_add_epi32(hh, _mm256_srai_epi32(m1, 15)), _mm256_srai_epi32(low, 15))
+        return _mm256_sra_epi32(v, cnt)
     }
 
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles tw: UnsafePointer<Int32>,
@@ -76,11 +75,11 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel {
                 let sw = _mm256_or_si256(_mm256_slli_epi64(d13, 32), _mm256_srli_epi64(d13, 32))  // im, re
                 let u = _mm256_sub_epi32(_mm256_xor_si256(sw, oddNeg), oddNeg)  // -i d13
                 let t1 = _mm256_add_epi32(d02, u), t3 = _mm256_sub_epi32(d02, u)
-                let y1 = twiddle(t1, w, rnd, cnt), y2 = twiddle(t2, w + 64, rnd, cnt), y3 = twiddle(t3, w + 128, rnd, cnt)
+                let y1 = twiddle(t1, w, rnd, cnt), y2 = twiddle(t2, w + 32, rnd, cnt), y3 = twiddle(t3, w + 64, rnd, cnt)
                 store(p0, y0); store(p0 + rowBytes, y1); store(p0 + 2 &* rowBytes, y2); store(p0 + 3 &* rowBytes, y3)
                 acc = _mm256_or_si256(acc, _mm256_or_si256(_mm256_or_si256(magnitude(y0), magnitude(y1)),
                                                            _mm256_or_si256(magnitude(y2), magnitude(y3))))
-                w += 384
+                w += 192
                 j &+= 4
             }
             g &+= l

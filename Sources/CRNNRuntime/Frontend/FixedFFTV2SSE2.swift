@@ -26,20 +26,22 @@ enum FFTRadix4StageSSE2: FFTRadix4StageKernel {
     @inline(__always) static func magnitude(_ v: __m128i) -> __m128i { _mm_xor_si128(v, _mm_srai_epi32(v, 31)) }
 
     /// (t c + u s, u c - t s) for the two complex values of `t` (re, im, re, im), rounded right by 30 + s;
-    /// `w` points at the four twiddle vectors of this r (see FixedRealFFTV2.packedTwiddles).
+    /// `w` points at the two twiddle vectors of this r (see FixedRealFFTV2.packedTwiddles): the hi pieces
+    /// (c_hi, s_hi, (-s)_hi, c_hi, c'_hi, ...) and the lo pieces. With each complex value's Int16 pieces repeated
+    /// ((t_hi, u_hi) in both Int32 lanes of its output), each `pmaddwd` gives one of HH, M1, M2, LL for the four
+    /// outputs in output order (re0, im0, re1, im1).
     @inline(__always)
     static func twiddle(_ t: __m128i, _ w: UnsafeRawPointer, _ r: __m128i, _ cnt: __m128i) -> __m128i {
         let m = _mm_set1_epi32(0x7fff)
-        let halves = _mm_packs_epi32(_mm_srai_epi32(t, 15), _mm_and_si128(t, m))  // t_hi, u_hi (x2), t_lo, u_lo (x2)
-        let p = _mm_madd_epi16(halves, load(w)), q = _mm_madd_epi16(halves, load(w + 16))        // re: HH, LL | M1, M2
-        let pi = _mm_madd_epi16(halves, load(w + 32)), qi = _mm_madd_epi16(halves, load(w + 48)) // im
-        let hh = _mm_unpacklo_epi64(p, pi), ll = _mm_unpackhi_epi64(p, pi)
-        let m1 = _mm_unpacklo_epi64(q, qi), m2 = _mm_unpackhi_epi64(q, qi)
+        let halves = _mm_packs_epi32(_mm_srai_epi32(t, 15), _mm_and_si128(t, m))  // (t,u)_hi x2, (t,u)_lo x2
+        let hi = _mm_unpacklo_epi32(halves, halves), lo = _mm_unpackhi_epi32(halves, halves)  // each value twice
+        let wh = load(w), wl = load(w + 16)
+        let hh = _mm_madd_epi16(hi, wh), m1 = _mm_madd_epi16(hi, wl)
+        let m2 = _mm_madd_epi16(lo, wh), ll = _mm_madd_epi16(lo, wl)
         let ar = _mm_add_epi32(_mm_srai_epi32(ll, 15), r)
         let low = _mm_add_epi32(_mm_add_epi32(_mm_and_si128(m1, m), m2), ar)  // < 2^31: no wrap (file comment)
-        var v = _mm_add_epi32(_mm_add_epi32(hh, _mm_srai_epi32(m1, 15)), _mm_srai_epi32(low, 15))
-        v = _mm_sra_epi32(v, cnt)                      // re0, re1, im0, im1
-        return _mm_unpacklo_epi32(v, _mm_unpackhi_epi64(v, v))  // re0, im0, re1, im1
+        let v = _mm_add_epi32(_mm_add_epi32(hh, _mm_srai_epi32(m1, 15)), _mm_srai_epi32(low, 15))
+        return _mm_sra_epi32(v, cnt)                   // re0, im0, re1, im1
     }
 
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles: UnsafePointer<Int32>,
@@ -67,12 +69,12 @@ enum FFTRadix4StageSSE2: FFTRadix4StageKernel {
                 let u = _mm_sub_epi32(_mm_xor_si128(sw, oddNeg), oddNeg)
                 let t1 = _mm_add_epi32(d02, u), t3 = _mm_sub_epi32(d02, u)
                 let y1 = twiddle(t1, w, rnd, cnt)
-                let y2 = twiddle(t2, w + 64, rnd, cnt)
-                let y3 = twiddle(t3, w + 128, rnd, cnt)
+                let y2 = twiddle(t2, w + 32, rnd, cnt)
+                let y3 = twiddle(t3, w + 64, rnd, cnt)
                 store(p0, y0); store(p0 + rowBytes, y1); store(p0 + 2 &* rowBytes, y2); store(p0 + 3 &* rowBytes, y3)
                 acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(magnitude(y0), magnitude(y1)),
                                                      _mm_or_si128(magnitude(y2), magnitude(y3))))
-                w += 192
+                w += 96
                 j &+= 2
             }
             g &+= l
