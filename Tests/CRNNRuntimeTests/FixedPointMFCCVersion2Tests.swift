@@ -204,6 +204,15 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
                     }
                 }
                 let one = split(fft, input, FFTRadix4StagePortable.self)
+                // The reference: splitPowerOne for every k (the portable path takes splitPowerMiddle between the ends).
+                var ref = input
+                let refOr = ref.withUnsafeMutableBufferPointer { zb in
+                    fft.splitTwiddles.withUnsafeBufferPointer { tb in fft.position.withUnsafeBufferPointer { pb in
+                        (0...(n / 4)).reduce(UInt64(0)) { $0 | fft.splitPowerOne(zb.baseAddress!, tb.baseAddress!, pb.baseAddress!, k: $1) }
+                    } }
+                }
+                XCTAssertEqual(one.0, ref, "n \(n) kind \(kind)")
+                XCTAssertEqual(one.1, refOr, "n \(n) kind \(kind)")
                 let lanes = split(fft, input, Lanes.self)
                 let selected = split(fft, input, FFTSelectedRadix4Kernel.self)
                 XCTAssertEqual(lanes.0, one.0, "n \(n) kind \(kind)")
