@@ -170,8 +170,8 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
-    /// The split + power four k at a time (the 64-bit-lane `splitPowerFourLanes` the AVX2 kernel takes, and the
-    /// selected kernel's path: NEON on aarch64) writes the same powers and OR as one k at a time, on random
+    /// The split + power four k at a time (the portable 64-bit-lane `splitPowerFourLanes`, and the
+    /// selected kernel's path: AVX2 in a build for such a CPU, NEON on aarch64) writes the same powers and OR as one k at a time, on random
     /// components, components all at +-2^28 (the contract's extremes) and small ones, for every n the tests use.
     func testSplitPowerPathsAgreeBitForBit() {
         enum Lanes: FFTRadix4StageKernel {

@@ -270,7 +270,7 @@ struct FixedRealFFTV2: Sendable {
 
     /// `splitPowerOne` for 1 <= k < n/4 (neither end: both slots are Z_k's and Z_{n/2-k}'s own), without its end
     /// cases and with the rounding folded into A: the same integers, fewer instructions in the scalar loop
-    /// (x86-64: 57 -> 45 per k in the SSE2 build).
+    /// (x86-64: 57 -> 52 per k in the SSE2 build).
     @inline(__always)
     func splitPowerMiddle(_ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>, _ pos: UnsafePointer<UInt16>,
                           k: Int) -> UInt64 {
@@ -290,9 +290,10 @@ struct FixedRealFFTV2: Sendable {
         return pk | pm
     }
 
-    /// `splitPowerOne` for k ..< k + 4 (1 <= k, k + 3 < n/4) in 64-bit Swift SIMD lanes (LLVM makes `vpmuldq` of
-    /// them for AVX2; SSE2 has no signed 32 x 32 -> 64 multiply and aarch64 gets scalar `mul`s, slower than the
-    /// one-at-a-time loop, so only the AVX2 kernel takes this; any build can test it): the eight complex values are read
+    /// `splitPowerOne` for k ..< k + 4 (1 <= k, k + 3 < n/4) in 64-bit Swift SIMD lanes. No kernel takes it now (the
+    /// AVX2 kernel has its own pair-lane split, NEON its `sqdmull` one; SSE2 has no signed 32 x 32 -> 64 multiply):
+    /// it stays as the portable four-lane form that testSplitPowerPathsAgreeBitForBit checks in every build. The
+    /// eight complex values are read
     /// before any power is written (each slot belongs to one k), then the same sums and products. The components
     /// (`>> 31` of sums < 2^61) fit in Int32, so they are truncated to 32-bit lanes (the shift's low 32 bits are
     /// the same arithmetic or logical) and squared as sign-extended 32-bit values (`pmuldq`, `smull`).
