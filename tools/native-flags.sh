@@ -11,6 +11,8 @@ flags=(-target-cpu native)
 case "$(uname -m)" in
   x86_64)
     if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then flags+=(-DCRNN_CONV_AVX2 -DCRNN_FFT_AVX2); fi
+    # AVX-512 F/BW: the FFT stage eight butterflies a pass (FixedFFTV2AVX512.swift; it falls back on the AVX2 one).
+    if grep -qw avx512bw /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo; then flags+=(-DCRNN_FFT_AVX512); fi
     # AVX-VNNI (vpdpbusd on 256-bit registers): the VNNI micro-kernel, which also uses the AVX2 one's pool step.
     if grep -qw avx_vnni /proc/cpuinfo 2>/dev/null && grep -qw avx2 /proc/cpuinfo; then flags+=(-DCRNN_CONV_VNNI); fi
     # AVX-512 VNNI (vpdpbusd on 512-bit registers, one register per 16-channel block): preferred where present.

@@ -126,6 +126,9 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
             #if CRNN_FFT_AVX2 && arch(x86_64)
             k.append(("avx2", FFTRadix4StageAVX2.self))
             #endif
+            #if CRNN_FFT_AVX512 && CRNN_FFT_AVX2 && arch(x86_64)
+            k.append(("avx512", FFTRadix4StageAVX512.self))
+            #endif
             #if arch(arm64)  // on x86-64 hosts the NEON kernel is checked under QEMU: tools/conv_variants_qemu.sh
             k.append(("neon", FFTRadix4StageNEON.self))
             #endif

@@ -3,7 +3,9 @@
 // NEON on aarch64 (every aarch64 CPU has it), the portable Swift one elsewhere or with `-D CRNN_FFT_PORTABLE`. All variants give the same bits (test
 // FixedPointMFCCVersion2Tests.testStageKernelsAgreeBitForBit; NEON under QEMU: tools/conv_variants_qemu.sh).
 
-#if CRNN_FFT_AVX2 && arch(x86_64) && !CRNN_FFT_PORTABLE
+#if CRNN_FFT_AVX512 && CRNN_FFT_AVX2 && arch(x86_64) && !CRNN_FFT_PORTABLE
+typealias FFTSelectedRadix4Kernel = FFTRadix4StageAVX512
+#elseif CRNN_FFT_AVX2 && arch(x86_64) && !CRNN_FFT_PORTABLE
 typealias FFTSelectedRadix4Kernel = FFTRadix4StageAVX2
 #elseif arch(x86_64) && !CRNN_FFT_PORTABLE
 typealias FFTSelectedRadix4Kernel = FFTRadix4StageSSE2
