@@ -19,71 +19,38 @@
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 
-enum FFTRadix4StageSSE2: FFTRadix4StageKernel {
+/// The pass itself is the shared one (FixedFFTV2X86Pass.swift) on 128-bit registers.
+enum FFTRadix4StageSSE2: FFTRadix4StageKernel, FFTStageLanes {
     static var readsPackedTwiddles: Bool { true }
-    @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m128i { p.loadUnaligned(as: __m128i.self) }
-    @inline(__always) static func store(_ p: UnsafeMutableRawPointer, _ v: __m128i) { p.storeBytes(of: v, as: __m128i.self) }
-    @inline(__always) static func magnitude(_ v: __m128i) -> __m128i { _mm_xor_si128(v, _mm_srai_epi32(v, 31)) }
-
-    /// (t c + u s, u c - t s) for the two complex values of `t` (re, im, re, im), rounded right by 30 + s;
-    /// `w` points at the two twiddle vectors of this r (see FixedRealFFTV2.packedTwiddles): the hi pieces
-    /// (c_hi, s_hi, (-s)_hi, c_hi, c'_hi, ...) and the lo pieces. With each complex value's Int16 pieces repeated
-    /// ((t_hi, u_hi) in both Int32 lanes of its output), each `pmaddwd` gives one of HH, M1, M2, LL for the four
-    /// outputs in output order (re0, im0, re1, im1).
-    @inline(__always)
-    static func twiddle(_ t: __m128i, _ w: UnsafeRawPointer, _ r: __m128i, _ cnt: __m128i) -> __m128i {
-        let m = _mm_set1_epi32(0x7fff)
-        let halves = _mm_packs_epi32(_mm_srai_epi32(t, 15), _mm_and_si128(t, m))  // (t,u)_hi x2, (t,u)_lo x2
-        let hi = _mm_unpacklo_epi32(halves, halves), lo = _mm_unpackhi_epi32(halves, halves)  // each value twice
-        let wh = load(w), wl = load(w + 16)
-        let hh = _mm_madd_epi16(hi, wh), m1 = _mm_madd_epi16(hi, wl)
-        let m2 = _mm_madd_epi16(lo, wh), ll = _mm_madd_epi16(lo, wl)
-        let ar = _mm_add_epi32(_mm_srai_epi32(ll, 15), r)
-        let low = _mm_add_epi32(_mm_add_epi32(_mm_and_si128(m1, m), m2), ar)  // < 2^31: no wrap (file comment)
-        let v = _mm_add_epi32(_mm_add_epi32(hh, _mm_srai_epi32(m1, 15)), _mm_srai_epi32(low, 15))
-        return _mm_sra_epi32(v, cnt)                   // re0, im0, re1, im1
-    }
+    static var name: StaticString { "sse2" }
 
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift s: Int32) -> UInt32 {
-        let q = l / 4
-        let cnt = _mm_cvtsi32_si128(s)
-        let rnd32 = _mm_set1_epi32(s == 0 ? 0 : Int32(1) << (s &- 1))
-        let rnd = _mm_set1_epi32(Int32(1) << (14 &+ s))
-        let oddNeg = _mm_set_epi32(-1, 0, -1, 0)  // lanes 1, 3 (the imaginary parts)
-        var acc = _mm_setzero_si128()
-        let rowBytes = 8 &* q
-        var g = 0
-        while g < half {
-            var j = 0
-            var w = UnsafeRawPointer(packed)
-            while j < q {
-                let p0 = UnsafeMutableRawPointer(z + 2 &* (g &+ j))
-                let x0 = load(p0), x1 = load(p0 + rowBytes), x2 = load(p0 + 2 &* rowBytes), x3 = load(p0 + 3 &* rowBytes)
-                let s02 = _mm_add_epi32(x0, x2), d02 = _mm_sub_epi32(x0, x2)
-                let s13 = _mm_add_epi32(x1, x3), d13 = _mm_sub_epi32(x1, x3)
-                let y0 = _mm_sra_epi32(_mm_add_epi32(_mm_add_epi32(s02, s13), rnd32), cnt)
-                let t2 = _mm_sub_epi32(s02, s13)
-                // u = (d13_im, -d13_re): -i d13
-                let sw = _mm_or_si128(_mm_slli_epi64(d13, 32), _mm_srli_epi64(d13, 32))  // im, re per complex
-                let u = _mm_sub_epi32(_mm_xor_si128(sw, oddNeg), oddNeg)
-                let t1 = _mm_add_epi32(d02, u), t3 = _mm_sub_epi32(d02, u)
-                let y1 = twiddle(t1, w, rnd, cnt)
-                let y2 = twiddle(t2, w + 32, rnd, cnt)
-                let y3 = twiddle(t3, w + 64, rnd, cnt)
-                store(p0, y0); store(p0 + rowBytes, y1); store(p0 + 2 &* rowBytes, y2); store(p0 + 3 &* rowBytes, y3)
-                acc = _mm_or_si128(acc, _mm_or_si128(_mm_or_si128(magnitude(y0), magnitude(y1)),
-                                                     _mm_or_si128(magnitude(y2), magnitude(y3))))
-                w += 96
-                j &+= 2
-            }
-            g &+= l
-        }
+        // Twiddle vector k of the pair (j, j + 1): at byte 16 k of its 96-byte block (FixedRealFFTV2.packedTwiddles).
+        var acc = stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 2) { w, k in load(w + k) }
         acc = _mm_or_si128(acc, _mm_unpackhi_epi64(acc, acc))
         acc = _mm_or_si128(acc, _mm_srli_epi64(acc, 32))
         return UInt32(bitPattern: _mm_cvtsi128_si32(acc))
     }
 
-    static var name: StaticString { "sse2" }
+    // FFTStageLanes on 128-bit registers.
+    @inline(__always) static func load(_ p: UnsafeRawPointer) -> __m128i { p.loadUnaligned(as: __m128i.self) }
+    @inline(__always) static func store(_ p: UnsafeMutableRawPointer, _ v: __m128i) { p.storeBytes(of: v, as: __m128i.self) }
+    @inline(__always) static func splat(_ x: Int32) -> __m128i { _mm_set1_epi32(x) }
+    @inline(__always) static func add(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_add_epi32(a, b) }
+    @inline(__always) static func sub(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_sub_epi32(a, b) }
+    @inline(__always) static func and(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_and_si128(a, b) }
+    @inline(__always) static func or(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_or_si128(a, b) }
+    @inline(__always) static func xor(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_xor_si128(a, b) }
+    @inline(__always) static func srai(_ v: __m128i, _ n: Int32) -> __m128i { _mm_srai_epi32(v, n) }
+    @inline(__always) static func sra(_ v: __m128i, _ cnt: __m128i) -> __m128i { _mm_sra_epi32(v, cnt) }
+    @inline(__always) static func packs(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_packs_epi32(a, b) }
+    @inline(__always) static func unpacklo32(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_unpacklo_epi32(a, b) }
+    @inline(__always) static func unpackhi32(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_unpackhi_epi32(a, b) }
+    @inline(__always) static func madd(_ a: __m128i, _ b: __m128i) -> __m128i { _mm_madd_epi16(a, b) }
+    @inline(__always) static func swapHalves(_ v: __m128i) -> __m128i {
+        _mm_or_si128(_mm_slli_epi64(v, 32), _mm_srli_epi64(v, 32))
+    }
+    @inline(__always) static var oddLanes: __m128i { _mm_set_epi32(-1, 0, -1, 0) }
 }
 #endif
