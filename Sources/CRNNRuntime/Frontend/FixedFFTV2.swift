@@ -33,9 +33,9 @@ struct FixedRealFFTV2: Sendable {
     /// Per twiddle stage, per butterfly j in 0..<L/4: cos, sin of 2 pi j r / L for r = 1, 2, 3, Q1.30
     /// clamped to +-(2^30 - 1) (W^{jr} = cos - i sin); stages concatenated in `stageLengths` order.
     let stageTwiddles: [Int32]
-    /// The same twiddles in the selected vector kernel's layout (`packTwiddlePair`: SSE2/AVX2 Int16 halves, 48 Int16
-    /// per pair of butterflies; NEON doubled Int32 vectors, 48); a single 0 when the selected kernel does not read
-    /// them (`readsPackedTwiddles`).
+    /// The same twiddles in the selected vector kernel's layout (`packTwiddlePair`: x86 Int16 halves, 48 Int16 per
+    /// pair of butterflies, each stage's pairs grouped by up to four (`fftV2GroupTwiddlePairs`); NEON doubled Int32
+    /// vectors, 48); a single 0 when the selected kernel does not read them (`readsPackedTwiddles`).
     let packedTwiddles: [Int16]
     /// The last stage: a radix-4 without twiddles (L = 4) or a radix-2 (L = 2).
     let lastIsRadix2: Bool
@@ -88,11 +88,15 @@ struct FixedRealFFTV2: Sendable {
             // The selected vector kernel's layout (`FFTRadix4StageKernel.packTwiddlePair`), per pair of butterflies
             // (j, j + 1) and r = 1, 2, 3. Not made at all when no kernel reads it (the table would count in a
             // microcontroller's heap high-water mark even if freed at once).
+            let partStart = packed.count
             for j in stride(from: 0, to: FFTSelectedRadix4Kernel.readsPackedTwiddles ? q : 0, by: 2) {
                 for r in 1...3 {
                     let (c0, s0) = cs(j * r * step), (c1, s1) = cs((j + 1) * r * step)
                     FFTSelectedRadix4Kernel.packTwiddlePair(q30(c0), q30(s0), q30(c1), q30(s1), into: &packed)
                 }
+            }
+            if FFTSelectedRadix4Kernel.groupsTwiddlePairs && packed.count > partStart {
+                fftV2GroupTwiddlePairs(&packed, from: partStart, pairs: q / 2)
             }
             l /= 4
         }
@@ -331,6 +335,21 @@ struct FixedRealFFTV2: Sendable {
     }
 }
 
+/// Regroups one stage's part of the packed table (`pairs` pairs of butterflies from element `start`, each pair six
+/// vectors of 8 Int16 as `packTwiddlePair` appends them: r = 1, 2, 3, each hi then lo) into groups of
+/// G = min(4, pairs) pairs: within a group, vector k (0..<6) of its G pairs lie side by side, so vector k of pair
+/// i of a group sits at element 8 (G k + i) of the group, and a register of 2 or 4 pairs loads it in one piece.
+func fftV2GroupTwiddlePairs(_ packed: inout [Int16], from start: Int, pairs: Int) {
+    let g = min(4, pairs), old = Array(packed[start...])
+    precondition(old.count == 48 * pairs && pairs % g == 0, "packed part: six 8-element vectors per pair")
+    for p in 0..<pairs {
+        for k in 0..<6 {
+            let to = start + 48 * (p / g * g) + 8 * (g * k + p % g), from = 48 * p + 8 * k
+            for e in 0..<8 { packed[to + e] = old[from + e] }
+        }
+    }
+}
+
 /// Q1.30 clamped to +-(2^30 - 1): the radix-4 twiddles' range (the SSE2 halves' high part is then an Int16, and a
 /// doubled value an Int32).
 @inline(__always) func fftV2ClampQ30(_ v: Int32) -> Int32 { max(-(1 << 30) + 1, min((1 << 30) - 1, v)) }
@@ -351,6 +370,10 @@ protocol FFTRadix4StageKernel {
     /// (c_hi, s_hi, (-s)_hi, c_hi, c'_hi, s'_hi, (-s')_hi, c'_hi) and the same of the lo parts: one `pmaddwd` of a
     /// complex value's (t, u) pieces, repeated, by one of them gives (t c + u s, u c - t s) pieces for both).
     static func packTwiddlePair(_ c0: Int32, _ s0: Int32, _ c1: Int32, _ s1: Int32, into: inout [Int16])
+    /// Whether the stage parts of the packed table are grouped (`fftV2GroupTwiddlePairs`; default false): the x86
+    /// kernels, whose registers hold 1, 2 or 4 pairs of butterflies, then load a twiddle vector of all their pairs at
+    /// once.
+    static var groupsTwiddlePairs: Bool { get }
     /// Whether `FixedRealFFTV2.splitPower` takes four k at a time through `splitPowerFour` (default false).
     static var vectorSplit: Bool { get }
     /// The split and power of k ..< k + 4 (1 <= k, k + 3 < n/4), the same integers as `splitPowerOne` of each k
@@ -367,6 +390,7 @@ extension FFTRadix4StageKernel {
         packed += [hi(c0), hi(s0), hi(-s0), hi(c0), hi(c1), hi(s1), hi(-s1), hi(c1)]
         packed += [lo(c0), lo(s0), lo(-s0), lo(c0), lo(c1), lo(s1), lo(-s1), lo(c1)]
     }
+    static var groupsTwiddlePairs: Bool { false }
     static var vectorSplit: Bool { false }
     @inline(__always)
     static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,

@@ -5,8 +5,8 @@
 // then each Q1.30 twiddle product recomposed from 16-bit pieces with `pmaddwd`) applied to both 128-bit halves at
 // once, by the pass the x86 kernels share (FixedFFTV2X86Pass.swift): every AVX2 instruction it uses here
 // (`vpmaddwd`, `vpackssdw`, `vpunpck*`, `vpsrad`, adds and logic) works lane by lane or within each 128-bit half, so
-// each half computes exactly what the SSE2 kernel computes for the pair of butterflies it holds. The twiddles are the SSE2 kernel's packed table: the half for butterflies (j, j + 1) and
-// the half for (j + 2, j + 3) are its two consecutive pair blocks. Stages with fewer than four butterflies per block
+// each half computes exactly what the SSE2 kernel computes for the pair of butterflies it holds. The twiddles are the SSE2 kernel's packed table, grouped: the vectors of butterflies
+// (j, j + 1) and (j + 2, j + 3) lie side by side, one 256-bit load. Stages with fewer than four butterflies per block
 // (L = 8) run the SSE2 kernel. Same bits (test testStageKernelsAgreeBitForBit and the x86-64 battery of
 // tools/conv_variants_qemu.sh, both built with tools/native-flags.sh).
 
@@ -15,6 +15,7 @@ import _Builtin_intrinsics.intel
 
 enum FFTRadix4StageAVX2: FFTRadix4StageKernel, FFTStageLanes {
     static var readsPackedTwiddles: Bool { true }
+    static var groupsTwiddlePairs: Bool { true }
     static var name: StaticString { "avx2" }
 
     /// The split + power four k at a time (`FixedRealFFTV2.splitPowerOne`'s integers) with the complex values kept
@@ -57,17 +58,10 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel, FFTStageLanes {
         return SIMD4<UInt64>(truncatingIfNeeded: k4 | m4)
     }
 
-    /// Twiddle vector k of this r for the four butterflies: the SSE2 layout's vector k of pair block `w` (low half)
-    /// and of the next pair block, 96 bytes on (high half).
-    @inline(__always) static func twiddles(_ w: UnsafeRawPointer, _ k: Int) -> __m256i {
-        _mm256_set_m128i(w.loadUnaligned(fromByteOffset: 96 &+ k, as: __m128i.self),
-                         w.loadUnaligned(fromByteOffset: k, as: __m128i.self))
-    }
-
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles tw: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift s: Int32) -> UInt32 {
         if l / 4 < 4 { return FFTRadix4StageSSE2.stage(z, half: half, length: l, twiddles: tw, packed: packed, shift: s) }
-        let acc = stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 4) { w, k in twiddles(w, k) }
+        let acc = stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 4)
         let lanes = unsafeBitCast(acc, to: SIMD8<Int32>.self)
         return UInt32(bitPattern: lanes[0] | lanes[1] | lanes[2] | lanes[3] | lanes[4] | lanes[5] | lanes[6] | lanes[7])
     }

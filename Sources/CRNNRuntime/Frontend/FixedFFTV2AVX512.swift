@@ -6,7 +6,8 @@
 // once, as FFTRadix4StageAVX2 does on two, by the pass the x86 kernels share (FixedFFTV2X86Pass.swift): every
 // instruction it uses (`vpmaddwd`, `vpackssdw`, `vpunpck*`, shifts, adds and logic) works lane by lane or within
 // each 128-bit part, so each part computes exactly what the SSE2 kernel computes for the pair of butterflies it
-// holds. The twiddles are the SSE2 kernel's packed table, read as four consecutive pair blocks (96 bytes apart). The
+// holds. The twiddles are the SSE2 kernel's packed table, grouped: vector k of the eight butterflies
+// is one 512-bit load. The
 // stage L = 16 (four butterflies per block) takes two blocks per pass with its twiddles loaded once (`stage16`);
 // L = 8 runs the AVX2 kernel; the split + power is the AVX2 kernel's. Same bits (test
 // testStageKernelsAgreeBitForBit and tools/conv_variants_qemu.sh's x86-64 battery, built with tools/native-flags.sh).
@@ -16,19 +17,13 @@ import _Builtin_intrinsics.intel
 
 enum FFTRadix4StageAVX512: FFTRadix4StageKernel, FFTStageLanes {
     static var readsPackedTwiddles: Bool { true }
+    static var groupsTwiddlePairs: Bool { true }
     static var name: StaticString { "avx512" }
     static var vectorSplit: Bool { true }
     @inline(__always)
     static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
                                _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64> {
         FFTRadix4StageAVX2.splitPowerFour(fft, z, tw, pos, k: k)
-    }
-
-    /// Twiddle vector k of this r for the eight butterflies: the SSE2 layout's vector k of pair block `w` and of
-    /// the next three pair blocks (96 bytes apart), lowest part first.
-    @inline(__always) static func twiddles(_ w: UnsafeRawPointer, _ k: Int) -> __m512i {
-        // (`_mm512_inserti64x4` takes an immediate, a C macro Swift does not import: the halves joined as SIMD16.)
-        joined(FFTRadix4StageAVX2.twiddles(w, k), FFTRadix4StageAVX2.twiddles(w + 192, k))
     }
 
     /// The 512-bit register of two 256-bit halves, `lo` the lower.
@@ -42,7 +37,7 @@ enum FFTRadix4StageAVX512: FFTRadix4StageKernel, FFTStageLanes {
         let q = l / 4
         if q == 4 && half % 32 == 0 { return stage16(z, half: half, packed: packed, shift: s) }
         if q < 8 { return FFTRadix4StageAVX2.stage(z, half: half, length: l, twiddles: tw, packed: packed, shift: s) }
-        return orLanes(stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 8) { w, k in twiddles(w, k) })
+        return orLanes(stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 8))
     }
 
     @inline(__always) static func orLanes(_ acc: __m512i) -> UInt32 {
@@ -59,11 +54,11 @@ enum FFTRadix4StageAVX512: FFTRadix4StageKernel, FFTStageLanes {
         let rnd32 = splat(s == 0 ? 0 : Int32(1) << (s &- 1))
         let rnd = splat(Int32(1) << (14 &+ s))
         let w = UnsafeRawPointer(packed)
-        @inline(__always) func both(_ k: Int) -> __m512i {
-            let h = FFTRadix4StageAVX2.twiddles(w, k)
+        @inline(__always) func both(_ k: Int) -> __m512i {  // vector k of the part's two pairs (grouped), twice
+            let h = w.loadUnaligned(fromByteOffset: 32 &* k, as: __m256i.self)
             return joined(h, h)
         }
-        let tw = (both(0), both(16), both(32), both(48), both(64), both(80))
+        let tw = (both(0), both(1), both(2), both(3), both(4), both(5))
         // Row r of the pass: 4 complex values of block g (32 bytes at 32 r) and of block g + 16 (128 bytes on).
         @inline(__always) func row(_ p: UnsafeRawPointer, _ r: Int) -> __m512i {
             joined(p.loadUnaligned(fromByteOffset: 32 &* r, as: __m256i.self),

@@ -22,12 +22,12 @@ import _Builtin_intrinsics.intel
 /// The pass itself is the shared one (FixedFFTV2X86Pass.swift) on 128-bit registers.
 enum FFTRadix4StageSSE2: FFTRadix4StageKernel, FFTStageLanes {
     static var readsPackedTwiddles: Bool { true }
+    static var groupsTwiddlePairs: Bool { true }
     static var name: StaticString { "sse2" }
 
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles: UnsafePointer<Int32>,
                       packed: UnsafePointer<Int16>, shift s: Int32) -> UInt32 {
-        // Twiddle vector k of the pair (j, j + 1): at byte 16 k of its 96-byte block (FixedRealFFTV2.packedTwiddles).
-        var acc = stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 2) { w, k in load(w + k) }
+        var acc = stagePasses(z, half: half, length: l, packed: packed, shift: s, perPass: 2)
         acc = _mm_or_si128(acc, _mm_unpackhi_epi64(acc, acc))
         acc = _mm_or_si128(acc, _mm_srli_epi64(acc, 32))
         return UInt32(bitPattern: _mm_cvtsi128_si32(acc))

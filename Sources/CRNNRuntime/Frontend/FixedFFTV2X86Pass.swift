@@ -3,8 +3,9 @@
 // (`FFTStageLanes`). A register holds 2, 4 or 8 complex Int32 values (re, im, ...), one per butterfly of the pass;
 // every operation used works lane by lane or within each 128-bit part, so a wider register computes exactly what the
 // SSE2 register computes for each pair of butterflies it holds (the exactness argument is FixedFFTV2SSE2.swift's).
-// The kernels differ in the register width, how they load a twiddle vector from the packed table (the SSE2 layout,
-// `FFTRadix4StageKernel.packTwiddlePair`) and how they reduce the bound.
+// The kernels differ in the register width and how they reduce the bound; all read the packed table grouped by up
+// to four pairs of butterflies (`FFTRadix4StageKernel.packTwiddlePair`, `fftV2GroupTwiddlePairs`), so that a
+// register's twiddle vector is one load.
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
@@ -76,29 +77,32 @@ extension FFTStageLanes {
     }
 
     /// A whole stage of length `l` (q = l / 4 butterflies per block, a multiple of `perPass`) with `perPass`
-    /// butterflies per pass (the register's complex values); `twiddle(w, k)` loads twiddle vector k (byte offset
-    /// 16 k within an r's pair block) of the pass whose packed twiddles start at `w`, which moves by 48 bytes per
-    /// butterfly. Returns the OR of the outputs' magnitudes, lane by lane.
+    /// butterflies per pass (the register's complex values: perPass / 2 pairs, at most four). The packed twiddles
+    /// are grouped by G = min(4, q / 2) pairs (`fftV2GroupTwiddlePairs`): the pass's twiddle vector k is one load at
+    /// byte 16 (G k + i) of its group, i its first pair's index in the group. Returns the OR of the outputs'
+    /// magnitudes, lane by lane.
     @inline(__always)
     static func stagePasses(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, packed: UnsafePointer<Int16>,
-                            shift s: Int32, perPass: Int, twiddle: (UnsafeRawPointer, Int) -> V) -> V {
+                            shift s: Int32, perPass: Int) -> V {
         let q = l / 4
         let cnt = _mm_cvtsi32_si128(s)
         let rnd32 = splat(s == 0 ? 0 : Int32(1) << (s &- 1))
         let rnd = splat(Int32(1) << (14 &+ s))
         var acc = splat(0)
         let rowBytes = 8 &* q
+        let groupPairs = min(4, q / 2), vectorBytes = 16 &* groupPairs, passBytes = 8 &* perPass
         var g = 0
         while g < half {
             var j = 0
-            var w = UnsafeRawPointer(packed)
+            var w = UnsafeRawPointer(packed), i = 0  // the group's twiddles; byte offset of this pass's first pair
             while j < q {
                 let p0 = UnsafeMutableRawPointer(z + 2 &* (g &+ j))
                 let y = butterflies(load(p0), load(p0 + rowBytes), load(p0 + 2 &* rowBytes), load(p0 + 3 &* rowBytes),
-                                    { twiddle(w, 16 &* $0) }, rnd32: rnd32, rnd: rnd, cnt: cnt)
+                                    { load(w + (vectorBytes &* $0 &+ i)) }, rnd32: rnd32, rnd: rnd, cnt: cnt)
                 store(p0, y.0); store(p0 + rowBytes, y.1); store(p0 + 2 &* rowBytes, y.2); store(p0 + 3 &* rowBytes, y.3)
                 acc = or(acc, y.bound)
-                w += 48 &* perPass
+                i &+= passBytes
+                if i == vectorBytes { i = 0; w += 6 &* vectorBytes }
                 j &+= perPass
             }
             g &+= l
