@@ -188,14 +188,22 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
                 fft.splitPowerFourLanes(z, tw, pos, k: k)
             }
         }
+        // The slot-group driver with the scalar group (`splitPowerGroupPairScalar`), in every build.
+        enum Grouped: FFTRadix4StageKernel {
+            static var readsPackedTwiddles: Bool { false }
+            static var name: StaticString { "grouped" }
+            static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length: Int, twiddles: UnsafePointer<Int32>,
+                              packed: UnsafePointer<Int16>, shift: Int32) -> UInt32 { 0 }
+            static var groupedSplit: Bool { true }
+        }
         func split<K: FFTRadix4StageKernel>(_ fft: FixedRealFFTV2, _ input: [Int32], _: K.Type) -> ([Int32], UInt64) {
             var z = input
             let or = z.withUnsafeMutableBufferPointer { fft.splitPower($0.baseAddress!, kernel: K.self) }
             return (z, or)
         }
         var g = SplitMix64(seed: 33)
-        print("FFT split paths tested: one k at a time, lanes, selected (\(fftSelectedRadix4KernelName), vector: \(FFTSelectedRadix4Kernel.vectorSplit))")
-        for n in [16, 32, 64, 256, 2048, 16384] {
+        print("FFT split paths tested: one k at a time, lanes, grouped, selected (\(fftSelectedRadix4KernelName), vector: \(FFTSelectedRadix4Kernel.vectorSplit), grouped: \(FFTSelectedRadix4Kernel.groupedSplit))")
+        for n in [16, 32, 64, 128, 256, 512, 2048, 8192, 16384] {  // n/2 a power of 4: 32, 128, 512, 2048, 8192
             let fft = FixedRealFFTV2(n: n)
             for kind in 0..<3 {
                 var input = [Int32](repeating: 0, count: FixedRealFFTV2.workCount(n: n))
@@ -217,9 +225,12 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
                 XCTAssertEqual(one.0, ref, "n \(n) kind \(kind)")
                 XCTAssertEqual(one.1, refOr, "n \(n) kind \(kind)")
                 let lanes = split(fft, input, Lanes.self)
+                let grouped = split(fft, input, Grouped.self)
                 let selected = split(fft, input, FFTSelectedRadix4Kernel.self)
                 XCTAssertEqual(lanes.0, one.0, "n \(n) kind \(kind)")
                 XCTAssertEqual(lanes.1, one.1, "n \(n) kind \(kind)")
+                XCTAssertEqual(grouped.0, one.0, "n \(n) kind \(kind)")
+                XCTAssertEqual(grouped.1, one.1, "n \(n) kind \(kind)")
                 XCTAssertEqual(selected.0, one.0, "n \(n) kind \(kind)")
                 XCTAssertEqual(selected.1, one.1, "n \(n) kind \(kind)")
                 XCTAssertNotEqual(one.0, input, "the split wrote its powers")

@@ -227,6 +227,19 @@ struct FixedRealFFTV2: Sendable {
                 let tw = tb.baseAddress!, pos = pb.baseAddress!
                 let quarter = half / 2
                 var orAll = splitPowerOne(z, tw, pos, k: 0) | splitPowerOne(z, tw, pos, k: quarter)
+                if K.groupedSplit && !lastIsRadix2 && half >= 16 {
+                    // Every middle k but m/2, m and 3m/2 (m = n/8) in groups of four (`splitPowerGroupPair`).
+                    let m = half / 4
+                    var acc = SIMD4<UInt64>()
+                    var r = 1
+                    while r < m / 2 {
+                        acc |= K.splitPowerGroupPair(self, z, tw, pos, r: r)
+                        r &+= 1
+                    }
+                    orAll |= acc[0] | acc[1] | acc[2] | acc[3]
+                    orAll |= splitPowerMiddle(z, tw, pos, k: m / 2) | splitPowerMiddle(z, tw, pos, k: m)
+                    return orAll | splitPowerMiddle(z, tw, pos, k: 3 &* m / 2)
+                }
                 var k = 1
                 if K.vectorSplit {
                     var acc = SIMD4<UInt64>()
@@ -292,6 +305,20 @@ struct FixedRealFFTV2: Sendable {
         power[ia] = pk
         power[ib] = pm
         return pk | pm
+    }
+
+    /// The split and power of the four k = r, r + m, 2m - r, m - r (m = n/8, 1 <= r < m/2) when every radix is 4
+    /// (n/2 a power of 4, `lastIsRadix2` false): the same integers as `splitPowerOne` of each k. Then the slot of
+    /// k = r + m d (d = 0...3) is slot(r) + d (the digit reversal moves k's top base-4 digit d to the bottom), and
+    /// n/2 - (r + m d) = (m - r) + m (3 - d): the slots of the two groups hold exactly these four k and their
+    /// n/2 - k, four consecutive slots each, which a vector kernel loads and stores whole
+    /// (`FFTRadix4StageKernel.splitPowerGroupPair`). Returns the OR of the eight powers lane by lane.
+    @inline(__always)
+    func splitPowerGroupPairScalar(_ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                   _ pos: UnsafePointer<UInt16>, r: Int) -> SIMD4<UInt64> {
+        let m = half / 4
+        return SIMD4(splitPowerMiddle(z, tw, pos, k: r), splitPowerMiddle(z, tw, pos, k: r &+ m),
+                     splitPowerMiddle(z, tw, pos, k: 2 &* m &- r), splitPowerMiddle(z, tw, pos, k: m &- r))
     }
 
     /// `splitPowerOne` for k ..< k + 4 (1 <= k, k + 3 < n/4) in 64-bit Swift SIMD lanes. No kernel takes it now (the
@@ -380,6 +407,12 @@ protocol FFTRadix4StageKernel {
     /// (default: those four calls); returns the OR of the eight powers lane by lane.
     static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
                                _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64>
+    /// Whether `FixedRealFFTV2.splitPower` takes the middle k by slot groups through `splitPowerGroupPair` when every
+    /// radix is 4 (default false; it then takes precedence over `vectorSplit`).
+    static var groupedSplit: Bool { get }
+    /// `FixedRealFFTV2.splitPowerGroupPairScalar`'s integers (its comment; the default calls it).
+    static func splitPowerGroupPair(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                    _ pos: UnsafePointer<UInt16>, r: Int) -> SIMD4<UInt64>
 }
 
 extension FFTRadix4StageKernel {
@@ -391,6 +424,12 @@ extension FFTRadix4StageKernel {
         packed += [lo(c0), lo(s0), lo(-s0), lo(c0), lo(c1), lo(s1), lo(-s1), lo(c1)]
     }
     static var groupsTwiddlePairs: Bool { false }
+    static var groupedSplit: Bool { false }
+    @inline(__always)
+    static func splitPowerGroupPair(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                    _ pos: UnsafePointer<UInt16>, r: Int) -> SIMD4<UInt64> {
+        fft.splitPowerGroupPairScalar(z, tw, pos, r: r)
+    }
     static var vectorSplit: Bool { false }
     @inline(__always)
     static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,

@@ -41,6 +41,16 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel, FFTStageLanes {
         let zv = _mm256_set_epi64x(words[ia3], words[ia2], words[ia1], words[ia0])
         let mv = _mm256_set_epi64x(words[ib3], words[ib2], words[ib1], words[ib0])
         let w = UnsafeRawPointer(tw + 2 &* k).loadUnaligned(as: __m256i.self)  // (c, s) per lane
+        let (k4, m4) = splitPowers(zv, mv, w)
+        words[ia0] = k4[0]; words[ia1] = k4[1]; words[ia2] = k4[2]; words[ia3] = k4[3]
+        words[ib0] = m4[0]; words[ib1] = m4[1]; words[ib2] = m4[2]; words[ib3] = m4[3]
+        return SIMD4<UInt64>(truncatingIfNeeded: k4 | m4)
+    }
+
+    /// The arithmetic of `splitPowerFour` (its comment): Z_k in `zv`, Z_{n/2-k} in `mv`, the (c, s) of k in `w`, one
+    /// k per 64-bit lane; returns the powers of X_k and of X_{n/2-k}.
+    @inline(__always)
+    static func splitPowers(_ zv: __m256i, _ mv: __m256i, _ w: __m256i) -> (__m256i, __m256i) {
         let sv = _mm256_add_epi32(zv, mv), dv = _mm256_sub_epi32(zv, mv)
         let sIm = _mm256_srli_epi64(sv, 32), dIm = _mm256_srli_epi64(dv, 32), sTw = _mm256_srli_epi64(w, 32)
         let q30 = _mm256_set1_epi64x(1 << 30)
@@ -52,10 +62,27 @@ enum FFTRadix4StageAVX2: FFTRadix4StageKernel, FFTStageLanes {
         let yr = _mm256_srli_epi64(_mm256_sub_epi64(ar1, tr), 31), yi = _mm256_srli_epi64(_mm256_add_epi64(ai1, nti), 31)
         let pk = _mm256_add_epi64(_mm256_mul_epi32(xr, xr), _mm256_mul_epi32(xi, xi))
         let pm = _mm256_add_epi64(_mm256_mul_epi32(yr, yr), _mm256_mul_epi32(yi, yi))
-        let k4 = unsafeBitCast(pk, to: SIMD4<Int64>.self), m4 = unsafeBitCast(pm, to: SIMD4<Int64>.self)
-        words[ia0] = k4[0]; words[ia1] = k4[1]; words[ia2] = k4[2]; words[ia3] = k4[3]
-        words[ib0] = m4[0]; words[ib1] = m4[1]; words[ib2] = m4[2]; words[ib3] = m4[3]
-        return SIMD4<UInt64>(truncatingIfNeeded: k4 | m4)
+        return (pk, pm)
+    }
+
+    /// `FixedRealFFTV2.splitPowerGroupPair` with contiguous loads and stores: the slot groups of r and of m - r are
+    /// one 256-bit register each, their lanes put in (k, n/2 - k) order by permutes and blends; the (c, s) of the
+    /// four k gathered from the split table; `splitPowers`; the powers put back in slot order.
+    static var groupedSplit: Bool { true }
+    @inline(__always)
+    static func splitPowerGroupPair(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                    _ pos: UnsafePointer<UInt16>, r: Int) -> SIMD4<UInt64> {
+        let m = fft.half / 4
+        let raw = UnsafeMutableRawPointer(z), t = UnsafeRawPointer(tw)
+        let sa = 8 &* Int(pos[r]), sb = 8 &* Int(pos[m &- r])  // byte offsets of the two slot groups
+        let a = raw.loadUnaligned(fromByteOffset: sa, as: SIMD4<Int64>.self)
+        let b = raw.loadUnaligned(fromByteOffset: sb, as: SIMD4<Int64>.self)
+        @inline(__always) func cs(_ k: Int) -> Int64 { t.loadUnaligned(fromByteOffset: 8 &* k, as: Int64.self) }
+        let (pk, pm) = splitPowers(SIMD4(a[0], a[1], b[1], b[0]), SIMD4(b[3], b[2], a[2], a[3]),
+                                   SIMD4(cs(r), cs(r &+ m), cs(2 &* m &- r), cs(m &- r)))
+        raw.storeBytes(of: SIMD4(pk[0], pk[1], pm[2], pm[3]), toByteOffset: sa, as: SIMD4<Int64>.self)
+        raw.storeBytes(of: SIMD4(pk[3], pk[2], pm[1], pm[0]), toByteOffset: sb, as: SIMD4<Int64>.self)
+        return SIMD4<UInt64>(truncatingIfNeeded: pk | pm)
     }
 
     static func stage(_ z: UnsafeMutablePointer<Int32>, half: Int, length l: Int, twiddles tw: UnsafePointer<Int32>,

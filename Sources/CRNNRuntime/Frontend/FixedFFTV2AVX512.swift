@@ -9,7 +9,7 @@
 // holds. The twiddles are the SSE2 kernel's packed table, grouped: vector k of the eight butterflies
 // is one 512-bit load. The
 // stage L = 16 (four butterflies per block) takes two blocks per pass with its twiddles loaded once (`stage16`);
-// L = 8 runs the AVX2 kernel; the split + power is the AVX2 kernel's. Same bits (test
+// L = 8 runs the AVX2 kernel; the split + power is the AVX2 kernel's (both paths). Same bits (test
 // testStageKernelsAgreeBitForBit and tools/conv_variants_qemu.sh's x86-64 battery, built with tools/native-flags.sh).
 
 #if CRNN_FFT_AVX512 && CRNN_FFT_AVX2 && arch(x86_64)
@@ -24,6 +24,12 @@ enum FFTRadix4StageAVX512: FFTRadix4StageKernel, FFTStageLanes {
     static func splitPowerFour(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
                                _ pos: UnsafePointer<UInt16>, k: Int) -> SIMD4<UInt64> {
         FFTRadix4StageAVX2.splitPowerFour(fft, z, tw, pos, k: k)
+    }
+    static var groupedSplit: Bool { true }
+    @inline(__always)
+    static func splitPowerGroupPair(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                    _ pos: UnsafePointer<UInt16>, r: Int) -> SIMD4<UInt64> {
+        FFTRadix4StageAVX2.splitPowerGroupPair(fft, z, tw, pos, r: r)
     }
 
     /// The 512-bit register of two 256-bit halves, `lo` the lower.
