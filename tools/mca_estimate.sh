@@ -366,15 +366,17 @@ def fft_rows(funcs, kernel):
     split = pick(fl, lambda l: count(l, MUL64) == 8 and count(l, "ldrh") == 2, "the split + power (8 multiplies)")
     rows.append(Row("FFT", "FFT last radix-4 stage (no twiddles)", last, 1, "butterfly", FRAMES * HALF // 4))
     if kernel == "neon":
-        # FFTRadix4StageNEON.splitPowerFour: k = 1 ... 4 floor((n/4 - 1) / 4) four at a time; the rest of k < n/4 one at a
-        # time (the scalar loop); k = 0 and k = n/4 run once outside any loop (not counted: 2 of 513).
-        four = pick(fl, lambda l: count(l, r"sqdmull2?") == 8 and count(l, r"sqdmlsl2?") == 4
-                    and count(l, r"(add|sub)hn2?") == 8, "the NEON split + power, 4 k (8 sqdmull, 4 sqdmlsl, 8 addhn/subhn)")
-        vk = (HALF // 2 - 1) // 4 * 4
+        # FFTRadix4StageNEON.splitPowerGroupPair (n/2 = 1024 is a power of 4): the four k = r, r + m, 2m - r, m - r
+        # (m = n/8) for r = 1 ..< m/2, from two groups of four consecutive slots (two q loads each, uzp, rev64); the
+        # three k left (m/2, m, 3m/2) one at a time (straight code; counted at the scalar loop's cycles); k = 0 and
+        # k = n/4 run once outside any loop (not counted: 2 of 513).
+        group = pick(fl, lambda l: count(l, r"sqdmull2?") == 8 and count(l, r"sqdmlsl2?") == 4
+                     and count(l, r"(add|sub)hn2?") == 8 and count(l, "rev64") >= 2,
+                     "the NEON split + power by slot groups, 4 k (8 sqdmull, 4 sqdmlsl, 8 addhn/subhn, rev64)")
         return rows + [
-            Row("FFT", "FFT NEON real split + power, 4 k (8 bins)", four, 8, "bin", FRAMES * vk // 4),
-            Row("FFT", "FFT real split + power, one k at a time (the k left over)", split, 2, "bin",
-                FRAMES * (HALF // 2 - 1 - vk)),
+            Row("FFT", "FFT NEON real split + power by slot-group pairs, 4 k (8 bins)", group, 8, "bin",
+                FRAMES * (HALF // 8 - 1)),
+            Row("FFT", "FFT real split + power, one k at a time (the 3 k left over)", split, 2, "bin", FRAMES * 3),
         ]
     return rows + [Row("FFT", "FFT real split + power", split, 2, "bin", FRAMES * (HALF // 2 + 1))]
 

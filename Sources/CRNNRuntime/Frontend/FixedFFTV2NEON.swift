@@ -115,7 +115,21 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
         let zr = vuzp1q_s32(a01, a23), zi = vuzp2q_s32(a01, a23)
         let mr = vuzp1q_s32(b01, b23), mi = vuzp2q_s32(b01, b23)
         let t = UnsafeRawPointer(tw + 2 &* k)
-        let w0 = t.loadUnaligned(as: int32x4_t.self), w1 = t.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self)
+        let (pkLo, pkHi, pmLo, pmHi) = splitPowers(zr, zi, mr, mi, t.loadUnaligned(as: int32x4_t.self),
+                                                   t.loadUnaligned(fromByteOffset: 16, as: int32x4_t.self))
+        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: Int64.self)
+        power[ia0] = pkLo[0]; power[ia1] = pkLo[1]; power[ia2] = pkHi[0]; power[ia3] = pkHi[1]
+        power[ib0] = pmLo[0]; power[ib1] = pmLo[1]; power[ib2] = pmHi[0]; power[ib3] = pmHi[1]
+        let lo = vorrq_s64(pkLo, pmLo), hi = vorrq_s64(pkHi, pmHi)
+        return SIMD4<UInt64>(truncatingIfNeeded: SIMD4<Int64>(lo[0], lo[1], hi[0], hi[1]))
+    }
+
+    /// The arithmetic of `splitPowerFour` (its comment): the components of Z_k (zr, zi) and Z_{n/2-k} (mr, mi) of four
+    /// k, their (c, s) pairs in w0 (first two k) and w1; returns the powers of X_k (two lanes each: lo, hi) and of
+    /// X_{n/2-k}.
+    @inline(__always)
+    static func splitPowers(_ zr: int32x4_t, _ zi: int32x4_t, _ mr: int32x4_t, _ mi: int32x4_t, _ w0: int32x4_t,
+                            _ w1: int32x4_t) -> (int64x2_t, int64x2_t, int64x2_t, int64x2_t) {
         let c = vuzp1q_s32(w0, w1), s = vuzp2q_s32(w0, w1), nc = vnegq_s32(c)
         let a = vaddq_s32(zr, mr), ai = vsubq_s32(zi, mi), br = vsubq_s32(zr, mr), bi = vaddq_s32(zi, mi)
         // Doubled (the stage kernel's `sqdmull` trick): 2 A 2^30 and 2 tr, 2 ti, exact (< 2^62: nothing saturates).
@@ -136,9 +150,37 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
         let pkHi = vmlal_high_s32(vmull_high_s32(xr, xr), xi, xi)
         let pmLo = vmlal_s32(vmull_s32(vget_low_s32(yr), vget_low_s32(yr)), vget_low_s32(yi), vget_low_s32(yi))
         let pmHi = vmlal_high_s32(vmull_high_s32(yr, yr), yi, yi)
-        let power = UnsafeMutableRawPointer(z).assumingMemoryBound(to: Int64.self)
-        power[ia0] = pkLo[0]; power[ia1] = pkLo[1]; power[ia2] = pkHi[0]; power[ia3] = pkHi[1]
-        power[ib0] = pmLo[0]; power[ib1] = pmLo[1]; power[ib2] = pmHi[0]; power[ib3] = pmHi[1]
+        return (pkLo, pkHi, pmLo, pmHi)
+    }
+
+    /// `FixedRealFFTV2.splitPowerGroupPair` with contiguous loads and stores: each slot group (four complex values)
+    /// is two loads (real and imaginary parts apart by `uzp1`, `uzp2`), its lanes put in (k, n/2 - k) order by `rev64` and halves;
+    /// `splitPowers`; the powers stored back in slot order, two 128-bit stores per group.
+    static var groupedSplit: Bool { true }
+    @inline(__always)
+    static func splitPowerGroupPair(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,
+                                    _ pos: UnsafePointer<UInt16>, r: Int) -> SIMD4<UInt64> {
+        let m = fft.half / 4
+        let sa = 2 &* Int(pos[r]), sb = 2 &* Int(pos[m &- r])  // Int32 offsets of the two slot groups
+        // (re, im) of slots d = 0...3 apart (`vld2q_s32` is a C macro Swift does not import: two loads, `uzp1`, `uzp2`).
+        @inline(__always) func group(_ p: UnsafePointer<Int32>) -> (int32x4_t, int32x4_t) {
+            let v0 = UnsafeRawPointer(p).loadUnaligned(as: int32x4_t.self)
+            let v1 = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: 16, as: int32x4_t.self)
+            return (vuzp1q_s32(v0, v1), vuzp2q_s32(v0, v1))
+        }
+        let a = group(z + sa), b = group(z + sb)
+        let br = vrev64q_s32(b.0), bi = vrev64q_s32(b.1)   // (B1, B0, B3, B2)
+        let zr = vcombine_s32(vget_low_s32(a.0), vget_low_s32(br)), zi = vcombine_s32(vget_low_s32(a.1), vget_low_s32(bi))
+        let mr = vcombine_s32(vget_high_s32(br), vget_high_s32(a.0)), mi = vcombine_s32(vget_high_s32(bi), vget_high_s32(a.1))
+        let t = UnsafeRawPointer(tw)
+        @inline(__always) func cs(_ k: Int) -> int32x2_t { t.loadUnaligned(fromByteOffset: 8 &* k, as: int32x2_t.self) }
+        let (pkLo, pkHi, pmLo, pmHi) = splitPowers(zr, zi, mr, mi, vcombine_s32(cs(r), cs(r &+ m)),
+                                                   vcombine_s32(cs(2 &* m &- r), cs(m &- r)))
+        let pa = UnsafeMutableRawPointer(z + sa), pb = UnsafeMutableRawPointer(z + sb)
+        pa.storeBytes(of: pkLo, as: int64x2_t.self)                              // slots A0, A1: X_r, X_{r+m}
+        pa.storeBytes(of: pmHi, toByteOffset: 16, as: int64x2_t.self)            // A2, A3: X_{n/2-(2m-r)}, X_{n/2-(m-r)}
+        pb.storeBytes(of: SIMD2(pkHi[1], pkHi[0]), as: int64x2_t.self)           // B0, B1: X_{m-r}, X_{2m-r}
+        pb.storeBytes(of: SIMD2(pmLo[1], pmLo[0]), toByteOffset: 16, as: int64x2_t.self)  // B2, B3
         let lo = vorrq_s64(pkLo, pmLo), hi = vorrq_s64(pkHi, pmHi)
         return SIMD4<UInt64>(truncatingIfNeeded: SIMD4<Int64>(lo[0], lo[1], hi[0], hi[1]))
     }
