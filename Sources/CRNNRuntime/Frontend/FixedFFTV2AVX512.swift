@@ -6,11 +6,11 @@
 // once, as FFTRadix4StageAVX2 does on two, by the pass the x86 kernels share (FixedFFTV2X86Pass.swift): every
 // instruction it uses (`vpmaddwd`, `vpackssdw`, `vpunpck*`, shifts, adds and logic) works lane by lane or within
 // each 128-bit part, so each part computes exactly what the SSE2 kernel computes for the pair of butterflies it
-// holds. The twiddles are the SSE2 kernel's packed table, grouped: vector k of the eight butterflies
-// is one 512-bit load. The
-// stage L = 16 (four butterflies per block) takes two blocks per pass with its twiddles loaded once (`stage16`);
-// L = 8 runs the AVX2 kernel; the split + power is the AVX2 kernel's (both paths). Same bits (test
-// testStageKernelsAgreeBitForBit and tools/conv_variants_qemu.sh's x86-64 battery, built with tools/native-flags.sh).
+// holds. The twiddles are the SSE2 kernel's packed table, grouped (`fftV2GroupTwiddlePairs`): vector k of the eight
+// butterflies is one 512-bit load. The stage L = 16 (four butterflies per block) takes two blocks per pass with its
+// twiddles loaded once (`stage16`); L = 8 runs the AVX2 kernel; the split + power is the AVX2 kernel's (both paths).
+// Same bits (tests testStageKernelsAgreeBitForBit and testSplitPowerPathsAgreeBitForBit, tools/conv_variants_qemu.sh's
+// x86-64 battery, built with tools/native-flags.sh).
 
 #if CRNN_FFT_AVX512 && CRNN_FFT_AVX2 && arch(x86_64)
 import _Builtin_intrinsics.intel
