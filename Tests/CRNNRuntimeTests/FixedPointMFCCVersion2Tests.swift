@@ -173,9 +173,10 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
-    /// The split + power four k at a time (the portable 64-bit-lane `splitPowerFourLanes`, and the
-    /// selected kernel's path: AVX2 in a build for such a CPU, NEON on aarch64) writes the same powers and OR as one k at a time, on random
-    /// components, components all at +-2^28 (the contract's extremes) and small ones, for every n the tests use.
+    /// The split + power four k at a time (the portable 64-bit-lane `splitPowerFourLanes`), by slot groups (the
+    /// driver with the scalar group, when n/2 is a power of 4) and the selected kernel's path (AVX2 / AVX-512 in a
+    /// build for such a CPU, NEON on aarch64) write the same powers and OR as one k at a time, on random components,
+    /// components all at +-2^28 (the contract's extremes) and small ones.
     func testSplitPowerPathsAgreeBitForBit() {
         enum Lanes: FFTRadix4StageKernel {
             static var readsPackedTwiddles: Bool { false }

@@ -367,7 +367,7 @@ struct FixedRealFFTV2: Sendable {
 /// G = min(4, pairs) pairs: within a group, vector k (0..<6) of its G pairs lie side by side, so vector k of pair
 /// i of a group sits at element 8 (G k + i) of the group, and a register of 2 or 4 pairs loads it in one piece.
 func fftV2GroupTwiddlePairs(_ packed: inout [Int16], from start: Int, pairs: Int) {
-    let g = min(4, pairs), old = Array(packed[start...])
+    let g = fftV2TwiddleGroupPairs(pairs), old = Array(packed[start...])
     precondition(old.count == 48 * pairs && pairs % g == 0, "packed part: six 8-element vectors per pair")
     for p in 0..<pairs {
         for k in 0..<6 {
@@ -376,6 +376,10 @@ func fftV2GroupTwiddlePairs(_ packed: inout [Int16], from start: Int, pairs: Int
         }
     }
 }
+
+/// Pairs of butterflies per group of a stage's grouped packed twiddles (`fftV2GroupTwiddlePairs`), for a stage of
+/// `pairs` pairs: the one definition the packing and the kernels that read it share.
+@inline(__always) func fftV2TwiddleGroupPairs(_ pairs: Int) -> Int { min(4, pairs) }
 
 /// Q1.30 clamped to +-(2^30 - 1): the radix-4 twiddles' range (the SSE2 halves' high part is then an Int16, and a
 /// doubled value an Int32).

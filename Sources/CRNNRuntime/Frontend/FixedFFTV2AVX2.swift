@@ -5,9 +5,9 @@
 // then each Q1.30 twiddle product recomposed from 16-bit pieces with `pmaddwd`) applied to both 128-bit halves at
 // once, by the pass the x86 kernels share (FixedFFTV2X86Pass.swift): every AVX2 instruction it uses here
 // (`vpmaddwd`, `vpackssdw`, `vpunpck*`, `vpsrad`, adds and logic) works lane by lane or within each 128-bit half, so
-// each half computes exactly what the SSE2 kernel computes for the pair of butterflies it holds. The twiddles are the SSE2 kernel's packed table, grouped: the vectors of butterflies
-// (j, j + 1) and (j + 2, j + 3) lie side by side, one 256-bit load. Stages with fewer than four butterflies per block
-// (L = 8) run the SSE2 kernel. Same bits (test testStageKernelsAgreeBitForBit and the x86-64 battery of
+// each half computes exactly what the SSE2 kernel computes for the pair of butterflies it holds. The twiddles are the
+// SSE2 kernel's packed table, grouped: the vectors of butterflies (j, j + 1) and (j + 2, j + 3) lie side by side, one
+// 256-bit load. Stages with fewer than four butterflies per block (L = 8) run the SSE2 kernel. Same bits (test testStageKernelsAgreeBitForBit and the x86-64 battery of
 // tools/conv_variants_qemu.sh, both built with tools/native-flags.sh).
 
 #if CRNN_FFT_AVX2 && arch(x86_64)

@@ -60,8 +60,9 @@ enum FFTRadix4StageAVX512: FFTRadix4StageKernel, FFTStageLanes {
         let rnd32 = splat(s == 0 ? 0 : Int32(1) << (s &- 1))
         let rnd = splat(Int32(1) << (14 &+ s))
         let w = UnsafeRawPointer(packed)
-        @inline(__always) func both(_ k: Int) -> __m512i {  // vector k of the part's two pairs (grouped), twice
-            let h = w.loadUnaligned(fromByteOffset: 32 &* k, as: __m256i.self)
+        let vectorBytes = 16 &* fftV2TwiddleGroupPairs(2)  // the stage's two pairs form one group
+        @inline(__always) func both(_ k: Int) -> __m512i {  // vector k of the two pairs, in both halves
+            let h = w.loadUnaligned(fromByteOffset: vectorBytes &* k, as: __m256i.self)
             return joined(h, h)
         }
         let tw = (both(0), both(1), both(2), both(3), both(4), both(5))

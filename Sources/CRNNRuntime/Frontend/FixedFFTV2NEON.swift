@@ -154,8 +154,8 @@ enum FFTRadix4StageNEON: FFTRadix4StageKernel {
     }
 
     /// `FixedRealFFTV2.splitPowerGroupPair` with contiguous loads and stores: each slot group (four complex values)
-    /// is two loads (real and imaginary parts apart by `uzp1`, `uzp2`), its lanes put in (k, n/2 - k) order by `rev64` and halves;
-    /// `splitPowers`; the powers stored back in slot order, two 128-bit stores per group.
+    /// is two loads (real and imaginary parts apart by `uzp1`, `uzp2`), its lanes put in (k, n/2 - k) order by
+    /// `rev64` and halves; `splitPowers`; the powers stored back in slot order, two 128-bit stores per group.
     static var groupedSplit: Bool { true }
     @inline(__always)
     static func splitPowerGroupPair(_ fft: FixedRealFFTV2, _ z: UnsafeMutablePointer<Int32>, _ tw: UnsafePointer<Int32>,

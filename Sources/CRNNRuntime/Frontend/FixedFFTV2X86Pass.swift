@@ -90,7 +90,7 @@ extension FFTStageLanes {
         let rnd = splat(Int32(1) << (14 &+ s))
         var acc = splat(0)
         let rowBytes = 8 &* q
-        let groupPairs = min(4, q / 2), vectorBytes = 16 &* groupPairs, passBytes = 8 &* perPass
+        let vectorBytes = 16 &* fftV2TwiddleGroupPairs(q / 2), passBytes = 8 &* perPass
         var g = 0
         while g < half {
             var j = 0
