@@ -20,7 +20,7 @@
 #    pass of two radix-4 butterflies with twiddles (inner loop) and the per-pair twiddle set-up (the j loop's code
 #    besides it); FixedFFTV2.swift FixedRealFFTV2.powerSpectrum: the last radix-4 stage, the fused split + power, and
 #    in the portable comparison objects the inlined portable radix-4 butterfly; LogMel16.swift floor16 and
-#    dctRow16: top_db maximum, DCT dot product and coefficient finish) and of the network (conv micro-kernels' `row`,
+#    dctRow16: top_db maximum, the row halves, DCT dot product and coefficient finish) and of the network (conv micro-kernels' `row`,
 #    the conv requantization epilogue, affineS8Lookup (the table the Pi builds run), gruS8/gateParts dot products; GRU gates = the gruS8 code per unit
 #    and step outside its dot loops + gateParts' + 2 sigmoidQ15 + tanhQ15, as straight code). The script stops with a
 #    message if a loop it expects is missing (the code changed: update its signature and trip count).
@@ -402,9 +402,15 @@ def frontend_rows(funcs):
     log = outer_rest(melf, mel) + logl
     flo = innermost_loops(function(funcs, "FixedPointMFCCV7floor16"))
     fmax = pick(flo, lambda l: count(l, "ldrsh") == 1 and count(l, "csel") == 1, "the top_db maximum")
-    dctf = function(funcs, "FixedPointMFCCV8dctRow16_5floor4into")
-    dct = pick(innermost_loops(dctf), lambda l: count(l, r"smlal2?") == 8 and count(l, "smax") == 2,
-               "the DCT dot product (dctDot16: 16 values, 8 smlal)")
+    # dctRow16 itself, not the closures -Osize outlines from it (their copies serve rows of more than 256 bands).
+    dctn = [n for n in funcs if "FixedPointMFCCV8dctRow16_5floor4into" in n and "XEfU" not in n]
+    if len(dctn) != 1:
+        stop(f"{len(dctn)} dctRow16 functions besides its closures (want 1): {dctn[:3]}")
+    dctf = funcs[dctn[0]]
+    halves = pick(innermost_loops(dctf), lambda l: count(l, "smax") == 2 and count(l, "sshr") == 2,
+                  "the DCT row's halves (dctHalves16: 16 values, 2 smax, 2 sshr)")
+    dct = pick(innermost_loops(dctf), lambda l: count(l, r"smlal2?") == 8 and count(l, "smax") == 0,
+               "the DCT dot product (dctDot16: 16 bands, 8 smlal over both halves)")
     # Per coefficient: the run-of-128-bands loop around the dot loop (one run for 128 bands), then the k loop's
     # rounding and saturation.
     run128 = enclosing(dctf, dct)
@@ -416,7 +422,9 @@ def frontend_rows(funcs):
         Row("mel", "mel sum (one weight)", mel, 1, "MAC", FRAMES * MEL_WEIGHTS),
         Row("log", "log: band's table log2, dB, Int16 (its loop + the band loop around the sum)", log, 1, "band", FRAMES * NMELS),
         Row("DCT", "top_db floor: segment maximum", fmax, 1, "value", FRAMES * NMELS),
-        Row("DCT", "DCT dot product (floored value x coefficient, split in 8-bit halves)", dct, 16, "MAC",
+        Row("DCT", "DCT row halves (max with the floor, 8-bit halves; once per frame)", halves, 16, "value",
+            FRAMES * NMELS // 16),
+        Row("DCT", "DCT dot product (coefficient x both halves of the floored values)", dct, 16, "MAC",
             FRAMES * NMFCC * NMELS // 16),
         Row("DCT", "DCT coefficient finish (run set-up, rounding, saturation)", dctr, 1, "coef.", FRAMES * NMFCC),
     ]

@@ -260,9 +260,9 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
         }
     }
 
-    /// The DCT's split sum (`dctDot16`: Int32 halves over runs of 128 bands) equals the plain 64-bit sum of
-    /// c * max(v, floor) on random and extreme rows (every value and coefficient at Int16.min / Int16.max), every
-    /// band count 1...512 the format allows.
+    /// The DCT's split sum (`dctHalves16` once per row, then `dctDot16`: Int32 halves over runs of 128 bands) equals
+    /// the plain 64-bit sum of c * max(v, floor) on random and extreme rows (every value and coefficient at
+    /// Int16.min / Int16.max), every band count 1...512 the format allows.
     func testDCTDotEqualsThe64BitSum() {
         var rng = SplitMix64(seed: 2310)
         for round in 0..<1200 {
@@ -278,9 +278,11 @@ final class FixedPointMFCCVersion2Tests: XCTestCase {
             let f = round % 3 == 0 ? Int16.min : Int16(truncatingIfNeeded: rng.int(-32768, 32767))
             var want: Int64 = 0
             for m in 0..<n { want += Int64(c[m]) * Int64(max(r[m], f)) }
-            let got = c.withUnsafeBufferPointer { cp in r.withUnsafeBufferPointer { rp in
-                dctDot16(cp.baseAddress!, rp.baseAddress!, floor: f, count: n)
-            } }
+            var hi = [Int16](repeating: 0, count: n), lo = hi
+            r.withUnsafeBufferPointer { rp in
+                dctHalves16(rp.baseAddress!, floor: f, count: n, hi: &hi, lo: &lo)
+            }
+            let got = c.withUnsafeBufferPointer { cp in dctDot16(cp.baseAddress!, hi: hi, lo: lo, count: n) }
             XCTAssertEqual(got, want, "round \(round) n \(n)")
         }
     }

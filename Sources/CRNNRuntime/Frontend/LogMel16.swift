@@ -41,11 +41,25 @@ extension FixedPointMFCC {
         // max(v, floor) as Int16: a floor below Int16.min clips nothing; floor16 never exceeds Int16.max.
         precondition(floorV <= Int32(Int16.max), "log-mel floor above the Int16 range")
         let f = Int16(clamping: floorV)
-        dct.withPointer { d in
-            for k in 0..<nMFCC {
-                let acc = dctDot16(d + k &* nMels, r, floor: f, count: nMels)
-                out[k] = saturatingInt32(roundingShiftRight(acc, shift))
+        withDCTHalves16(r, floor: f) { hi, lo in
+            dct.withPointer { d in
+                for k in 0..<nMFCC {
+                    let acc = dctDot16(d + k &* nMels, hi: hi, lo: lo, count: nMels)
+                    out[k] = saturatingInt32(roundingShiftRight(acc, shift))
+                }
             }
+        }
+    }
+
+    /// Runs `body` with the row's floored values split once for all nMFCC dot products (`dctHalves16`), in
+    /// 4 nMels bytes of stack.
+    @inline(__always)
+    func withDCTHalves16(_ r: UnsafePointer<Int16>, floor f: Int16,
+                         _ body: (UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Int16.self, capacity: 2 &* nMels) { buf in
+            let hi = buf.baseAddress!, lo = hi + nMels
+            dctHalves16(r, floor: f, count: nMels, hi: hi, lo: lo)
+            body(UnsafePointer(hi), UnsafePointer(lo))
         }
     }
 
@@ -53,8 +67,10 @@ extension FixedPointMFCC {
     /// `dctRow16FromSums` finishes any floor exactly: a stream computes them once per frame (StreamingMFCC).
     @_optimize(speed)  // the dot product's vector loop also in -Osize builds (Embedded: boards, microcontrollers)
     func dctSums16(_ r: UnsafePointer<Int16>, into acc: UnsafeMutablePointer<Int64>) {
-        dct.withPointer { d in
-            for k in 0..<nMFCC { acc[k] = dctDot16(d + k &* nMels, r, floor: Int16.min, count: nMels) }
+        withDCTHalves16(r, floor: Int16.min) { hi, lo in
+            dct.withPointer { d in
+                for k in 0..<nMFCC { acc[k] = dctDot16(d + k &* nMels, hi: hi, lo: lo, count: nMels) }
+            }
         }
     }
 
@@ -115,27 +131,66 @@ extension FixedPointMFCC {
     }
 }
 
-/// `sum_m c[m] * max(r[m], f)` for m < `count`, exact. Each value is split as v = 2^8 vh + vl (vh = v >> 8 in
-/// -128...127, vl = v & 255), and the two halves are summed in Int32 over runs of at most 128 bands, where they
-/// cannot wrap (|c vh| <= 2^22, c vl < 2^23: 128 terms stay below 2^30), then joined in Int64: the same integer
-/// as a 64-bit sum of the products, in a form the compiler vectorizes with 16-bit multiplies (SSE2 `pmaddwd`,
-/// NEON `smlal`) on every target, so no per-architecture variant is needed.
+/// `sum_m c[m] * max(r[m], f)` for m < `count`, exact, from the row's halves (`dctHalves16`): each value is split as
+/// v = 2^8 vh + vl (vh = v >> 8 in -128...127, vl = v & 255), and the two halves are summed in Int32 over runs of at
+/// most 128 bands, where they cannot wrap (|c vh| <= 2^22, c vl < 2^23: 128 terms stay below 2^30), then joined in
+/// Int64: the same integer as a 64-bit sum of the products, in a form the compiler vectorizes with 16-bit multiplies
+/// (SSE2 `pmaddwd`, NEON `smlal`) on every target, so no per-architecture variant is needed. The split is done once
+/// per row, not once per coefficient (`withDCTHalves16`).
 @inline(__always)
-func dctDot16(_ c: UnsafePointer<Int16>, _ r: UnsafePointer<Int16>, floor f: Int16, count n: Int) -> Int64 {
+func dctDot16(_ c: UnsafePointer<Int16>, hi: UnsafePointer<Int16>, lo: UnsafePointer<Int16>, count n: Int) -> Int64 {
     var total: Int64 = 0
     var start = 0
     while start < n {
         let end = min(n, start &+ 128)
-        var hi: Int32 = 0, lo: Int32 = 0
-        var m = start
-        while m < end {
-            let v = max(r[m], f), cm = Int32(c[m])
-            hi &+= cm &* Int32(v &>> 8)
-            lo &+= cm &* Int32(v & 255)
-            m &+= 1
-        }
-        total &+= (Int64(hi) << 8) &+ Int64(lo)
+        let (h, l) = dctRun16(c, hi: hi, lo: lo, from: start, to: end)
+        total &+= (Int64(h) << 8) &+ Int64(l)
         start = end
     }
     return total
+}
+
+/// One run of `dctDot16`: the wrapping Int32 sums of c hi and c lo over bands `from ..< to`. Any order of the terms
+/// gives the same Int32 (wrapping addition; the true sums fit, `dctDot16`). On x86-64 eight bands a step as pairs
+/// of products summed into four lanes, the shape of SSE2's `pmaddwd` (LLVM's own vectorisation of the scalar loop
+/// takes four bands per `pmaddwd`, half of it zeros); elsewhere the scalar loop, which LLVM vectorises into NEON
+/// `smlal` / `smlal2` (aarch64, armv7) and leaves scalar where there is no vector unit (Cortex-M).
+@inline(__always)
+func dctRun16(_ c: UnsafePointer<Int16>, hi: UnsafePointer<Int16>, lo: UnsafePointer<Int16>, from start: Int,
+              to end: Int) -> (Int32, Int32) {
+    var h: Int32 = 0, l: Int32 = 0
+    var m = start
+    #if arch(x86_64)
+    var h4 = SIMD4<Int32>(), l4 = SIMD4<Int32>()
+    @inline(__always) func wide(_ p: UnsafePointer<Int16>) -> SIMD8<Int32> {
+        SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(p + m).loadUnaligned(as: SIMD8<Int16>.self))
+    }
+    while m &+ 8 <= end {
+        let c8 = wide(c), ph = c8 &* wide(hi), pl = c8 &* wide(lo)
+        h4 &+= ph.evenHalf &+ ph.oddHalf
+        l4 &+= pl.evenHalf &+ pl.oddHalf
+        m &+= 8
+    }
+    h = h4.wrappedSum(); l = l4.wrappedSum()
+    #endif
+    while m < end {
+        let cm = Int32(c[m])
+        h &+= cm &* Int32(hi[m])
+        l &+= cm &* Int32(lo[m])
+        m &+= 1
+    }
+    return (h, l)
+}
+
+/// The halves `dctDot16` reads: `hi[m] = max(r[m], f) >> 8`, `lo[m] = max(r[m], f) & 255`, for m < `count`.
+@inline(__always)
+func dctHalves16(_ r: UnsafePointer<Int16>, floor f: Int16, count n: Int, hi: UnsafeMutablePointer<Int16>,
+                 lo: UnsafeMutablePointer<Int16>) {
+    var m = 0
+    while m < n {
+        let v = max(r[m], f)
+        hi[m] = v &>> 8
+        lo[m] = v & 255
+        m &+= 1
+    }
 }
