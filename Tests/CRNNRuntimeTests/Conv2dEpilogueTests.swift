@@ -4,6 +4,27 @@ import XCTest
 /// The fast convolution's vector requantization epilogues against the scalar reference (`requantizeRow`), bit for
 /// bit, on the accumulators their `prepare` accepts; and `prepare` refuses what they cannot do exactly.
 final class Conv2dEpilogueTests: XCTestCase {
+    /// `requantizeS8Narrow` (what 32-bit targets run) gives `requantizeS8Wide`'s int8 for every shift the format
+    /// allows, on extreme and random accumulators, multipliers (negative too), zero points and clamps.
+    func testNarrowRequantizationEqualsTheWideOne() {
+        var rng = SplitMix64(seed: 3232)
+        let edges: [Int32] = [Int32.min, Int32.min + 1, -1 << 30, -65536, -255, -1, 0, 1, 255, 65535, 1 << 30, Int32.max]
+        var checked = 0
+        for s in Int32(-31)...30 {
+            for round in 0..<4000 {
+                let acc = round < 144 ? edges[round % 12] : Int32(truncatingIfNeeded: rng.next())
+                let m = round < 144 ? edges[round / 12] : Int32(truncatingIfNeeded: rng.next() >> UInt64(rng.int(0, 32)))
+                let zo = Int32(rng.int(-128, 127))
+                var lo = Int32(rng.int(-128, 127)), hi = Int32(rng.int(-128, 127))
+                if round % 5 == 0 { lo = -128; hi = 127 } else if lo > hi { swap(&lo, &hi) }
+                XCTAssertEqual(requantizeS8Narrow(acc, m, s, zo, lo, hi), requantizeS8Wide(acc, m, s, zo, lo, hi),
+                               "acc \(acc) m \(m) s \(s) zo \(zo)")
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 62 * 4000)
+    }
+
     #if arch(x86_64)
     /// Random layers: multipliers (normalised, any, 0, Int32.max), every shift, accumulator bounds from 1 to 2^31,
     /// accumulators at and inside the bounds, every zero point and clamp.

@@ -40,7 +40,9 @@ package func affineS8(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, wei
 }
 
 /// `affineS8` with the requantization written so that the channel loop vectorizes (`requantizeS8`); same
-/// output bits. Runs the reference when a shift is outside -31...30 (never for a validated model file).
+/// output bits. Runs the reference when a shift is outside -31...30 (never for a validated model file). Optimized
+/// for speed in the -Osize board builds too (the low-RAM builds' batch norm: Cortex-M).
+@_optimize(speed)
 func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
                          bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
                          output: UnsafeMutableBufferPointer<Int8>, scratch: UnsafeMutableRawBufferPointer) {

@@ -52,8 +52,20 @@ func clampS8(_ v: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
 /// (the fast kernels' epilogue): floor((x + 2^(k-1)) / 2^k) with k = 31 - s in 1...62 is one add and one
 /// arithmetic shift, equal to `roundingShiftRight`'s overflow-free form because |x| = |acc * m| <= 2^62, so the
 /// add cannot overflow. Any multiplier; requires `s` in -31...30 (the range the model format validates).
+/// On 32-bit targets (Cortex-M, armv7), `requantizeS8Narrow`: the same integers without 64-bit shifts by a variable
+/// count, which there cost a branchy sequence or a library call (about 100 instructions a value on Cortex-M7).
 @inline(__always)
 func requantizeS8(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
+    #if _pointerBitWidth(_32)
+    return requantizeS8Narrow(acc, m, s, zo, lo, hi)
+    #else
+    return requantizeS8Wide(acc, m, s, zo, lo, hi)
+    #endif
+}
+
+/// `requantizeS8` in 64-bit arithmetic (the definition; 64-bit targets).
+@inline(__always)
+func requantizeS8Wide(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
     let k = Int64(31 &- s)
     let prod = Int64(acc) &* Int64(m)
     let r = (prod &+ (Int64(1) &<< (k &- 1))) &>> k
@@ -62,8 +74,28 @@ func requantizeS8(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: Int32
     return Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
 }
 
-/// `requantizeS8` over n contiguous channels: out[c] from acc[c], m[c], s[c].
+/// `requantizeS8Wide`'s integers with 32-bit shifts where the shift allows it. With k = 31 - s >= 32 (s <= -1),
+/// j = k - 32 in 0...30 and acc * m = H 2^32 + L (H the signed high word, L the unsigned low word: one `smull`):
+///     floor((acc m + 2^(k-1)) / 2^k) = (H + 2^(j-1)) >> j      for j >= 1 (2^(k-1) is a multiple of 2^32)
+///                                    =  H + (L >> 31)          for j = 0
+/// |acc m| <= 2^62 gives |H| <= 2^30: the add cannot overflow, and the result is within +-2^30, so the
+/// saturation to Int32 and the wrap of z_out + r in `requantizeS8Wide` cannot happen. s >= 0 (a requantization
+/// scale of at least 1/2, which real layers do not have) takes `requantizeS8Wide`.
 @inline(__always)
+func requantizeS8Narrow(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
+    if s >= 0 { return requantizeS8Wide(acc, m, s, zo, lo, hi) }
+    let prod = Int64(acc) &* Int64(m)
+    let h = Int32(truncatingIfNeeded: prod &>> 32)
+    let j = 0 &- 1 &- s
+    let round = j == 0 ? Int32(bitPattern: UInt32(truncatingIfNeeded: prod) &>> 31) : Int32(1) &<< (j &- 1)
+    let v = zo &+ ((h &+ round) &>> j)
+    return Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
+}
+
+/// `requantizeS8` over n contiguous channels: out[c] from acc[c], m[c], s[c]. Out of line and optimized for speed in
+/// the -Osize board builds too: there it is the convolution's epilogue (Cortex-M), and size optimization turned
+/// its 64-bit arithmetic into calls.
+@inline(never) @_optimize(speed)
 func requantizeRow(_ acc: UnsafePointer<Int32>, _ m: UnsafePointer<Int32>, _ s: UnsafePointer<Int32>, _ n: Int,
                    _ zo: Int32, _ lo: Int32, _ hi: Int32, _ out: UnsafeMutablePointer<Int8>) {
     var c = 0
