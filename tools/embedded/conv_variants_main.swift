@@ -94,6 +94,8 @@ public func crnnConvVariants(_ cases: Int32, _ compared: UnsafeMutablePointer<In
             #if CRNN_CONV_AVX512
             add(Conv2dMicroKernelVNNI512.self)
             #endif
+            #elseif arch(arm) && CRNN_CONV_SMLAD
+            add(Conv2dMicroKernelSMLAD.self)
             #endif
             for o in outs {
                 n += 1
