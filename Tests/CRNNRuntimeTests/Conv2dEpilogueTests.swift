@@ -5,7 +5,8 @@ import XCTest
 /// bit, on the accumulators their `prepare` accepts; and `prepare` refuses what they cannot do exactly.
 final class Conv2dEpilogueTests: XCTestCase {
     /// `requantizeS8Narrow` (what 32-bit targets run) gives `requantizeS8Wide`'s int8 for every shift the format
-    /// allows, on extreme and random accumulators, multipliers (negative too), zero points and clamps.
+    /// allows, and `multiplyByQuantizedMultiplierNarrow` the 64-bit `multiplyByQuantizedMultiplier` for every
+    /// negative one, on extreme and random accumulators, multipliers (negative too), zero points and clamps.
     func testNarrowRequantizationEqualsTheWideOne() {
         var rng = SplitMix64(seed: 3232)
         let edges: [Int32] = [Int32.min, Int32.min + 1, -1 << 30, -65536, -255, -1, 0, 1, 255, 65535, 1 << 30, Int32.max]
@@ -19,6 +20,10 @@ final class Conv2dEpilogueTests: XCTestCase {
                 if round % 5 == 0 { lo = -128; hi = 127 } else if lo > hi { swap(&lo, &hi) }
                 XCTAssertEqual(requantizeS8Narrow(acc, m, s, zo, lo, hi), requantizeS8Wide(acc, m, s, zo, lo, hi),
                                "acc \(acc) m \(m) s \(s) zo \(zo)")
+                if s < 0 {  // the 32-bit form of multiplyByQuantizedMultiplier (the 64-bit one runs on this host)
+                    XCTAssertEqual(multiplyByQuantizedMultiplierNarrow(acc, m, s), multiplyByQuantizedMultiplier(acc, m, s),
+                                   "MBQM acc \(acc) m \(m) s \(s)")
+                }
                 checked += 1
             }
         }

@@ -58,10 +58,31 @@ func roundingShiftRight(_ x: Int32, _ n: Int32) -> Int32 {
 ///
 /// Example: a real scale of 0.75 is `multiplier = 1610612736` (0.75 * 2^31), `shift = 0`;
 /// `multiplyByQuantizedMultiplier(10, 1610612736, 0) == 8` (7.5 rounds up), and with `x = -10` it is -7.
+/// On 32-bit targets a shift in -31...-1 takes `multiplyByQuantizedMultiplierNarrow` (the same integers).
 @inlinable @inline(__always)
 package func multiplyByQuantizedMultiplier(_ x: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
-    let product = Int64(x) &* Int64(multiplier)  // |product| < 2^62
+    #if _pointerBitWidth(_32)
+    if shift < 0 && shift >= -31 { return multiplyByQuantizedMultiplierNarrow(x, multiplier, shift) }
+    #endif
+    let product = Int64(x) &* Int64(multiplier)  // |product| <= 2^62
     return saturatingInt32(roundingShiftRight(product, 31 &- shift))
+}
+
+/// `multiplyByQuantizedMultiplier` for `shift` in -31...-1 (any x, any multiplier) without a 64-bit shift by a
+/// variable count, which 32-bit Arm does with a branchy sequence or a library call. With k = 31 - shift >= 32,
+/// j = k - 32 in 0...30 and x * multiplier = H 2^32 + L (H the signed high word, L the unsigned low word: one
+/// `smull`):
+///     floor((x m + 2^(k-1)) / 2^k) = (H + 2^(j-1)) >> j      for j >= 1 (2^(k-1) is a multiple of 2^32)
+///                                  =  H + (L >> 31)          for j = 0
+/// |x m| <= 2^62 gives |H| <= 2^30: the add cannot overflow, and the result is within +-2^30, so there is nothing to
+/// saturate.
+@inlinable @inline(__always)
+package func multiplyByQuantizedMultiplierNarrow(_ x: Int32, _ multiplier: Int32, _ shift: Int32) -> Int32 {
+    let product = Int64(x) &* Int64(multiplier)
+    let h = Int32(truncatingIfNeeded: product &>> 32)
+    let j = 0 &- 1 &- shift
+    let round = j == 0 ? Int32(bitPattern: UInt32(truncatingIfNeeded: product) &>> 31) : Int32(1) &<< (j &- 1)
+    return (h &+ round) &>> j
 }
 
 /// Valid ranges of a (multiplier, shift) pair read from a model file.

@@ -74,21 +74,14 @@ func requantizeS8Wide(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: I
     return Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
 }
 
-/// `requantizeS8Wide`'s integers with 32-bit shifts where the shift allows it. With k = 31 - s >= 32 (s <= -1),
-/// j = k - 32 in 0...30 and acc * m = H 2^32 + L (H the signed high word, L the unsigned low word: one `smull`):
-///     floor((acc m + 2^(k-1)) / 2^k) = (H + 2^(j-1)) >> j      for j >= 1 (2^(k-1) is a multiple of 2^32)
-///                                    =  H + (L >> 31)          for j = 0
-/// |acc m| <= 2^62 gives |H| <= 2^30: the add cannot overflow, and the result is within +-2^30, so the
-/// saturation to Int32 and the wrap of z_out + r in `requantizeS8Wide` cannot happen. s >= 0 (a requantization
-/// scale of at least 1/2, which real layers do not have) takes `requantizeS8Wide`.
+/// `requantizeS8Wide`'s integers with 32-bit shifts where the shift allows it: for s <= -1 the rounded shift is
+/// `multiplyByQuantizedMultiplierNarrow` (FixedPoint.swift, which has the proof), within +-2^30, so the saturation
+/// to Int32 and the wrap of z_out + r in `requantizeS8Wide` cannot happen. s >= 0 (a requantization scale of at
+/// least 1/2, which real layers do not have) takes `requantizeS8Wide`.
 @inline(__always)
 func requantizeS8Narrow(_ acc: Int32, _ m: Int32, _ s: Int32, _ zo: Int32, _ lo: Int32, _ hi: Int32) -> Int8 {
     if s >= 0 { return requantizeS8Wide(acc, m, s, zo, lo, hi) }
-    let prod = Int64(acc) &* Int64(m)
-    let h = Int32(truncatingIfNeeded: prod &>> 32)
-    let j = 0 &- 1 &- s
-    let round = j == 0 ? Int32(bitPattern: UInt32(truncatingIfNeeded: prod) &>> 31) : Int32(1) &<< (j &- 1)
-    let v = zo &+ ((h &+ round) &>> j)
+    let v = zo &+ multiplyByQuantizedMultiplierNarrow(acc, m, s)
     return Int8(truncatingIfNeeded: v < lo ? lo : (v > hi ? hi : v))
 }
 
