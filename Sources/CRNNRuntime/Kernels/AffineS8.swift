@@ -39,9 +39,12 @@ package func affineS8(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, wei
     }
 }
 
-/// `affineS8` with the requantization written so that the channel loop vectorizes (`requantizeS8`); same
-/// output bits. Runs the reference when a shift is outside -31...30 (never for a validated model file). Optimized
-/// for speed in the -Osize board builds too (the low-RAM builds' batch norm: Cortex-M).
+/// `affineS8` with each channel's constants loaded once (channel by channel, positions inner, strided by the
+/// channel count) and the requantization of `requantizeS8` (32-bit arithmetic on 32-bit targets); same output bits.
+/// It runs where the build keeps no lookup table (`speedTables` false: the low-RAM builds, i.e. Cortex-M), so it is
+/// shaped for a scalar 32-bit core; optimized for speed in the -Osize board builds too. In place is allowed (each
+/// element is read before it is written). Runs the reference when a shift is outside -31...30 (never for a
+/// validated model file).
 @_optimize(speed)
 func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights: UnsafeBufferPointer<Int16>,
                          bias: UnsafeBufferPointer<Int32>, requant: ChannelRequant,
@@ -56,13 +59,14 @@ func affineS8Fast(_ p: AffineS8Params, input: UnsafeBufferPointer<Int8>, weights
     let inp = input.baseAddress!, out = output.baseAddress!, w = weights.baseAddress!, b = bias.baseAddress!
     let m = requant.multipliers.baseAddress!, s = requant.shifts.baseAddress!
     let zi = p.inputZeroPoint, zo = p.outputZeroPoint, lo = p.activationMin, hi = p.activationMax
-    for n in 0..<N {
-        let x = inp + n &* C, y = out + n &* C
-        var c = 0
-        while c < C {
-            let acc = (Int32(x[c]) &- zi) &* Int32(w[c]) &+ b[c]
-            y[c] = requantizeS8(acc, m[c], s[c], zo, lo, hi)
-            c &+= 1
+    for c in 0..<C {
+        let wc = Int32(w[c]), bc = b[c], mc = m[c], sc = s[c]
+        var x = inp + c, y = out + c
+        for _ in 0..<N {
+            let acc = (Int32(x[0]) &- zi) &* wc &+ bc
+            y[0] = requantizeS8(acc, mc, sc, zo, lo, hi)
+            x += C
+            y += C
         }
     }
 }
