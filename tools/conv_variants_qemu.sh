@@ -2,7 +2,8 @@
 # Cross-builds the conv micro-kernel battery (tools/embedded/conv_variants_main.swift) and the FFT stage kernel
 # battery (tools/embedded/fft_stage_variants.swift) with the runtime as Embedded Swift for aarch64 (selected kernels:
 # NEON conv, NEON FFT stage), aarch64 with the dot product extension (-D CRNN_CONV_DOTPROD: sdot), armv7
-# hard-float (portable) and armv7 with -D CRNN_CONV_SMLAD (the Cortex-M micro-kernel), runs them under QEMU (and natively on an x86-64 host, built for its CPU) and prints
+# hard-float (portable) and armv7 with -D CRNN_CONV_SMLAD (the Cortex-M micro-kernel), runs them under QEMU (and
+# natively on an x86-64 host, built for its CPU) and prints
 # `conv variants: <arch> K/K bit-exact` (each micro-kernel of the target against the reference conv2dS8) and
 # `fft stage kernels: <arch> K/K bit-exact` (each radix-4 stage kernel of the target against FFTRadix4StagePortable,
 # and FixedRealFFTV2.powerSpectrum against the same steps with the portable kernel). Exits non-zero on any mismatch.

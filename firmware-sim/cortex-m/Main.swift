@@ -20,7 +20,7 @@ func fail(_ s: StaticString) -> Never {
 
 /// The fast convolution with the selected micro-kernel against the reference `conv2dS8`, byte for byte, on
 /// pseudo-random operands of shapes that cover the micro-kernels' paths (one input channel; kw * Cin not a
-/// multiple of 4: 3, 7 and 15 (the masked last quad, after 0, 1 and 3 whole quads), 9 and 25 (one tap left);
+/// multiple of 4: 3 (`rowThreeTaps`), 7, 9, 15 and 25 (the last taps one at a time after 1, 2, 3 and 6 quads);
 /// cnn-gru's 32 -> 32 layers; a 5 x 5 kernel). Returns how many shapes matched.
 func convSelfTest() -> (passed: Int, total: Int) {
     let shapes: [(h: Int, w: Int, c: Int, k: Int, kh: Int, kw: Int, ph: Int, pw: Int)] = [

@@ -52,7 +52,7 @@ extension FixedPointMFCC {
     }
 
     /// Runs `body` with the row's floored values split once for all nMFCC dot products (`dctHalves16`), in
-    /// 4 nMels bytes of stack.
+    /// 4 nMels bytes of stack (up to 256 bands; above that the standard library allocates them on the heap).
     @inline(__always)
     func withDCTHalves16(_ r: UnsafePointer<Int16>, floor f: Int16,
                          _ body: (UnsafePointer<Int16>, UnsafePointer<Int16>) -> Void) {
@@ -134,9 +134,8 @@ extension FixedPointMFCC {
 /// `sum_m c[m] * max(r[m], f)` for m < `count`, exact, from the row's halves (`dctHalves16`): each value is split as
 /// v = 2^8 vh + vl (vh = v >> 8 in -128...127, vl = v & 255), and the two halves are summed in Int32 over runs of at
 /// most 128 bands, where they cannot wrap (|c vh| <= 2^22, c vl < 2^23: 128 terms stay below 2^30), then joined in
-/// Int64: the same integer as a 64-bit sum of the products, in a form the compiler vectorizes with 16-bit multiplies
-/// (SSE2 `pmaddwd`, NEON `smlal`) on every target, so no per-architecture variant is needed. The split is done once
-/// per row, not once per coefficient (`withDCTHalves16`).
+/// Int64: the same integer as a 64-bit sum of the products, with 16-bit multiplies (SSE2 `pmaddwd`, NEON `smlal`:
+/// `dctRun16`). The split is done once per row, not once per coefficient (`withDCTHalves16`).
 @inline(__always)
 func dctDot16(_ c: UnsafePointer<Int16>, hi: UnsafePointer<Int16>, lo: UnsafePointer<Int16>, count n: Int) -> Int64 {
     var total: Int64 = 0
